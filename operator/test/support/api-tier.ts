@@ -1,0 +1,3 @@
+import { controlPlaneHooks } from "./tier-hooks.js";
+
+export const mochaHooks = controlPlaneHooks({ full: false, binaries: ["etcd", "kube-apiserver"] });

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+
+/** The go.mod files under hack/tools pin the binaries; the README's table must say the same. */
+const pins: Record<string, string> = {
+  kubernetes: "k8s.io/kubernetes",
+  etcd: "go.etcd.io/etcd/server/v3",
+  kwok: "sigs.k8s.io/kwok",
+  helm: "helm.sh/helm/v3",
+};
+
+describe("pinned control-plane binaries", function () {
+  for (const [tool, module] of Object.entries(pins)) {
+    it(`README states the ${tool} version hack/tools/${tool}/go.mod pins`, async function () {
+      const goMod = await readFile(`${root}hack/tools/${tool}/go.mod`, "utf8");
+      const pinned = new RegExp(`^(?:require )?\\s*${module.replaceAll(".", "\\.")} (v\\S+)`, "m").exec(goMod)?.[1];
+      assert.ok(pinned, `no ${module} requirement in hack/tools/${tool}/go.mod`);
+      const readme = await readFile(`${root}README.md`, "utf8");
+      assert.match(readme, new RegExp(`\\| ${tool} \\| \`${pinned.replaceAll(".", "\\.")}\` \\|`));
+    });
+  }
+});
