@@ -1,0 +1,502 @@
+/**
+ * The AIAssistant API as one JSON Schema: the single source for the CRD (`npm run generate`
+ * writes crds/), the run-time validator (ajv) and the TypeScript types (types.generated.ts).
+ *
+ * The schema is structural (every node typed) so the API server can prune and default it.
+ * Cross-field rules the schema alone can't say are CEL `x-kubernetes-validations`, enforced by
+ * the API server at admission.
+ */
+
+import { defaultAssistantImage } from "./images.js";
+
+export type JsonSchema = { [key: string]: unknown };
+
+export const group = "aiassistant.dev";
+export const version = "v1alpha1";
+export const kind = "AIAssistant";
+export const plural = "aiassistants";
+export const singular = "aiassistant";
+export const shortNames = ["aia"];
+
+const str = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: "string", description, ...extra });
+const int = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: "integer", format: "int32", description, ...extra });
+const bool = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: "boolean", description, ...extra });
+const obj = (description: string, properties: Record<string, JsonSchema>, extra: JsonSchema = {}): JsonSchema => ({
+  type: "object",
+  description,
+  properties,
+  ...extra,
+});
+/** Kubernetes objects we pass through to the pod as they are (validated by the API server there). */
+const opaque = (description: string): JsonSchema => ({
+  type: "object",
+  description,
+  "x-kubernetes-preserve-unknown-fields": true,
+});
+const opaqueList = (description: string): JsonSchema => ({
+  type: "array",
+  description,
+  maxItems: 64,
+  items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+});
+const stringMap = (description: string): JsonSchema => ({
+  type: "object",
+  description,
+  additionalProperties: { type: "string" },
+});
+const quantityPattern =
+  "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
+/** A resource quantity the way core/v1 declares one: an integer or a string such as "500m". */
+const quantity = (description: string): JsonSchema => ({
+  description,
+  "x-kubernetes-int-or-string": true,
+  anyOf: [{ type: "integer" }, { type: "string" }],
+  pattern: quantityPattern,
+});
+const dnsLabel = (description: string): JsonSchema =>
+  str(description, { minLength: 1, maxLength: 63, pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" });
+const objectName = (description: string): JsonSchema =>
+  str(description, { minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" });
+const httpURL = (description: string): JsonSchema =>
+  str(description, { maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" });
+const secretKeyRef = (description: string, defaultKey: string): JsonSchema =>
+  obj(
+    description,
+    {
+      name: objectName("Name of a Secret in the AIAssistant's namespace."),
+      key: str("Key in the Secret.", { default: defaultKey, minLength: 1, maxLength: 253 }),
+    },
+    { required: ["name"] },
+  );
+const seconds = (description: string, minimum: number, maximum: number, defaultValue?: number): JsonSchema =>
+  int(description, { minimum, maximum, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+
+const resources = obj("Compute resources of the assistant container.", {
+  requests: { type: "object", description: "Minimum resources.", additionalProperties: quantity("A resource quantity.") },
+  limits: { type: "object", description: "Maximum resources.", additionalProperties: quantity("A resource quantity.") },
+});
+
+const podTemplate = obj("Overrides merged into the assistant pods.", {
+  metadata: obj("Extra pod metadata.", {
+    labels: stringMap("Extra pod labels."),
+    annotations: stringMap("Extra pod annotations."),
+  }),
+  nodeSelector: stringMap("Node selector for the pods."),
+  tolerations: opaqueList("Pod tolerations (core/v1 Toleration)."),
+  affinity: opaque("Pod affinity (core/v1 Affinity)."),
+  topologySpreadConstraints: opaqueList("Pod topology spread constraints (core/v1)."),
+  priorityClassName: str("Priority class of the pods.", { maxLength: 253 }),
+  imagePullSecrets: {
+    type: "array",
+    description: "Secrets for pulling the image.",
+    maxItems: 16,
+    items: obj("A Secret name.", { name: objectName("Secret name.") }, { required: ["name"] }),
+  },
+});
+
+const model = obj(
+  "The language model that writes replies.",
+  {
+    provider: str("`extractive` (built in: answers from retrieved passages, no network or key) or `openai` (any OpenAI-compatible endpoint: vLLM, Ollama, OpenAI, DeepSeek, Qwen).", {
+      enum: ["extractive", "openai"],
+      default: "extractive",
+    }),
+    baseURL: httpURL("Base URL of the OpenAI-compatible API, e.g. http://vllm.models:8000/v1."),
+    name: str("Model name sent to the endpoint.", { minLength: 1, maxLength: 256 }),
+    apiKeySecretRef: secretKeyRef("Secret holding the API key, if the endpoint needs one.", "apiKey"),
+    temperature: { type: "number", description: "Sampling temperature.", minimum: 0, maximum: 2 },
+    topP: { type: "number", description: "Nucleus sampling mass.", minimum: 0, maximum: 1 },
+    maxTokens: int("Upper bound on tokens in a reply.", { minimum: 1, maximum: 1_000_000 }),
+    timeoutSeconds: seconds("Timeout of one model request.", 1, 3600, 60),
+  },
+  {
+    default: { provider: "extractive" },
+    "x-kubernetes-validations": [
+      {
+        rule: "self.provider != 'openai' || (has(self.baseURL) && has(self.name))",
+        message: "model.provider openai needs model.baseURL and model.name",
+      },
+    ],
+  },
+);
+
+const embeddings = obj(
+  "Optional OpenAI-compatible embeddings endpoint; enables vector and hybrid search.",
+  {
+    baseURL: httpURL("Base URL of the OpenAI-compatible embeddings API."),
+    model: str("Embeddings model name.", { minLength: 1, maxLength: 256 }),
+    apiKeySecretRef: secretKeyRef("Secret holding the API key.", "apiKey"),
+    dimensions: int("Vector dimensions the model returns.", { minimum: 1, maximum: 16000 }),
+  },
+  { required: ["baseURL", "model"] },
+);
+
+const knowledgeSource = obj(
+  "One knowledge source: exactly one of configMap, secret or url.",
+  {
+    name: dnsLabel("Name of the source, unique in the list."),
+    configMap: obj("Files from a ConfigMap.", { name: objectName("ConfigMap name.") }, { required: ["name"] }),
+    secret: obj("Files from a Secret.", { name: objectName("Secret name.") }, { required: ["name"] }),
+    url: httpURL("A document fetched over HTTP(S)."),
+  },
+  {
+    required: ["name"],
+    "x-kubernetes-validations": [
+      {
+        rule: "(has(self.configMap) ? 1 : 0) + (has(self.secret) ? 1 : 0) + (has(self.url) ? 1 : 0) == 1",
+        message: "a knowledge source sets exactly one of configMap, secret or url",
+      },
+    ],
+  },
+);
+
+const storage = obj(
+  "Where conversations and the knowledge index live.",
+  {
+    mode: str("`embedded` (SQLite on a PersistentVolumeClaim; one replica) or `postgres` (shared Postgres + pgvector; stateless replicas).", {
+      enum: ["embedded", "postgres"],
+      default: "embedded",
+    }),
+    size: str("Size of the embedded volume (a quantity such as 10Gi).", { default: "1Gi", pattern: quantityPattern }),
+    storageClassName: str("Storage class of the embedded volume (cluster default when unset).", { maxLength: 253 }),
+    accessModes: {
+      type: "array",
+      description: "Access modes of the embedded volume.",
+      maxItems: 4,
+      default: ["ReadWriteOnce"],
+      items: { type: "string", enum: ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] },
+    },
+    deletePolicy: str("What happens to the embedded volume when the AIAssistant is deleted. `Retain` keeps the data.", {
+      enum: ["Retain", "Delete"],
+      default: "Retain",
+    }),
+    postgres: obj(
+      "Postgres connection for storage.mode postgres.",
+      { urlSecretRef: secretKeyRef("Secret holding a postgres:// connection URL.", "url") },
+      { required: ["urlSecretRef"] },
+    ),
+  },
+  {
+    default: { mode: "embedded" },
+    "x-kubernetes-validations": [
+      { rule: "self.mode != 'postgres' || has(self.postgres)", message: "storage.mode postgres needs storage.postgres.urlSecretRef" },
+    ],
+  },
+);
+
+const autoscaling = obj(
+  "Horizontal pod autoscaling (autoscaling/v2). The HPA scales the AIAssistant through its /scale subresource.",
+  {
+    minReplicas: int("Lower bound.", { minimum: 1, maximum: 1000, default: 1 }),
+    maxReplicas: int("Upper bound.", { minimum: 1, maximum: 1000 }),
+    targetCPUUtilizationPercentage: int("Average CPU utilisation target.", { minimum: 1, maximum: 1000 }),
+    targetMemoryUtilizationPercentage: int("Average memory utilisation target.", { minimum: 1, maximum: 1000 }),
+    behavior: opaque("Scale-up/scale-down behavior (autoscaling/v2 HorizontalPodAutoscalerBehavior)."),
+  },
+  {
+    required: ["maxReplicas"],
+    "x-kubernetes-validations": [
+      { rule: "self.maxReplicas >= self.minReplicas", message: "autoscaling.maxReplicas must be >= autoscaling.minReplicas" },
+    ],
+  },
+);
+
+const rollout = obj(
+  "How pod-template changes reach users.",
+  {
+    strategy: str("Rollout strategy.", { enum: ["BlueGreen"], default: "BlueGreen" }),
+    autoPromotion: bool("Promote the preview color as soon as it is ready.", { default: true }),
+    autoPromotionSeconds: seconds("Wait this long after the preview is ready before promoting.", 0, 86400),
+    scaleDownDelaySeconds: seconds("Keep the old color up this long after promotion, for instant rollback.", 0, 86400, 30),
+    abortScaleDownDelaySeconds: seconds("Keep an aborted preview up this long.", 0, 86400, 30),
+    previewReplicaCount: int("Replicas of the preview color before promotion (default: the active color's current count).", { minimum: 1, maximum: 1000 }),
+    previewTTLSeconds: seconds("Abort an unpromoted preview after this long.", 1, 604800),
+    progressDeadlineSeconds: seconds("Abort when the new color is not ready within this long.", 10, 86400, 600),
+  },
+  { default: {} },
+);
+
+const auth = obj(
+  "Who may talk to the assistant.",
+  {
+    mode: str("`none` (no authentication; refused with an Ingress unless ingress.allowUnauthenticated), `apiKey`, `oidc`, or `apiKeyAndOIDC`.", {
+      enum: ["none", "apiKey", "oidc", "apiKeyAndOIDC"],
+      default: "none",
+    }),
+    apiKeysSecretRef: obj(
+      "Secret whose keys are key names and whose values are API keys (or `sha256:<hex>` digests).",
+      { name: objectName("Secret name.") },
+      { required: ["name"] },
+    ),
+    oidc: obj(
+      "OpenID Connect bearer-token verification.",
+      {
+        issuer: httpURL("Token issuer (iss)."),
+        audience: str("Expected audience (aud).", { minLength: 1, maxLength: 512 }),
+        jwksURI: httpURL("JWKS endpoint (default: discovered from the issuer)."),
+        tenantClaim: str("Claim naming the tenant.", { default: "tenant", maxLength: 256 }),
+        userClaim: str("Claim naming the user.", { default: "sub", maxLength: 256 }),
+      },
+      { required: ["issuer", "audience"] },
+    ),
+  },
+  {
+    default: { mode: "none" },
+    "x-kubernetes-validations": [
+      {
+        rule: "!(self.mode in ['apiKey', 'apiKeyAndOIDC']) || has(self.apiKeysSecretRef)",
+        message: "auth.mode apiKey needs auth.apiKeysSecretRef",
+      },
+      { rule: "!(self.mode in ['oidc', 'apiKeyAndOIDC']) || has(self.oidc)", message: "auth.mode oidc needs auth.oidc" },
+    ],
+  },
+);
+
+const window = (description: string): JsonSchema =>
+  obj(
+    description,
+    {
+      max: int("Requests allowed per window.", { minimum: 1, maximum: 1_000_000 }),
+      windowSeconds: seconds("Window length.", 1, 86400, 60),
+    },
+    { required: ["max"] },
+  );
+
+const privacy = obj(
+  "Sensitive-data masking applied before anything is stored or logged.",
+  {
+    mode: str("`mask` (keep a hint, e.g. 138****5678), `redact` (replace entirely) or `off`.", {
+      enum: ["mask", "redact", "off"],
+      default: "mask",
+    }),
+    rules: {
+      type: "array",
+      description: "Custom rules on top of the built-in detectors (email, phone, CN resident ID, bank card, IP).",
+      maxItems: 64,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+      items: obj(
+        "A custom masking rule.",
+        { name: dnsLabel("Rule name."), pattern: str("A regular expression (JavaScript syntax).", { minLength: 1, maxLength: 1024 }) },
+        { required: ["name", "pattern"] },
+      ),
+    },
+  },
+  { default: {} },
+);
+
+const skill = obj(
+  "An HTTP tool the assistant may call.",
+  {
+    name: str("Tool name the model sees.", { minLength: 1, maxLength: 64, pattern: "^[a-zA-Z0-9_-]+$" }),
+    description: str("What the tool does, for the model.", { minLength: 1, maxLength: 1024 }),
+    parameters: opaque("JSON Schema of the tool's arguments."),
+    endpoint: obj(
+      "Where the tool is served.",
+      {
+        url: httpURL("Tool URL; its host must be reachable under the network policy."),
+        method: str("HTTP method.", { enum: ["GET", "POST", "PUT", "PATCH", "DELETE"], default: "POST" }),
+      },
+      { required: ["url"] },
+    ),
+    timeoutMs: int("Call timeout.", { minimum: 100, maximum: 300_000, default: 10_000 }),
+    confirm: bool("Ask the user before calling (side-effecting tools).", { default: false }),
+    authSecretRef: secretKeyRef("Secret holding an Authorization header value for the tool.", "authorization"),
+  },
+  { required: ["name", "description", "endpoint"] },
+);
+
+const ingress = obj(
+  "External HTTPS access through an Ingress.",
+  {
+    enabled: bool("Create an Ingress.", { default: false }),
+    className: str("IngressClass name.", { maxLength: 253 }),
+    host: str("Public host name.", { maxLength: 253, pattern: "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" }),
+    path: str("Path prefix.", { default: "/", pattern: "^/", maxLength: 1024 }),
+    annotations: stringMap("Extra Ingress annotations."),
+    tls: obj("TLS for the host.", {
+      secretName: objectName("Secret with the certificate (created by cert-manager when clusterIssuer is set)."),
+      clusterIssuer: str("cert-manager ClusterIssuer that issues the certificate.", { maxLength: 253 }),
+    }),
+    allowUnauthenticated: bool("Expose an assistant with auth.mode none anyway.", { default: false }),
+  },
+  {
+    default: { enabled: false },
+    "x-kubernetes-validations": [{ rule: "!self.enabled || has(self.host)", message: "ingress.enabled needs ingress.host" }],
+  },
+);
+
+const service = obj(
+  "The stable Service in front of the active color.",
+  {
+    type: str("Service type.", { enum: ["ClusterIP", "NodePort", "LoadBalancer"], default: "ClusterIP" }),
+    port: int("Service port.", { minimum: 1, maximum: 65535, default: 80 }),
+    annotations: stringMap("Extra Service annotations."),
+  },
+  { default: {} },
+);
+
+const peer = obj("Where traffic may come from.", {
+  namespaceSelector: opaque("Namespaces (metav1.LabelSelector)."),
+  podSelector: opaque("Pods (metav1.LabelSelector)."),
+});
+
+const networkPolicy = obj(
+  "A NetworkPolicy that admits only the traffic the assistant needs.",
+  {
+    enabled: bool("Create the NetworkPolicy.", { default: false }),
+    ingressFrom: { type: "array", description: "Extra allowed sources (the same namespace is always allowed).", maxItems: 32, items: peer },
+    egressCIDRs: {
+      type: "array",
+      description: "Extra allowed egress CIDRs (model, embeddings, Postgres and skill hosts outside the cluster).",
+      maxItems: 64,
+      items: str("A CIDR.", { maxLength: 64 }),
+    },
+  },
+  { default: {} },
+);
+
+const monitoring = obj(
+  "Prometheus Operator objects for the assistant.",
+  {
+    enabled: bool("Create a ServiceMonitor and a PrometheusRule when their CRDs exist.", { default: false }),
+    interval: str("Scrape interval.", { default: "30s", pattern: "^[0-9]+(ms|s|m|h)$" }),
+    labels: stringMap("Labels your Prometheus selects monitors and rules by."),
+  },
+  { default: {} },
+);
+
+const backup = obj(
+  "Scheduled backups of embedded storage to S3-compatible object storage.",
+  {
+    enabled: bool("Create the backup CronJob.", { default: false }),
+    schedule: str("Cron schedule.", { default: "0 3 * * *", maxLength: 128 }),
+    s3: obj(
+      "Destination.",
+      {
+        endpoint: httpURL("S3-compatible endpoint."),
+        bucket: str("Bucket.", { minLength: 3, maxLength: 63 }),
+        prefix: str("Key prefix.", { maxLength: 512 }),
+        credentialsSecretRef: obj("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", { name: objectName("Secret name.") }, { required: ["name"] }),
+      },
+      { required: ["bucket", "credentialsSecretRef"] },
+    ),
+    retentionDays: int("Delete backups older than this.", { minimum: 1, maximum: 3650, default: 14 }),
+  },
+  {
+    default: { enabled: false },
+    "x-kubernetes-validations": [{ rule: "!self.enabled || has(self.s3)", message: "backup.enabled needs backup.s3" }],
+  },
+);
+
+// A default must pass the CEL rules of its own object as written (the API server checks it
+// without applying nested defaults), so defaults of objects with rules spell out the fields
+// those rules read.
+export const specSchema: JsonSchema = obj(
+  "Desired state of an AIAssistant.",
+  {
+    image: str("Assistant container image.", { minLength: 1, maxLength: 512, default: defaultAssistantImage }),
+    imagePullPolicy: str("Image pull policy.", { enum: ["Always", "IfNotPresent", "Never"] }),
+    replicas: int("Pods serving the active color (set by an HPA when autoscaling is on).", { minimum: 0, maximum: 1000, default: 1 }),
+    resources,
+    env: opaqueList("Extra environment variables (core/v1 EnvVar)."),
+    envFrom: opaqueList("Extra environment sources (core/v1 EnvFromSource)."),
+    podTemplate,
+    systemPrompt: str("System prompt of every conversation.", { maxLength: 32768 }),
+    model,
+    embeddings,
+    knowledge: obj("Documents the assistant answers from.", {
+      sources: {
+        type: "array",
+        description: "Knowledge sources, ingested at start and on change.",
+        maxItems: 64,
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
+        items: knowledgeSource,
+      },
+    }),
+    storage,
+    autoscaling,
+    rollout,
+    auth,
+    rateLimit: obj("Request rate limits.", { perUser: window("Per authenticated user."), perTenant: window("Per tenant.") }),
+    privacy,
+    skills: {
+      type: "array",
+      description: "HTTP tools (skills) the assistant may call.",
+      maxItems: 64,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+      items: skill,
+    },
+    service,
+    ingress,
+    networkPolicy,
+    monitoring,
+    backup,
+  },
+  {
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.storage) || self.storage.mode != 'embedded' || !has(self.replicas) || self.replicas <= 1",
+        message: "embedded storage (SQLite on one volume) serves one replica; use storage.mode postgres to run more",
+      },
+      {
+        rule: "!has(self.autoscaling) || !has(self.storage) || self.storage.mode != 'embedded'",
+        message: "autoscaling needs storage.mode postgres; embedded storage serves one replica",
+      },
+      {
+        rule: "!has(self.ingress) || !self.ingress.enabled || !has(self.auth) || self.auth.mode != 'none' || self.ingress.allowUnauthenticated",
+        message: "an Ingress-exposed assistant needs auth (auth.mode apiKey or oidc), or ingress.allowUnauthenticated: true",
+      },
+    ],
+  },
+);
+
+const condition = obj(
+  "A metav1.Condition.",
+  {
+    type: str("Condition type.", { maxLength: 316 }),
+    status: str("True, False or Unknown.", { enum: ["True", "False", "Unknown"] }),
+    observedGeneration: { type: "integer", format: "int64", minimum: 0, description: "Generation the condition was set for." },
+    lastTransitionTime: str("When the status last changed.", { format: "date-time" }),
+    reason: str("CamelCase reason.", { maxLength: 1024 }),
+    message: str("Human-readable details.", { maxLength: 32768 }),
+  },
+  { required: ["type", "status", "lastTransitionTime", "reason", "message"] },
+);
+
+export const statusSchema: JsonSchema = obj("Observed state of an AIAssistant.", {
+  observedGeneration: { type: "integer", format: "int64", description: "Generation the status describes." },
+  conditions: {
+    type: "array",
+    description: "Ready, Progressing, Degraded and friends.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+    items: condition,
+  },
+  activeColor: str("Color the stable Service sends traffic to.", { enum: ["blue", "green"] }),
+  previewColor: str("Color the preview Service selects.", { enum: ["blue", "green"] }),
+  replicas: int("Pods of the active color."),
+  readyReplicas: int("Ready pods of the active color."),
+  selector: str("Label selector of the active pods, for the /scale subresource and HPA metrics."),
+  endpoint: str("In-cluster URL of the assistant."),
+  lastRollout: obj("The newest rollout.", {
+    revision: str("Hash of the pod template being rolled out."),
+    phase: str("Where the rollout is.", { enum: ["Progressing", "Paused", "Promoted", "Completed", "Aborted"] }),
+    startedAt: str("When it started.", { format: "date-time" }),
+    finishedAt: str("When it ended.", { format: "date-time" }),
+  }),
+});
+
+export const aiAssistantSchema: JsonSchema = {
+  type: "object",
+  description: "An enterprise AI assistant: chat and knowledge-base retrieval served on Kubernetes.",
+  properties: {
+    apiVersion: { type: "string" },
+    kind: { type: "string" },
+    metadata: { type: "object" },
+    spec: { ...specSchema, default: {} },
+    status: statusSchema,
+  },
+};

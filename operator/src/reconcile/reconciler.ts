@@ -1,0 +1,185 @@
+import * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { group, plural, version } from "../api/schema.js";
+import type { AIAssistant, AIAssistantStatus } from "../api/types.generated.js";
+import { validateAIAssistantSpec } from "../api/validate.js";
+import { referencedObjects, sha256 } from "../resources/assistant-config.js";
+import { desiredState, type ObjectRef } from "../resources/desired.js";
+import { annotationKeys, fieldManager, labelKeys, managedByValue, type Color } from "../resources/metadata.js";
+import { deploymentName } from "../resources/workload.js";
+import type { EventRecorder } from "./events.js";
+import { isDerivative } from "./semantic.js";
+import { computeStatus, type Failure } from "./status.js";
+
+/** Read access to the informer caches the reconciler decides from. */
+export interface ObjectCache<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
+  get(namespace: string, name: string): T | undefined;
+}
+
+export interface ReconcilerOptions {
+  kc: k8s.KubeConfig;
+  logger: Logger;
+  events: EventRecorder;
+  aiAssistants: ObjectCache<AIAssistant>;
+  /** One cache per owned kind, keyed by kind ("Deployment", "Service", …). */
+  owned: ReadonlyMap<string, ObjectCache>;
+  now?: () => Date;
+}
+
+/** Retry with backoff: the world (a missing Secret, a rejected apply) has to change first. */
+export class RetryableError extends Error {
+  constructor(readonly failure: Failure) {
+    super(`${failure.reason}: ${failure.message}`);
+  }
+}
+
+/**
+ * Level-triggered reconcile of one AIAssistant: compute the desired objects from the spec, apply
+ * only those the cluster doesn't already hold (server-side apply, one field manager), delete what
+ * the spec no longer asks for, then write the status if — and only if — it changed. Everything it
+ * decides from is in the cluster, so a restarted operator picks up where the last one stopped.
+ */
+export class Reconciler {
+  private readonly objects: k8s.KubernetesObjectApi;
+  private readonly core: k8s.CoreV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(options.kc);
+    this.core = options.kc.makeApiClient(k8s.CoreV1Api);
+    this.custom = options.kc.makeApiClient(k8s.CustomObjectsApi);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const [namespace = "", name = ""] = key.split("/");
+    const aia = this.options.aiAssistants.get(namespace, name);
+    // Deleted: ownerReferences let the garbage collector remove what we own; the data PVC stays
+    // unless storage.deletePolicy is Delete. Nothing needs a finalizer.
+    if (!aia || aia.metadata.deletionTimestamp) return;
+    const log = this.options.logger.child({ namespace, name, generation: aia.metadata.generation });
+
+    const validation = validateAIAssistantSpec(aia.spec);
+    if (!validation.ok) {
+      await this.writeStatus(aia, undefined, { reason: "InvalidSpec", message: validation.errors.join("; ") }, log);
+      return;
+    }
+    const current: AIAssistant = { ...aia, spec: validation.spec };
+    const active: Color = aia.status?.activeColor ?? "blue";
+
+    const missing = await this.missingReferences(current);
+    if (missing) {
+      await this.writeStatus(current, this.cachedDeployment(current, active), missing, log);
+      throw new RetryableError(missing);
+    }
+
+    const desired = desiredState(current, active);
+    let deployment = this.cachedDeployment(current, active);
+    try {
+      for (const object of desired.apply) {
+        const result = await this.applyIfChanged(current, object, log);
+        if (result?.kind === "Deployment") deployment = result;
+      }
+      for (const ref of desired.remove) await this.removeIfOwned(current, ref, log);
+    } catch (error) {
+      if (error instanceof RetryableError) await this.writeStatus(current, deployment, error.failure, log);
+      throw error;
+    }
+    await this.writeStatus(current, deployment, undefined, log);
+  }
+
+  private cachedDeployment(aia: AIAssistant, color: Color): k8s.V1Deployment | undefined {
+    return this.options.owned.get("Deployment")?.get(aia.metadata.namespace ?? "", deploymentName(aia, color));
+  }
+
+  /** Applies `object` unless the cluster already holds exactly what we would apply. */
+  private async applyIfChanged(aia: AIAssistant, object: k8s.KubernetesObject, log: Logger): Promise<k8s.KubernetesObject | undefined> {
+    const meta = object.metadata ?? {};
+    const hash = sha256(JSON.stringify(object)).slice(0, 16);
+    meta.annotations = { ...meta.annotations, [annotationKeys.appliedHash]: hash };
+    const observed = this.options.owned.get(object.kind ?? "")?.get(meta.namespace ?? "", meta.name ?? "");
+    // The hash catches fields we stopped setting; the deep comparison catches drift by others.
+    if (observed?.metadata?.annotations?.[annotationKeys.appliedHash] === hash && isDerivative(object, observed)) return undefined;
+    try {
+      const result = await this.objects.patch(object, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply);
+      const verb = observed ? "Updated" : "Created";
+      log.info({ kind: object.kind, object: meta.name }, `${verb.toLowerCase()} ${object.kind ?? ""}`);
+      await this.options.events.record(aia, "Normal", verb, `${verb} ${object.kind ?? ""} ${meta.name ?? ""}`);
+      return result;
+    } catch (error) {
+      if (error instanceof k8s.ApiException && (error.code === 422 || error.code === 400)) {
+        throw new RetryableError({ reason: "ApplyRejected", message: `${object.kind ?? ""} ${meta.name ?? ""}: ${apiMessage(error)}` });
+      }
+      throw error;
+    }
+  }
+
+  private async removeIfOwned(aia: AIAssistant, ref: ObjectRef, log: Logger): Promise<void> {
+    const observed = this.options.owned.get(ref.kind)?.get(ref.namespace, ref.name);
+    const ours =
+      observed?.metadata?.labels?.[labelKeys.managedBy] === managedByValue &&
+      observed.metadata.ownerReferences?.some((o) => o.uid === aia.metadata.uid);
+    if (!ours) return;
+    try {
+      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+      log.info({ kind: ref.kind, object: ref.name }, `deleted ${ref.kind}`);
+      await this.options.events.record(aia, "Normal", "Deleted", `Deleted ${ref.kind} ${ref.name}: the spec no longer asks for it`);
+    } catch (error) {
+      if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+    }
+  }
+
+  /** The first referenced Secret/ConfigMap (or key) that does not exist, as a failure. */
+  private async missingReferences(aia: AIAssistant): Promise<Failure | undefined> {
+    const namespace = aia.metadata.namespace ?? "";
+    for (const ref of referencedObjects(aia)) {
+      try {
+        const object =
+          ref.kind === "Secret"
+            ? await this.core.readNamespacedSecret({ name: ref.name, namespace })
+            : await this.core.readNamespacedConfigMap({ name: ref.name, namespace });
+        if (ref.key !== undefined && object.data?.[ref.key] === undefined) {
+          return { reason: `${ref.kind}KeyNotFound`, message: `${ref.field}: ${ref.kind} ${ref.name} has no key "${ref.key}"` };
+        }
+      } catch (error) {
+        if (error instanceof k8s.ApiException && error.code === 404) {
+          return { reason: `${ref.kind}NotFound`, message: `${ref.field}: ${ref.kind} ${ref.name} not found in namespace ${namespace}` };
+        }
+        throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /** Writes the status subresource when it differs from what the object already says. */
+  private async writeStatus(aia: AIAssistant, deployment: k8s.V1Deployment | undefined, failure: Failure | undefined, log: Logger): Promise<void> {
+    const active: Color = aia.status?.activeColor ?? "blue";
+    const status = computeStatus(aia, { active, deployment, failure, now: this.now().toISOString() });
+    if (sameStatus(aia.status, status)) return;
+    const wasDegraded = aia.status?.conditions?.find((c) => c.type === "Degraded");
+    const degraded = status.conditions?.find((c) => c.type === "Degraded");
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group, version, plural, namespace: aia.metadata.namespace ?? "", name: aia.metadata.name ?? "", body: { status } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    log.debug({ ready: status.conditions?.find((c) => c.type === "Ready")?.status }, "status updated");
+    if (degraded?.status === "True" && (wasDegraded?.status !== "True" || wasDegraded.reason !== degraded.reason)) {
+      log.warn({ reason: degraded.reason }, degraded.message);
+      await this.options.events.record(aia, "Warning", degraded.reason, degraded.message);
+    }
+  }
+}
+
+function sameStatus(before: AIAssistantStatus | undefined, after: AIAssistantStatus): boolean {
+  return before !== undefined && isDerivative(after, before) && isDerivative(before, after);
+}
+
+function apiMessage(error: k8s.ApiException<unknown>): string {
+  try {
+    const body: unknown = typeof error.body === "string" ? JSON.parse(error.body) : error.body;
+    return (body as { message?: string }).message ?? String(error.body);
+  } catch {
+    return String(error.body);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Whether `observed` already holds everything `desired` says, the way apimachinery's
+ * equality.Semantic.DeepDerivative decides it: fields the server added (defaults, status,
+ * metadata) don't count, and resource quantities compare by value ("1024Mi" is "1Gi").
+ */
+export function isDerivative(desired: unknown, observed: unknown, parentKey = ""): boolean {
+  if (desired === undefined) return true;
+  if (Array.isArray(desired)) {
+    return (
+      Array.isArray(observed) &&
+      desired.length === observed.length &&
+      desired.every((item, i) => isDerivative(item, observed[i], parentKey))
+    );
+  }
+  if (typeof desired === "object" && desired !== null) {
+    if (typeof observed !== "object" || observed === null || Array.isArray(observed)) return false;
+    const record = observed as Record<string, unknown>;
+    // A scalar is judged by the key of the object holding it ("requests" for requests.memory).
+    return Object.entries(desired).every(([key, value]) => isDerivative(value, record[key], typeof value === "object" ? key : parentKey));
+  }
+  if (quantityParents.has(parentKey) && (typeof desired === "string" || typeof desired === "number")) {
+    const a = parseQuantity(String(desired));
+    const b = parseQuantity(String(observed));
+    // Suffix factors are binary fractions only for integer suffixes; "1100m" is 1.1 give or take an ulp.
+    return a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+  }
+  return desired === observed;
+}
+
+/** Keys whose values are resource quantities, which the API server canonicalises. */
+const quantityParents = new Set(["requests", "limits", "capacity"]);
+
+const suffixes: Record<string, number> = {
+  "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes resource quantity as a number, or undefined when the text is not one. */
+export function parseQuantity(text: string): number | undefined {
+  const match = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(text.trim());
+  if (!match?.[1]) return undefined;
+  const base = Number(match[1]);
+  if (match[2]) return base * 10 ** Number(match[2].slice(1));
+  const factor = suffixes[match[3] ?? ""];
+  return factor === undefined ? undefined : base * factor;
+}

@@ -1,0 +1,141 @@
+import { createHash } from "node:crypto";
+import type { V1EnvVar } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import type { AIAssistant, AIAssistantSpec } from "../api/types.generated.js";
+
+/** Where the pod sees what the operator gives it. */
+export const paths = {
+  configDir: "/etc/assistant",
+  configFile: "/etc/assistant/config.yaml",
+  dataDir: "/app/data",
+  tmpDir: "/tmp",
+  knowledgeDir: "/etc/assistant/knowledge",
+  apiKeysDir: "/etc/assistant/api-keys",
+} as const;
+export const containerPort = 8080;
+
+/** Environment variable names that carry secret values into the pod (never the values). */
+export const secretEnv = {
+  modelApiKey: "MODEL_API_KEY",
+  embeddingsApiKey: "EMBEDDINGS_API_KEY",
+  databaseURL: "DATABASE_URL",
+  skillAuth: (skill: string) => `SKILL_${skill.toUpperCase().replaceAll("-", "_")}_AUTHORIZATION`,
+} as const;
+
+/**
+ * The assistant's config file (the contract in DESIGN.md), rendered from the spec. Secret values
+ * never appear here: the file names the environment variables that carry them.
+ */
+export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  if (spec.systemPrompt !== undefined) config["systemPrompt"] = spec.systemPrompt;
+
+  const { provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds } = spec.model;
+  config["model"] =
+    provider === "openai"
+      ? {
+          provider,
+          baseURL,
+          name,
+          ...(apiKeySecretRef ? { apiKeyEnv: secretEnv.modelApiKey } : {}),
+          ...(temperature === undefined ? {} : { temperature }),
+          ...(topP === undefined ? {} : { topP }),
+          ...(maxTokens === undefined ? {} : { maxTokens }),
+          timeoutMs: timeoutSeconds * 1000,
+        }
+      : { provider };
+
+  if (spec.embeddings) {
+    const { baseURL: url, model, apiKeySecretRef: keyRef, dimensions } = spec.embeddings;
+    config["embeddings"] = {
+      baseURL: url,
+      model,
+      ...(keyRef ? { apiKeyEnv: secretEnv.embeddingsApiKey } : {}),
+      ...(dimensions === undefined ? {} : { dimensions }),
+    };
+  }
+
+  config["storage"] = spec.storage.mode === "postgres" ? { mode: "postgres", urlEnv: secretEnv.databaseURL } : { mode: "embedded" };
+
+  const sources = spec.knowledge?.sources ?? [];
+  if (sources.length > 0) {
+    config["knowledge"] = {
+      dirs: sources.filter((s) => s.url === undefined).map((s) => `${paths.knowledgeDir}/${s.name}`),
+      urls: sources.flatMap((s) => (s.url === undefined ? [] : [s.url])),
+    };
+  }
+
+  const { mode, apiKeysSecretRef, oidc } = spec.auth;
+  config["auth"] = {
+    mode,
+    ...(apiKeysSecretRef ? { apiKeysDir: paths.apiKeysDir } : {}),
+    ...(oidc
+      ? { oidc: { issuer: oidc.issuer, audience: oidc.audience, jwksUri: oidc.jwksURI, tenantClaim: oidc.tenantClaim, userClaim: oidc.userClaim } }
+      : {}),
+  };
+  if (spec.rateLimit) config["rateLimit"] = spec.rateLimit;
+  config["privacy"] = { mode: spec.privacy.mode, rules: spec.privacy.rules ?? [] };
+
+  const skills = spec.skills ?? [];
+  if (skills.length > 0) {
+    config["skills"] = skills.map((s) => ({
+      name: s.name,
+      description: s.description,
+      ...(s.parameters ? { parameters: s.parameters } : {}),
+      endpoint: s.endpoint,
+      timeoutMs: s.timeoutMs,
+      confirm: s.confirm,
+      ...(s.authSecretRef ? { authorizationEnv: secretEnv.skillAuth(s.name) } : {}),
+    }));
+    config["skillHosts"] = [...new Set(skills.map((s) => hostPort(s.endpoint.url)))];
+  }
+  return config;
+}
+
+function hostPort(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || (parsed.protocol === "https:" ? "443" : "80")}`;
+}
+
+export function renderAssistantConfigYAML(spec: AIAssistantSpec): string {
+  return stringify(renderAssistantConfig(spec), { lineWidth: 0 });
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Env vars that bring Secret values into the container by reference. */
+export function secretEnvVars(spec: AIAssistantSpec): V1EnvVar[] {
+  const fromSecret = (name: string, ref: { name: string; key: string }): V1EnvVar => ({
+    name,
+    valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } },
+  });
+  const env: V1EnvVar[] = [];
+  if (spec.model.apiKeySecretRef) env.push(fromSecret(secretEnv.modelApiKey, spec.model.apiKeySecretRef));
+  if (spec.embeddings?.apiKeySecretRef) env.push(fromSecret(secretEnv.embeddingsApiKey, spec.embeddings.apiKeySecretRef));
+  if (spec.storage.mode === "postgres" && spec.storage.postgres) env.push(fromSecret(secretEnv.databaseURL, spec.storage.postgres.urlSecretRef));
+  for (const skill of spec.skills ?? []) {
+    if (skill.authSecretRef) env.push(fromSecret(secretEnv.skillAuth(skill.name), skill.authSecretRef));
+  }
+  return env;
+}
+
+/** Every Secret and ConfigMap the pods need; a missing one would leave pods stuck. */
+export function referencedObjects(aia: AIAssistant): { kind: "Secret" | "ConfigMap"; name: string; key?: string; field: string }[] {
+  const spec = aia.spec;
+  const refs: { kind: "Secret" | "ConfigMap"; name: string; key?: string; field: string }[] = [];
+  const secret = (field: string, ref: { name: string; key?: string } | undefined) => {
+    if (ref) refs.push({ kind: "Secret", name: ref.name, ...(ref.key === undefined ? {} : { key: ref.key }), field });
+  };
+  secret("spec.model.apiKeySecretRef", spec.model.apiKeySecretRef);
+  secret("spec.embeddings.apiKeySecretRef", spec.embeddings?.apiKeySecretRef);
+  if (spec.storage.mode === "postgres") secret("spec.storage.postgres.urlSecretRef", spec.storage.postgres?.urlSecretRef);
+  secret("spec.auth.apiKeysSecretRef", spec.auth.apiKeysSecretRef);
+  for (const skill of spec.skills ?? []) secret(`spec.skills[${skill.name}].authSecretRef`, skill.authSecretRef);
+  for (const source of spec.knowledge?.sources ?? []) {
+    if (source.configMap) refs.push({ kind: "ConfigMap", name: source.configMap.name, field: `spec.knowledge.sources[${source.name}].configMap` });
+    secret(`spec.knowledge.sources[${source.name}].secret`, source.secret);
+  }
+  return refs;
+}

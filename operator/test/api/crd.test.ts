@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import * as k8s from "@kubernetes/client-node";
+import { apiError, createNamespace, kubeConfig } from "../support/kube.js";
+import { installCRD } from "../support/crd.js";
+import type { AIAssistant } from "../../src/api/types.generated.js";
+
+const group = "aiassistant.dev";
+const version = "v1alpha1";
+const plural = "aiassistants";
+
+describe("the AIAssistant CRD on a real API server", function () {
+  let kc: k8s.KubeConfig;
+  let custom: k8s.CustomObjectsApi;
+  let namespace: string;
+
+  before(async function () {
+    kc = kubeConfig();
+    custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    await installCRD(kc);
+    namespace = await createNamespace(kc, "crd");
+  });
+
+  const create = (name: string, spec: Record<string, unknown>) =>
+    custom.createNamespacedCustomObject({
+      group, version, namespace, plural,
+      body: { apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name }, spec },
+    }) as Promise<AIAssistant>;
+
+  it("applies the schema's defaults", async function () {
+    const created = await create("defaults", {});
+    assert.equal(created.spec.replicas, 1);
+    assert.equal(created.spec.model.provider, "extractive");
+    assert.deepEqual(
+      [created.spec.storage.mode, created.spec.storage.size, created.spec.storage.deletePolicy, created.spec.storage.accessModes],
+      ["embedded", "1Gi", "Retain", ["ReadWriteOnce"]],
+    );
+    assert.deepEqual([created.spec.rollout.strategy, created.spec.rollout.autoPromotion, created.spec.rollout.scaleDownDelaySeconds], ["BlueGreen", true, 30]);
+    assert.equal(created.spec.auth.mode, "none");
+    assert.equal(created.spec.service.port, 80);
+  });
+
+  const postgres = { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } };
+  const rejected: [string, Record<string, unknown>, RegExp][] = [
+    ["embedded storage with 3 replicas", { replicas: 3 }, /embedded storage \(SQLite on one volume\) serves one replica/],
+    ["embedded storage with autoscaling", { autoscaling: { maxReplicas: 3 } }, /autoscaling needs storage.mode postgres/],
+    ["autoscaling max below min", { storage: postgres, autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /maxReplicas must be >= autoscaling.minReplicas/],
+    ["the openai provider without a URL", { model: { provider: "openai", name: "qwen" } }, /model.provider openai needs model.baseURL and model.name/],
+    ["postgres storage without a Secret", { storage: { mode: "postgres" } }, /storage.mode postgres needs storage.postgres.urlSecretRef/],
+    ["a knowledge source with two origins", { knowledge: { sources: [{ name: "kb", configMap: { name: "a" }, url: "https://x.example/a" }] } }, /exactly one of configMap, secret or url/],
+    ["apiKey auth without keys", { auth: { mode: "apiKey" } }, /auth.mode apiKey needs auth.apiKeysSecretRef/],
+    ["an unauthenticated Ingress", { ingress: { enabled: true, host: "chat.example.com" } }, /Ingress-exposed assistant needs auth/],
+    ["an Ingress without a host", { auth: { mode: "oidc", oidc: { issuer: "https://id.example", audience: "chat" } }, ingress: { enabled: true } }, /ingress.enabled needs ingress.host/],
+    ["backup without a destination", { backup: { enabled: true } }, /backup.enabled needs backup.s3/],
+    ["an unknown provider", { model: { provider: "gpt" } }, /Unsupported value: "gpt"/],
+    ["negative replicas", { replicas: -1 }, /should be greater than or equal to 0/],
+  ];
+  for (const [what, spec, message] of rejected) {
+    it(`rejects ${what}`, async function () {
+      const error = await create("bad", spec).then(() => assert.fail("the API server accepted it"), apiError);
+      assert.equal(error.code, 422);
+      assert.match(error.message, message);
+    });
+  }
+
+  it("rejects duplicate skill names (list-map keys)", async function () {
+    const skill = { name: "erp", description: "Order lookup", endpoint: { url: "http://erp.example:8080/orders" } };
+    const error = await create("bad", { skills: [skill, skill] }).then(() => assert.fail("accepted"), apiError);
+    assert.equal(error.code, 422);
+    assert.match(error.message, /Duplicate value/);
+  });
+
+  it("serves the /scale subresource", async function () {
+    await create("scalable", { storage: postgres });
+    const scale = (await custom.getNamespacedCustomObjectScale({ group, version, namespace, plural, name: "scalable" })) as { spec?: { replicas?: number } };
+    assert.equal(scale.spec?.replicas, 1);
+    await custom.patchNamespacedCustomObjectScale(
+      { group, version, namespace, plural, name: "scalable", body: { spec: { replicas: 4 } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    const scaled = (await custom.getNamespacedCustomObject({ group, version, namespace, plural, name: "scalable" })) as AIAssistant;
+    assert.equal(scaled.spec.replicas, 4);
+  });
+});

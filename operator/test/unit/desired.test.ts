@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1PodDisruptionBudget,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
+import { parse } from "yaml";
+import { desiredState } from "../../src/resources/desired.js";
+import { defaultedAIAssistant } from "../support/aiassistant.js";
+
+// The type argument names the kind the caller asked for by its `kind` string.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+function find<T extends KubernetesObject = KubernetesObject>(objects: KubernetesObject[], kind: string, name?: string): T {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  assert.ok(found, `no ${kind} ${name ?? ""}`);
+  return found as T;
+}
+
+describe("desired objects of an AIAssistant", function () {
+  const aia = defaultedAIAssistant();
+  const desired = desiredState(aia, "blue");
+
+  it("owns every object through a controller ownerReference, except the data volume by default", function () {
+    for (const object of desired.apply) {
+      const refs = object.metadata?.ownerReferences ?? [];
+      if (object.kind === "PersistentVolumeClaim") {
+        assert.deepEqual(refs, [], "the PVC outlives the AIAssistant unless deletePolicy is Delete");
+        continue;
+      }
+      assert.deepEqual(refs, [
+        { apiVersion: "aiassistant.dev/v1alpha1", kind: "AIAssistant", name: "demo", uid: aia.metadata.uid, controller: true, blockOwnerDeletion: true },
+      ]);
+      assert.equal(object.metadata?.namespace, "team-a");
+      assert.equal(object.metadata?.labels?.["app.kubernetes.io/managed-by"], "aiassistant-operator");
+      assert.equal(object.metadata?.labels?.["app.kubernetes.io/instance"], "demo");
+    }
+    const owned = desiredState(defaultedAIAssistant({ storage: { deletePolicy: "Delete" } }), "blue");
+    assert.equal(find(owned.apply, "PersistentVolumeClaim").metadata?.ownerReferences?.length, 1);
+  });
+
+  it("applies config and volume before the Deployment that mounts them", function () {
+    const kinds = desired.apply.map((o) => o.kind);
+    assert.deepEqual(kinds.slice(0, 4), ["ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Deployment"]);
+  });
+
+  it("runs the assistant restricted, probed, and with its config hash in the pod template", function () {
+    const deployment = find<V1Deployment>(desired.apply, "Deployment", "demo-blue");
+    const pod = deployment.spec?.template.spec;
+    const container = pod?.containers[0];
+    assert.equal(pod?.securityContext?.runAsNonRoot, true);
+    assert.equal(pod?.securityContext?.seccompProfile?.type, "RuntimeDefault");
+    assert.equal(pod?.automountServiceAccountToken, false);
+    assert.equal(pod?.serviceAccountName, "demo");
+    assert.deepEqual(container?.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    assert.equal(container?.livenessProbe?.httpGet?.path, "/healthz");
+    assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
+    assert.deepEqual(container?.volumeMounts?.map((m) => m.mountPath), ["/etc/assistant", "/app/data", "/tmp"]);
+    assert.equal(deployment.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"], desired.configHash);
+    assert.equal(deployment.spec?.strategy?.type, "Recreate", "one SQLite file, one pod at a time");
+    assert.deepEqual(deployment.spec?.selector.matchLabels, {
+      "app.kubernetes.io/name": "ai-assistant",
+      "app.kubernetes.io/instance": "demo",
+      "aiassistant.dev/color": "blue",
+    });
+  });
+
+  it("changes the config hash when the rendered config changes, and only then", function () {
+    const other = desiredState(defaultedAIAssistant({ systemPrompt: "Be brief." }), "blue");
+    assert.notEqual(other.configHash, desired.configHash);
+    const scaled = desiredState(defaultedAIAssistant({ storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, replicas: 3 }), "blue");
+    const scaledMore = desiredState(defaultedAIAssistant({ storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, replicas: 5 }), "blue");
+    assert.equal(scaled.configHash, scaledMore.configHash, "replicas are not config");
+  });
+
+  it("points the stable Service at the active color and the preview Service at the other", function () {
+    const stable = find<V1Service>(desired.apply, "Service", "demo");
+    const preview = find<V1Service>(desired.apply, "Service", "demo-preview");
+    assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
+    assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
+    assert.deepEqual(stable.spec?.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+  });
+
+  it("passes secrets by reference only, never into the ConfigMap", function () {
+    const withSecrets = desiredState(
+      defaultedAIAssistant({
+        model: { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeySecretRef: { name: "llm" } },
+        storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg", key: "dsn" } } },
+      }),
+      "blue",
+    );
+    const env = find<V1Deployment>(withSecrets.apply, "Deployment").spec?.template.spec?.containers[0]?.env ?? [];
+    assert.deepEqual(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef, { name: "llm", key: "apiKey" });
+    assert.deepEqual(env.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef, { name: "pg", key: "dsn" });
+    const config = parse(find<V1ConfigMap>(withSecrets.apply, "ConfigMap").data?.["config.yaml"] ?? "") as Record<string, unknown>;
+    assert.deepEqual(config["model"], { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeyEnv: "MODEL_API_KEY", timeoutMs: 60000 });
+    assert.deepEqual(config["storage"], { mode: "postgres", urlEnv: "DATABASE_URL" });
+    assert.equal(withSecrets.apply.some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
+  });
+
+  it("mounts knowledge sources and lists them in the config", function () {
+    const withKnowledge = desiredState(
+      defaultedAIAssistant({ knowledge: { sources: [{ name: "handbook", configMap: { name: "hb" } }, { name: "faq", url: "https://intranet.example/faq.md" }] } }),
+      "blue",
+    );
+    const deployment = find<V1Deployment>(withKnowledge.apply, "Deployment");
+    assert.ok(deployment.spec?.template.spec?.volumes?.some((v) => v.configMap?.name === "hb"));
+    const config = parse(find<V1ConfigMap>(withKnowledge.apply, "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
+    assert.deepEqual(config.knowledge, { dirs: ["/etc/assistant/knowledge/handbook"], urls: ["https://intranet.example/faq.md"] });
+  });
+
+  it("sizes the data volume from the spec", function () {
+    const pvc = find<V1PersistentVolumeClaim>(desiredState(defaultedAIAssistant({ storage: { size: "5Gi", storageClassName: "fast" } }), "blue").apply, "PersistentVolumeClaim");
+    assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } }, storageClassName: "fast" });
+  });
+
+  it("adds an HPA on the AIAssistant's /scale and a PDB only when there is more than one pod", function () {
+    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget"]);
+    const scaled = desiredState(
+      defaultedAIAssistant({
+        storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
+        autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },
+      }),
+      "green",
+    );
+    const hpa = find<V2HorizontalPodAutoscaler>(scaled.apply, "HorizontalPodAutoscaler");
+    assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: "aiassistant.dev/v1alpha1", kind: "AIAssistant", name: "demo" });
+    assert.deepEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas], [2, 6]);
+    assert.deepEqual(hpa.spec?.metrics?.map((m) => m.resource?.name), ["memory"]);
+    const pdb = find<V1PodDisruptionBudget>(scaled.apply, "PodDisruptionBudget");
+    assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
+    assert.equal(scaled.remove.length, 0);
+  });
+});

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { computeStatus, mergeConditions } from "../../src/reconcile/status.js";
+import { defaultedAIAssistant } from "../support/aiassistant.js";
+
+const now = "2026-11-28T10:00:00.000Z";
+const later = "2026-11-28T11:00:00.000Z";
+
+function deployment(replicas: number, available: number, generation = 1, observedGeneration = 1): V1Deployment {
+  return {
+    metadata: { name: "demo-blue", generation },
+    status: { observedGeneration, replicas, updatedReplicas: replicas, readyReplicas: available, availableReplicas: available },
+  };
+}
+
+const condition = (status: ReturnType<typeof computeStatus>, type: string) => status.conditions?.find((c) => c.type === type);
+
+describe("status", function () {
+  it("keeps lastTransitionTime while a condition's status holds, and moves it on a flip", function () {
+    const first = mergeConditions(undefined, [{ type: "Ready", status: "False", reason: "Deploying", message: "0/1" }], 1, now);
+    const same = mergeConditions(first, [{ type: "Ready", status: "False", reason: "Deploying", message: "0/1" }], 2, later);
+    assert.equal(same[0]?.lastTransitionTime, now);
+    assert.equal(same[0]?.observedGeneration, 2);
+    const flipped = mergeConditions(first, [{ type: "Ready", status: "True", reason: "Available", message: "1/1" }], 2, later);
+    assert.equal(flipped[0]?.lastTransitionTime, later);
+  });
+
+  it("is Ready when the active Deployment is fully available", function () {
+    const aia = defaultedAIAssistant();
+    const status = computeStatus(aia, { active: "blue", deployment: deployment(1, 1), failure: undefined, now });
+    assert.equal(condition(status, "Ready")?.status, "True");
+    assert.equal(condition(status, "Progressing")?.status, "False");
+    assert.equal(condition(status, "Degraded")?.status, "False");
+    assert.equal(status.observedGeneration, 3);
+    assert.equal(status.activeColor, "blue");
+    assert.equal(status.previewColor, "green");
+    assert.equal(status.selector, "app.kubernetes.io/name=ai-assistant,app.kubernetes.io/instance=demo,aiassistant.dev/color=blue");
+    assert.equal(status.endpoint, "http://demo.team-a.svc");
+  });
+
+  it("is Progressing, not Ready, while pods come up or the Deployment controller lags", function () {
+    const aia = defaultedAIAssistant();
+    for (const d of [undefined, deployment(1, 0), deployment(1, 1, 2, 1)]) {
+      const status = computeStatus(aia, { active: "blue", deployment: d, failure: undefined, now });
+      assert.equal(condition(status, "Ready")?.status, "False");
+      assert.equal(condition(status, "Progressing")?.status, "True");
+    }
+  });
+
+  it("reports a failure as Degraded with its reason, and not Ready", function () {
+    const aia = defaultedAIAssistant();
+    const failure = { reason: "SecretNotFound", message: "spec.model.apiKeySecretRef: Secret llm not found" };
+    const status = computeStatus(aia, { active: "blue", deployment: deployment(1, 1), failure, now });
+    assert.deepEqual(
+      [condition(status, "Degraded")?.status, condition(status, "Degraded")?.reason, condition(status, "Ready")?.reason],
+      ["True", "SecretNotFound", "SecretNotFound"],
+    );
+  });
+
+  it("turns a Deployment's ProgressDeadlineExceeded into Degraded", function () {
+    const aia = defaultedAIAssistant();
+    const stuck = deployment(1, 0);
+    stuck.status = { availableReplicas: 0, replicas: 1, updatedReplicas: 1, observedGeneration: 1, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] };
+    const status = computeStatus(aia, { active: "blue", deployment: stuck, failure: undefined, now });
+    assert.equal(condition(status, "Degraded")?.reason, "ProgressDeadlineExceeded");
+  });
+
+  it("names set fields it does not act on yet, instead of ignoring them", function () {
+    const quiet = computeStatus(defaultedAIAssistant(), { active: "blue", deployment: undefined, failure: undefined, now });
+    assert.equal(condition(quiet, "Unsupported")?.status, "False");
+    const aia = defaultedAIAssistant({
+      monitoring: { enabled: true },
+      backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } },
+    });
+    const status = computeStatus(aia, { active: "blue", deployment: undefined, failure: undefined, now });
+    assert.equal(condition(status, "Unsupported")?.status, "True");
+    assert.match(condition(status, "Unsupported")?.message ?? "", /spec\.monitoring, spec\.backup/);
+  });
+});
