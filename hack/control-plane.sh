@@ -143,7 +143,18 @@ up() {
     --listen-peer-urls="http://127.0.0.1:$peer_port" --initial-advertise-peer-urls="http://127.0.0.1:$peer_port" \
     --initial-cluster="aia=http://127.0.0.1:$peer_port" --unsafe-no-fsync --log-level=warn
 
+  # Every write request is audited, so tests can count what a controller really sends.
+  cat >"$CP_DIR/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+POLICY
   start kube-apiserver "$apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --audit-policy-file="$CP_DIR/audit-policy.yaml" --audit-log-path="$CP_DIR/audit.log" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
     --cert-dir="$CP_DIR/apiserver" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --allow-privileged=true \

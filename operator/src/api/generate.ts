@@ -2,11 +2,12 @@
  * `npm run generate`: writes the CRD YAML and the TypeScript types from the one schema.
  * CI runs it and fails when the committed files differ (they are never edited by hand).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { compile } from "json-schema-to-typescript";
 import { stringify } from "yaml";
 import { aiAssistantCRD } from "./crd.js";
+import { referenceTable } from "./reference.js";
 import { aiAssistantSchema, group, plural, specSchema, statusSchema, type JsonSchema } from "./schema.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -66,4 +67,17 @@ async function writeTypes(): Promise<string> {
   return file;
 }
 
-for (const file of await Promise.all([writeCRD(), writeTypes()])) console.log(`wrote ${file}`);
+/** Replaces the README's reference section (between its two markers) with the rendered table. */
+async function writeReference(): Promise<string> {
+  const file = `${root}README.md`;
+  const start = "<!-- api-reference:start (npm run generate) -->";
+  const end = "<!-- api-reference:end -->";
+  const readme = await readFile(file, "utf8");
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README.md lacks the markers ${start} … ${end}`);
+  await writeFile(file, `${readme.slice(0, from + start.length)}\n${referenceTable(specSchema)}\n${readme.slice(to)}`);
+  return file;
+}
+
+for (const file of await Promise.all([writeCRD(), writeTypes(), writeReference()])) console.log(`wrote ${file}`);

@@ -8,7 +8,7 @@ import { desiredState, type ObjectRef } from "../resources/desired.js";
 import { annotationKeys, fieldManager, labelKeys, managedByValue, type Color } from "../resources/metadata.js";
 import { deploymentName } from "../resources/workload.js";
 import type { EventRecorder } from "./events.js";
-import { isDerivative } from "./semantic.js";
+import { firstDifference, isDerivative } from "./semantic.js";
 import { computeStatus, type Failure } from "./status.js";
 
 /** Read access to the informer caches the reconciler decides from. */
@@ -76,9 +76,11 @@ export class Reconciler {
 
     const desired = desiredState(current, active);
     let deployment = this.cachedDeployment(current, active);
+    let applied = 0;
     try {
       for (const object of desired.apply) {
         const result = await this.applyIfChanged(current, object, log);
+        if (result) applied++;
         if (result?.kind === "Deployment") deployment = result;
       }
       for (const ref of desired.remove) await this.removeIfOwned(current, ref, log);
@@ -86,7 +88,8 @@ export class Reconciler {
       if (error instanceof RetryableError) await this.writeStatus(current, deployment, error.failure, log);
       throw error;
     }
-    await this.writeStatus(current, deployment, undefined, log);
+    const statusWritten = await this.writeStatus(current, deployment, undefined, log);
+    log.debug({ applied, statusWritten }, "reconciled");
   }
 
   private cachedDeployment(aia: AIAssistant, color: Color): k8s.V1Deployment | undefined {
@@ -100,7 +103,10 @@ export class Reconciler {
     meta.annotations = { ...meta.annotations, [annotationKeys.appliedHash]: hash };
     const observed = this.options.owned.get(object.kind ?? "")?.get(meta.namespace ?? "", meta.name ?? "");
     // The hash catches fields we stopped setting; the deep comparison catches drift by others.
-    if (observed?.metadata?.annotations?.[annotationKeys.appliedHash] === hash && isDerivative(object, observed)) return undefined;
+    // Objects from a list carry no apiVersion/kind; the cache slot already says what they are.
+    const drift = observed && firstDifference({ ...object, apiVersion: undefined, kind: undefined }, observed);
+    if (observed && drift === undefined) return undefined;
+    if (drift !== undefined) log.debug({ kind: object.kind, object: meta.name, field: drift }, "object differs from the desired state");
     try {
       const result = await this.objects.patch(object, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply);
       const verb = observed ? "Updated" : "Created";
@@ -153,14 +159,14 @@ export class Reconciler {
   }
 
   /** Writes the status subresource when it differs from what the object already says. */
-  private async writeStatus(aia: AIAssistant, deployment: k8s.V1Deployment | undefined, failure: Failure | undefined, log: Logger): Promise<void> {
+  private async writeStatus(aia: AIAssistant, deployment: k8s.V1Deployment | undefined, failure: Failure | undefined, log: Logger): Promise<boolean> {
     const active: Color = aia.status?.activeColor ?? "blue";
     const status = computeStatus(aia, { active, deployment, failure, now: this.now().toISOString() });
-    if (sameStatus(aia.status, status)) return;
+    if (sameStatus(aia.status, status)) return false;
     const wasDegraded = aia.status?.conditions?.find((c) => c.type === "Degraded");
     const degraded = status.conditions?.find((c) => c.type === "Degraded");
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace: aia.metadata.namespace ?? "", name: aia.metadata.name ?? "", body: { status } },
+      { group, version, plural, namespace: aia.metadata.namespace ?? "", name: aia.metadata.name ?? "", body: { status }, fieldManager },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
     log.debug({ ready: status.conditions?.find((c) => c.type === "Ready")?.status }, "status updated");
@@ -168,6 +174,7 @@ export class Reconciler {
       log.warn({ reason: degraded.reason }, degraded.message);
       await this.options.events.record(aia, "Warning", degraded.reason, degraded.message);
     }
+    return true;
   }
 }
 

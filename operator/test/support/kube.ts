@@ -50,3 +50,8 @@ export function apiError(error: unknown): { code: number; message: string } {
   }
   throw error;
 }
+
+/** The plain JSON of an API object (client-node returns class instances). */
+export function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

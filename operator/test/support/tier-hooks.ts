@@ -25,6 +25,7 @@ export function controlPlaneHooks(options: { full: boolean; binaries: readonly s
       for (const line of await binaryVersions(options.binaries)) console.log(`    ${line}`);
       plane = await startControlPlane({ full: options.full });
       process.env["KUBECONFIG"] = plane.kubeconfig;
+      process.env["AIA_CONTROL_PLANE_DIR"] = plane.dir;
     },
     afterAll(this: Mocha.Context) {
       this.timeout(60_000);

@@ -1,0 +1,45 @@
+import type { JsonSchema } from "./schema.js";
+
+/**
+ * The spec reference table for the README, rendered from the schema so the documentation can't
+ * drift from the API: one row per field, with its type, default and description, plus the
+ * cross-field rules the API server enforces.
+ */
+export function referenceTable(spec: JsonSchema): string {
+  const rows: string[] = ["| field | type | default | description |", "| --- | --- | --- | --- |"];
+  const rules: string[] = [];
+  walk(spec, "spec", rows, rules);
+  return [...rows, "", "Rules the API server enforces at admission (CEL):", "", ...rules.map((r) => `- ${r}`)].join("\n");
+}
+
+function typeOf(schema: JsonSchema): string {
+  if (schema["x-kubernetes-int-or-string"] === true) return "quantity";
+  const type = schema["type"];
+  if (type === "array") {
+    const items = (schema["items"] ?? {}) as JsonSchema;
+    return `[]${typeOf(items)}`;
+  }
+  if (type === "object" && schema["additionalProperties"] !== undefined) return "map";
+  const values = schema["enum"] as unknown[] | undefined;
+  if (values) return values.map((v) => `\`${String(v)}\``).join(" \\| ");
+  return typeof type === "string" ? type : "object";
+}
+
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+function walk(schema: JsonSchema, path: string, rows: string[], rules: string[]): void {
+  for (const rule of (schema["x-kubernetes-validations"] ?? []) as { message: string }[]) rules.push(`\`${path}\`: ${rule.message}`);
+  const properties = schema["properties"] as Record<string, JsonSchema> | undefined;
+  if (!properties) return;
+  for (const [name, child] of Object.entries(properties)) {
+    const childPath = `${path}.${name}`;
+    const defaultValue = child["default"];
+    const shownDefault = defaultValue === undefined || (typeof defaultValue === "object" && defaultValue !== null && !Array.isArray(defaultValue)) ? "" : `\`${JSON.stringify(defaultValue)}\``;
+    rows.push(`| \`${childPath}\` | ${typeOf(child)} | ${shownDefault} | ${cell(typeof child["description"] === "string" ? child["description"] : "")} |`);
+    const items = child["items"] as JsonSchema | undefined;
+    if (child["type"] === "array" && items?.["properties"]) walk(items, `${childPath}[]`, rows, rules);
+    else walk(child, childPath, rows, rules);
+  }
+}

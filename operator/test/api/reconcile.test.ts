@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import type { AIAssistant } from "../../src/api/types.generated.js";
+import { writesSince } from "../support/audit.js";
+import { installCRD, kubectl } from "../support/crd.js";
+import { createNamespace, eventually, kubeConfig, plain } from "../support/kube.js";
+import { OperatorProcess } from "../support/operator-process.js";
+
+const group = "aiassistant.dev";
+const version = "v1alpha1";
+const plural = "aiassistants";
+const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
+
+describe("reconciling an AIAssistant on a real API server", function () {
+  this.timeout(90_000);
+  let kc: k8s.KubeConfig;
+  let core: k8s.CoreV1Api;
+  let apps: k8s.AppsV1Api;
+  let custom: k8s.CustomObjectsApi;
+  let namespace: string;
+  let operator: OperatorProcess;
+
+  before(async function () {
+    kc = kubeConfig();
+    core = kc.makeApiClient(k8s.CoreV1Api);
+    apps = kc.makeApiClient(k8s.AppsV1Api);
+    custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    await installCRD(kc);
+    namespace = await createNamespace(kc, "reconcile");
+    operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
+  });
+
+  after(async function () {
+    await operator.stop();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
+  });
+
+  const read = (name: string) => custom.getNamespacedCustomObject({ group, version, namespace, plural, name }) as Promise<AIAssistant>;
+  const condition = (aia: AIAssistant, type: string) => aia.status?.conditions?.find((c) => c.type === type);
+  const reconciled = (name: string) =>
+    eventually(`${name} to be reconciled`, async () => {
+      const aia = await read(name);
+      const ready = condition(aia, "Ready");
+      return aia.status?.observedGeneration === aia.metadata.generation && ready?.observedGeneration === aia.metadata.generation ? aia : undefined;
+    });
+
+  it("turns the sample into its owned objects", async function () {
+    await kubectl("apply", "-n", namespace, "-f", sampleFile);
+    const aia = await reconciled("demo");
+    const owner = { apiVersion: `${group}/${version}`, kind: "AIAssistant", name: "demo", uid: aia.metadata.uid, controller: true, blockOwnerDeletion: true };
+
+    const [sa, cm, deployment, stable, preview, pvc] = await Promise.all([
+      core.readNamespacedServiceAccount({ name: "demo", namespace }),
+      core.readNamespacedConfigMap({ name: "demo-config", namespace }),
+      apps.readNamespacedDeployment({ name: "demo-blue", namespace }),
+      core.readNamespacedService({ name: "demo", namespace }),
+      core.readNamespacedService({ name: "demo-preview", namespace }),
+      core.readNamespacedPersistentVolumeClaim({ name: "demo-data", namespace }),
+    ]);
+    for (const object of [sa, cm, deployment, stable, preview]) {
+      assert.deepEqual(plain(object.metadata?.ownerReferences), [owner], object.metadata?.name);
+      assert.equal(object.metadata?.labels?.["app.kubernetes.io/managed-by"], "aiassistant-operator");
+      const managers = object.metadata?.managedFields?.filter((f) => f.operation === "Apply").map((f) => f.manager);
+      assert.deepEqual(managers, ["aiassistant-operator"], `${object.metadata?.name ?? ""} applied by one field manager`);
+    }
+    assert.equal(pvc.metadata?.ownerReferences, undefined, "user data outlives the AIAssistant by default");
+    assert.equal(pvc.spec?.resources?.requests?.["storage"], "1Gi");
+
+    const pod = deployment.spec?.template.spec;
+    assert.equal(pod?.containers[0]?.readinessProbe?.httpGet?.path, "/readyz");
+    assert.equal(pod?.securityContext?.runAsNonRoot, true);
+    assert.equal(pod?.containers[0]?.securityContext?.readOnlyRootFilesystem, true);
+    assert.ok(pod?.volumes?.some((v) => v.configMap?.name === "demo-handbook"), "the knowledge ConfigMap is mounted");
+    assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
+    assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
+    assert.match(cm.data?.["config.yaml"] ?? "", /provider: extractive/);
+
+    // No controller-manager runs in this tier, so pods never come: Ready waits for them.
+    assert.equal(condition(aia, "Ready")?.status, "False");
+    assert.equal(condition(aia, "Progressing")?.status, "True");
+    assert.equal(condition(aia, "Degraded")?.status, "False");
+    assert.equal(aia.status?.activeColor, "blue");
+    assert.equal(aia.status?.endpoint, `http://demo.${namespace}.svc`);
+
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: "involvedObject.name=demo,involvedObject.kind=AIAssistant" });
+    assert.ok(events.items.some((e) => e.reason === "Created" && e.message?.includes("Deployment demo-blue")), "an Event says what was created");
+  });
+
+  it("rolls a spec change into the config and the pod template", async function () {
+    const before = await apps.readNamespacedDeployment({ name: "demo-blue", namespace });
+    await custom.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name: "demo", body: { spec: { systemPrompt: "请用中文回答。" } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    await reconciled("demo");
+    const cm = await core.readNamespacedConfigMap({ name: "demo-config", namespace });
+    assert.match(cm.data?.["config.yaml"] ?? "", /systemPrompt: 请用中文回答。/);
+    const after = await eventually("a new config hash in the pod template", async () => {
+      const d = await apps.readNamespacedDeployment({ name: "demo-blue", namespace });
+      const hash = (x: k8s.V1Deployment) => x.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"];
+      return hash(d) !== hash(before) ? d : undefined;
+    });
+    assert.ok(after.metadata?.generation && before.metadata?.generation && after.metadata.generation > before.metadata.generation);
+  });
+
+  it("sends no write at all when everything is in place, even across a restart and full resync", async function () {
+    await reconciled("demo");
+    await operator.stop();
+    const since = new Date();
+    operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
+    await eventually("the new operator to reconcile demo", () => (/"name":"demo".*"msg":"reconciled"/.test(operator.output) ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const writes = await writesSince(namespace, since);
+    assert.deepEqual(writes.map((w) => `${w.verb} ${w.requestURI}`), []);
+  });
+
+  it("reports a missing Secret as Degraded, then converges once it exists", async function () {
+    await custom.createNamespacedCustomObject({
+      group, version, namespace, plural,
+      body: {
+        apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name: "llm" },
+        spec: { model: { provider: "openai", baseURL: "http://vllm.models.svc:8000/v1", name: "qwen2.5", apiKeySecretRef: { name: "llm-key" } } },
+      },
+    });
+    const degraded = await eventually("Degraded SecretNotFound", async () => {
+      const aia = await read("llm");
+      return condition(aia, "Degraded")?.reason === "SecretNotFound" ? aia : undefined;
+    });
+    assert.equal(condition(degraded, "Degraded")?.status, "True");
+    assert.match(condition(degraded, "Degraded")?.message ?? "", /spec\.model\.apiKeySecretRef: Secret llm-key not found/);
+    assert.equal(condition(degraded, "Ready")?.status, "False");
+    await assert.rejects(apps.readNamespacedDeployment({ name: "llm-blue", namespace }), "no Deployment that would fail on a missing Secret");
+
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: "llm-key" }, stringData: { apiKey: "sk-test-not-a-real-key" } } });
+    const healed = await eventually(
+      "Degraded to clear",
+      async () => {
+        const aia = await read("llm");
+        return condition(aia, "Degraded")?.status === "False" ? aia : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(condition(healed, "Degraded")?.reason, "Reconciled");
+    const deployment = await apps.readNamespacedDeployment({ name: "llm-blue", namespace });
+    const env = deployment.spec?.template.spec?.containers[0]?.env ?? [];
+    assert.deepEqual(plain(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef), { name: "llm-key", key: "apiKey" });
+  });
+
+  it("scales through /scale and manages the HPA and PDB of a postgres-backed assistant", async function () {
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: "pg" }, stringData: { url: "postgres://assistant@pg.db.svc:5432/assistant" } } });
+    await custom.createNamespacedCustomObject({
+      group, version, namespace, plural,
+      body: {
+        apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name: "scaled" },
+        spec: { storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, autoscaling: { minReplicas: 2, maxReplicas: 5 } },
+      },
+    });
+    await reconciled("scaled");
+    const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
+    const hpa = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaled", namespace });
+    assert.deepEqual(plain(hpa.spec?.scaleTargetRef), { apiVersion: `${group}/${version}`, kind: "AIAssistant", name: "scaled" });
+    const policy = kc.makeApiClient(k8s.PolicyV1Api);
+    await policy.readNamespacedPodDisruptionBudget({ name: "scaled", namespace });
+
+    await kubectl("scale", "-n", namespace, "aia/scaled", "--replicas=3");
+    await eventually("the Deployment to follow /scale", async () => {
+      const d = await apps.readNamespacedDeployment({ name: "scaled-blue", namespace });
+      return d.spec?.replicas === 3 ? true : undefined;
+    });
+
+    await custom.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name: "scaled", body: { spec: { autoscaling: null, replicas: 1 } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    await eventually("the HPA and PDB to go", async () => {
+      const gone = async (p: Promise<unknown>) => p.then(() => false, (e: unknown) => e instanceof k8s.ApiException && e.code === 404);
+      const [h, p] = await Promise.all([
+        gone(autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaled", namespace })),
+        gone(policy.readNamespacedPodDisruptionBudget({ name: "scaled", namespace })),
+      ]);
+      return h && p ? true : undefined;
+    });
+  });
+
+  it("reads the sample back through kubectl's printer columns", async function () {
+    const table = await kubectl("get", "aia", "-n", namespace, "demo");
+    assert.match(table.split("\n")[0] ?? "", /NAME\s+READY\s+ACTIVE\s+REPLICAS\s+ENDPOINT\s+AGE/);
+    assert.match(table, new RegExp(`demo\\s+False\\s+blue\\s+0\\s+http://demo\\.${namespace}\\.svc`));
+  });
+});

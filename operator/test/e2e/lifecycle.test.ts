@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import type { AIAssistant } from "../../src/api/types.generated.js";
+import { installCRD, kubectl } from "../support/crd.js";
+import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
+import { OperatorProcess } from "../support/operator-process.js";
+
+const group = "aiassistant.dev";
+const version = "v1alpha1";
+const plural = "aiassistants";
+const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
+
+describe("an AIAssistant's life on a full control plane", function () {
+  this.timeout(120_000);
+  let kc: k8s.KubeConfig;
+  let namespace: string;
+  let operator: OperatorProcess;
+
+  before(async function () {
+    kc = kubeConfig();
+    await installCRD(kc);
+    namespace = await createNamespace(kc, "life");
+    operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
+  });
+
+  after(async function () {
+    await operator.stop();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
+  });
+
+  const custom = () => kc.makeApiClient(k8s.CustomObjectsApi);
+  const gone = (p: Promise<unknown>) => p.then(() => false, (e: unknown) => e instanceof k8s.ApiException && e.code === 404);
+
+  it("becomes Ready with its pods Running on the simulated nodes and endpoints behind the Service", async function () {
+    // No storage provisioner runs here: a pre-made volume, as a cluster admin would offer, lets
+    // the data claim bind so the scheduler can place the pod.
+    await kc.makeApiClient(k8s.CoreV1Api).createPersistentVolume({
+      body: {
+        metadata: { name: `${namespace}-pv` },
+        spec: {
+          capacity: { storage: "5Gi" },
+          accessModes: ["ReadWriteOnce"],
+          persistentVolumeReclaimPolicy: "Retain",
+          hostPath: { path: `/srv/${namespace}` },
+        },
+      },
+    });
+    await kubectl("apply", "-n", namespace, "-f", sampleFile);
+    const ready = await eventually(
+      "demo to be Ready",
+      async () => {
+        const aia = (await custom().getNamespacedCustomObject({ group, version, namespace, plural, name: "demo" })) as AIAssistant;
+        const condition = aia.status?.conditions?.find((c) => c.type === "Ready");
+        return condition?.status === "True" && condition.observedGeneration === aia.metadata.generation ? aia : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(ready.status?.readyReplicas, 1);
+    assert.equal(ready.status?.replicas, 1);
+    assert.equal(ready.status?.conditions?.find((c) => c.type === "Progressing")?.status, "False");
+
+    const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+    const slices = await eventually("a ready endpoint behind the stable Service", async () => {
+      const list = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: "kubernetes.io/service-name=demo" });
+      return list.items.some((s) => s.endpoints.some((e) => e.conditions?.ready === true)) ? list : undefined;
+    });
+    assert.ok(slices.items.length > 0);
+  });
+
+  it("is garbage-collected on delete, except the data volume", async function () {
+    await custom().deleteNamespacedCustomObject({ group, version, namespace, plural, name: "demo" });
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    await eventually(
+      "the owned objects to be collected",
+      async () => {
+        const results = await Promise.all([
+          gone(apps.readNamespacedDeployment({ name: "demo-blue", namespace })),
+          gone(core.readNamespacedService({ name: "demo", namespace })),
+          gone(core.readNamespacedService({ name: "demo-preview", namespace })),
+          gone(core.readNamespacedConfigMap({ name: "demo-config", namespace })),
+          gone(core.readNamespacedServiceAccount({ name: "demo", namespace })),
+        ]);
+        return results.every(Boolean) ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const pvc = await core.readNamespacedPersistentVolumeClaim({ name: "demo-data", namespace });
+    assert.equal(pvc.metadata?.deletionTimestamp, undefined, "the conversations survive the AIAssistant");
+  });
+});
