@@ -35,6 +35,7 @@ export class Manager {
   private readonly informers: Informer<k8s.KubernetesObject>[] = [];
   private readonly abort = new AbortController();
   private elector: LeaderElector | undefined;
+  private controller: Controller | undefined;
 
   constructor(
     private readonly config: OperatorConfig,
@@ -135,7 +136,7 @@ export class Manager {
       aiAssistants,
       owned,
     });
-    const controller = new Controller({
+    this.controller = new Controller({
       name: controllerName,
       queue,
       workers: this.config.workers,
@@ -150,12 +151,13 @@ export class Manager {
         }
       },
     });
-    controller.start(this.abort.signal);
+    this.controller.start(this.abort.signal);
   }
 
   /** Graceful stop: finish in-flight reconciles, release the Lease, close the server. */
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.controller?.stopped();
     for (const informer of this.informers) informer.stop();
     await this.elector?.stop();
     await this.health.close();

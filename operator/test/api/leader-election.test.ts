@@ -28,7 +28,7 @@ describe("two operator replicas", function () {
   const reconciling = (o: OperatorProcess) => o.output.includes("starting the controller");
 
   it("elect one leader, and the other takes over when the leader dies", async function () {
-    const env = { WATCH_NAMESPACES: namespace, LEADER_ELECTION_ID: leaseName };
+    const env = { WATCH_NAMESPACES: namespace, LEADER_ELECT: "true", LEADER_ELECTION_ID: leaseName };
     operators.push(await new OperatorProcess(env).start(), await new OperatorProcess(env).start());
     const leaderIdentity = await eventually("a leader", holder);
     const [leader, follower] = operators[0]?.identity === leaderIdentity ? [operators[0], operators[1]] : [operators[1], operators[0]];

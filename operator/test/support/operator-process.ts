@@ -36,7 +36,6 @@ export class OperatorProcess {
         POD_NAME: this.identity,
         LEADER_ELECTION_NAMESPACE: "default",
         LOG_LEVEL: "debug",
-        LEADER_ELECT: "false",
         ...this.env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,332 @@
+import type * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { jitter, sleep } from "./clock.js";
+import { ApiStatusError, HttpListerWatcher, IdleTimeoutError, ParseError, type ListerWatcher, type WatchEvent } from "./list-watch.js";
+import { counterOn } from "./metrics.js";
+
+export interface InformerOptions<T> {
+  kc: k8s.KubeConfig;
+  /** Names the informer in logs and metrics. */
+  name: string;
+  /** The collection, e.g. "/apis/aiassistant.dev/v1alpha1/aiassistants" or "/api/v1/namespaces/ns/services". */
+  listPath: string;
+  labelSelector?: string;
+  /** A full relist this often, diffed against the cache. Default 10 min. */
+  resyncMs?: number;
+  /** health() fails when nothing proved the cache current for this long. Default 5 min. */
+  staleAfterMs?: number;
+  logger: Logger;
+  registry: Registry;
+  /** Replaces the HTTP list/watch of `listPath`, e.g. to wrap it. */
+  listerWatcher?: ListerWatcher<T>;
+  /** Page size of a list. Default 500, as client-go. */
+  pageSize?: number;
+  /** Retry backoff after failed rounds: jittered, doubling from `initialMs` to `maxMs`. Default 800 ms to 30 s (client-go's). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+type Handler<T> = (object: T) => void;
+type UpdateHandler<T> = (oldObject: T, newObject: T) => void;
+
+/** client-go's default watch timeout range: 5 to 10 minutes, random so reconnects don't line up. */
+const minWatchTimeoutSeconds = 300;
+/** Watches are reopened no sooner than this after the last one opened, however they ended. */
+const minWatchIntervalMs = 1000;
+
+function informerMetrics(registry: Registry) {
+  return {
+    watchRestarts: counterOn(registry, { name: "watch_restarts_total", help: "Watches reopened after the first", labelNames: ["informer"] }),
+    relists: counterOn(registry, { name: "informer_relists_total", help: "Full lists after the first (resync, 410 Gone, errors)", labelNames: ["informer"] }),
+    events: counterOn(registry, { name: "informer_events_total", help: "Watch events received, by type", labelNames: ["informer", "type"] }),
+    parseErrors: counterOn(registry, {
+      name: "informer_parse_errors_total",
+      help: "Responses that could not be parsed; each forces a relist",
+      labelNames: ["informer"],
+    }),
+  };
+}
+
+function keyOf(object: k8s.KubernetesObject): string {
+  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+}
+
+/**
+ * A list-then-watch cache of one collection, written instead of client-node's makeInformer, which
+ * stops silently and storms the server after reconnects (kubernetes-client/javascript #301, #364,
+ * #958, #1933). One loop owns all state: it lists, watches from the list's resourceVersion (with
+ * bookmarks), reconnects from the last resourceVersion it saw, relists on 410 Gone, on a parse
+ * error and every resync period, and treats silence as a dead connection. health() reports a
+ * cache nothing has confirmed for staleAfterMs, so a stuck informer restarts the pod instead of
+ * serving an old world forever.
+ */
+export class Informer<T extends k8s.KubernetesObject> {
+  readonly name: string;
+  private readonly cache = new Map<string, T>();
+  private readonly listerWatcher: ListerWatcher<T>;
+  private readonly resyncMs: number;
+  private readonly staleAfterMs: number;
+  private readonly pageSize: number;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly logger: Logger;
+  private readonly metrics: ReturnType<typeof informerMetrics>;
+  private readonly addHandlers: Handler<T>[] = [];
+  private readonly updateHandlers: UpdateHandler<T>[] = [];
+  private readonly deleteHandlers: Handler<T>[] = [];
+
+  private resourceVersion = "";
+  private synced = false;
+  private relistNeeded = true;
+  private lastActivity = 0;
+  private readonly stopping = new AbortController();
+  /** Aborted by the resync timer to end the current watch so the loop relists. */
+  private round = new AbortController();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private firstSync: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
+
+  constructor(options: InformerOptions<T>) {
+    this.name = options.name;
+    this.listerWatcher = options.listerWatcher ?? new HttpListerWatcher<T>(options.kc, options.listPath, options.labelSelector);
+    this.resyncMs = options.resyncMs ?? 10 * 60_000;
+    this.staleAfterMs = options.staleAfterMs ?? 5 * 60_000;
+    this.pageSize = options.pageSize ?? 500;
+    this.backoff = options.backoff ?? { initialMs: 800, maxMs: 30_000 };
+    this.logger = options.logger.child({ informer: options.name });
+    this.metrics = informerMetrics(options.registry);
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // stop() before the first sync rejects it; a caller that never awaited start() must not crash on that.
+    promise.catch(() => undefined);
+    this.firstSync = { promise, resolve, reject };
+  }
+
+  onAdd(handler: Handler<T>): void {
+    this.addHandlers.push(handler);
+  }
+
+  onUpdate(handler: UpdateHandler<T>): void {
+    this.updateHandlers.push(handler);
+  }
+
+  /** Gets the last state known of the deleted object. */
+  onDelete(handler: Handler<T>): void {
+    this.deleteHandlers.push(handler);
+  }
+
+  /** Starts listing and watching; resolves once the first list is in the cache (retrying until it is). */
+  start(): Promise<void> {
+    this.running ??= this.run();
+    return this.firstSync.promise;
+  }
+
+  stop(): void {
+    this.stopping.abort(new Error(`informer ${this.name} stopped`));
+    this.round.abort(this.stopping.signal.reason);
+    clearTimeout(this.resyncTimer);
+    this.firstSync.reject(new Error(`informer ${this.name} stopped before its first list`));
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.cache.get(`${namespace}/${name}`);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Whether the cache can be trusted: listed once, and confirmed current within staleAfterMs. */
+  health(): { ok: boolean; reason: string } {
+    if (this.stopping.signal.aborted) return { ok: false, reason: "stopped" };
+    if (!this.synced) return { ok: false, reason: "initial list not done" };
+    const idleMs = Date.now() - this.lastActivity;
+    if (idleMs > this.staleAfterMs) {
+      return { ok: false, reason: `no watch event, bookmark or successful list for ${Math.round(idleMs / 1000)} s (limit ${this.staleAfterMs / 1000} s)` };
+    }
+    return { ok: true, reason: "" };
+  }
+
+  /** The loop that owns the connection: one list or watch at a time, so events never race a relist. */
+  private async run(): Promise<void> {
+    // A method, not the signal's property: TypeScript would keep `aborted` narrowed across awaits.
+    const stopped = () => this.stopping.signal.aborted;
+    const stop = this.stopping.signal;
+    let failures = 0;
+    let lastWatchStart = 0;
+    let lists = 0;
+    let watches = 0;
+    this.scheduleResync();
+    while (!stopped()) {
+      let progressed = false;
+      try {
+        if (this.relistNeeded) {
+          if (lists++ > 0) this.metrics.relists.inc({ informer: this.name });
+          await this.relist();
+          this.relistNeeded = false;
+          progressed = true;
+        }
+        await sleep(lastWatchStart + minWatchIntervalMs - Date.now(), stop);
+        if (stopped()) break;
+        if (watches++ > 0) this.metrics.watchRestarts.inc({ informer: this.name });
+        lastWatchStart = Date.now();
+        await this.watch(() => {
+          progressed = true;
+        });
+        failures = 0;
+        continue;
+      } catch (error) {
+        if (stopped()) break;
+        if (this.round.signal.aborted) {
+          // The resync timer ended the watch on purpose.
+          this.round = new AbortController();
+          this.relistNeeded = true;
+          continue;
+        }
+        if (error instanceof IdleTimeoutError && error.afterResponse) {
+          // A quiet watch, reopened from where it was; a dead one will fail to reopen.
+          this.logger.info({ err: error }, "watch silent; reopening it");
+          continue;
+        }
+        failures = progressed ? 1 : failures + 1;
+        this.onRoundFailed(error);
+      }
+      const delayMs = jitter(Math.min(this.backoff.initialMs * 2 ** (failures - 1), this.backoff.maxMs), 0.5);
+      await sleep(delayMs, stop);
+    }
+    clearTimeout(this.resyncTimer);
+  }
+
+  private onRoundFailed(error: unknown): void {
+    if (error instanceof ApiStatusError && error.gone) {
+      this.logger.info({ resourceVersion: this.resourceVersion, err: error }, "resourceVersion expired (410 Gone); relisting");
+      this.relistNeeded = true;
+    } else if (error instanceof ParseError) {
+      this.metrics.parseErrors.inc({ informer: this.name });
+      this.logger.error({ err: error }, "unparseable response from the API server; relisting");
+      this.relistNeeded = true;
+    } else {
+      this.logger.warn({ err: error, resourceVersion: this.resourceVersion }, "list or watch failed; retrying with backoff");
+    }
+  }
+
+  private scheduleResync(): void {
+    this.resyncTimer = setTimeout(() => {
+      this.round.abort(new Error("resync"));
+      this.scheduleResync();
+    }, this.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  /** Lists every page, then makes the cache equal to the list, emitting the differences. */
+  private async relist(): Promise<void> {
+    const signal = AbortSignal.any([this.stopping.signal, this.round.signal]);
+    const items: T[] = [];
+    let page = await this.listerWatcher.list({ limit: this.pageSize, continue: undefined, signal, idleTimeoutMs: this.idleTimeoutMs() });
+    items.push(...page.items);
+    while (page.continue !== undefined) {
+      page = await this.listerWatcher.list({ limit: this.pageSize, continue: page.continue, signal, idleTimeoutMs: this.idleTimeoutMs() });
+      items.push(...page.items);
+    }
+
+    const listed = new Map(items.map((item) => [keyOf(item), item]));
+    for (const [key, object] of listed) {
+      const old = this.cache.get(key);
+      this.cache.set(key, object);
+      if (old === undefined) this.emit(this.addHandlers, object);
+      else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emitUpdate(old, object);
+    }
+    for (const [key, old] of this.cache) {
+      if (listed.has(key)) continue;
+      this.cache.delete(key);
+      this.emit(this.deleteHandlers, old);
+    }
+    this.resourceVersion = page.resourceVersion;
+    this.markActive();
+    if (!this.synced) {
+      this.synced = true;
+      this.logger.info({ objects: this.cache.size, resourceVersion: this.resourceVersion }, "cache synced");
+      this.firstSync.resolve();
+    }
+  }
+
+  private async watch(onProgress: () => void): Promise<void> {
+    const signal = AbortSignal.any([this.stopping.signal, this.round.signal]);
+    const timeoutSeconds = Math.floor(jitter(minWatchTimeoutSeconds, 1));
+    await this.listerWatcher.watch({
+      resourceVersion: this.resourceVersion,
+      timeoutSeconds,
+      signal,
+      idleTimeoutMs: this.idleTimeoutMs(),
+      // The server accepted our resourceVersion: the cache is current as of now.
+      onOpen: () => {
+        this.markActive();
+      },
+      onEvent: (event) => {
+        this.apply(event as WatchEvent<T>);
+        onProgress();
+      },
+    });
+  }
+
+  private apply(event: WatchEvent<T>): void {
+    this.metrics.events.inc({ informer: this.name, type: event.type });
+    if (event.type === "ERROR") {
+      throw new ApiStatusError(event.object.code ?? 500, event.object.message ?? "watch ERROR event");
+    }
+    const object = event.object;
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (resourceVersion === undefined) throw new ParseError(`${event.type} event without metadata.resourceVersion`);
+    this.markActive();
+    if (event.type !== "BOOKMARK") {
+      const key = keyOf(object);
+      const old = this.cache.get(key);
+      if (event.type === "DELETED") {
+        this.cache.delete(key);
+        this.emit(this.deleteHandlers, object);
+      } else {
+        this.cache.set(key, object);
+        if (old === undefined) this.emit(this.addHandlers, object);
+        else this.emitUpdate(old, object);
+      }
+    }
+    this.resourceVersion = resourceVersion;
+  }
+
+  /** Silence longer than this means a dead connection; half the staleness limit leaves time to recover. */
+  private idleTimeoutMs(): number {
+    return this.staleAfterMs / 2;
+  }
+
+  private markActive(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private emit(handlers: Handler<T>[], object: T): void {
+    for (const handler of handlers) {
+      try {
+        handler(object);
+      } catch (error) {
+        // A handler's bug must not tear down the watch or skip the other handlers.
+        this.logger.error({ err: error, object: keyOf(object) }, "informer handler failed");
+      }
+    }
+  }
+
+  private emitUpdate(oldObject: T, newObject: T): void {
+    for (const handler of this.updateHandlers) {
+      try {
+        handler(oldObject, newObject);
+      } catch (error) {
+        this.logger.error({ err: error, object: keyOf(newObject) }, "informer handler failed");
+      }
+    }
+  }
+}
