@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import type { ChatMessage, ModelProvider } from "../llm/types.js";
+import type { Masker } from "../masking/mask.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { Passage, Retriever } from "../retrieval/knowledge.js";
+import { detectLanguage, estimateTokens, type Language } from "../retrieval/text.js";
+import { ConversationNotFoundError, type ConversationStore, type SourceRef } from "../storage/types.js";
+import { detectIntent } from "./intent.js";
+
+export class ChatAbortedError extends Error {
+  override readonly name = "ChatAbortedError";
+}
+
+export interface DialogOptions {
+  systemPrompt: string;
+  topK: number;
+  historyTokens: number;
+  /** Whether the model may see the current message before masking (stored history never holds it). */
+  modelSeesOriginal: boolean;
+}
+
+export interface DialogDeps {
+  conversations: ConversationStore;
+  retriever: Retriever;
+  provider: ModelProvider;
+  metrics: Metrics;
+  masker: Masker;
+  options: DialogOptions;
+}
+
+/** Receives an answer while it is generated; `sources` comes first, before any delta. */
+export interface AnswerSink {
+  sources?(sources: SourceRef[]): void;
+  delta?(text: string): void;
+}
+
+export interface ChatSink {
+  start?(meta: { conversationId: string; sources: SourceRef[] }): void;
+  delta?(text: string): void;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface Answer {
+  reply: string;
+  sources: SourceRef[];
+  usage: Usage;
+}
+
+export interface ChatResult extends Answer {
+  conversationId: string;
+}
+
+const MAX_HISTORY_TURNS = 100;
+const TITLE_GRAPHEMES = 80;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+function titleFrom(message: string): string {
+  return Array.from(graphemes.segment(message.trim()), (part) => part.segment)
+    .slice(0, TITLE_GRAPHEMES)
+    .join("");
+}
+const EXCERPT_CHARS = 240;
+
+function toSource(passage: Passage, index: number): SourceRef {
+  return {
+    index: index + 1,
+    documentId: passage.documentId,
+    title: passage.title,
+    section: passage.heading,
+    source: passage.source,
+    chunkId: passage.chunkId,
+    score: Number(passage.score.toPrecision(6)),
+    excerpt: passage.text.length > EXCERPT_CHARS ? `${passage.text.slice(0, EXCERPT_CHARS)}…` : passage.text,
+  };
+}
+
+/** Keeps the newest messages that fit the token budget, dropping the oldest first. */
+export function trimHistory(history: readonly ChatMessage[], budget: number): ChatMessage[] {
+  const kept: ChatMessage[] = [];
+  let used = 0;
+  for (let index = history.length - 1; index >= 0; index -= 1) {
+    const message = history[index];
+    if (message === undefined) continue;
+    used += estimateTokens(message.content);
+    if (used > budget) break;
+    kept.unshift(message);
+  }
+  return kept;
+}
+
+export function systemMessage(systemPrompt: string, passages: readonly Passage[], language: Language): string {
+  const context =
+    passages.length === 0
+      ? "No knowledge-base passage matched this message."
+      : `Knowledge-base passages (cite them as [n]):\n\n${passages
+          .map((passage, index) => {
+            const section = passage.heading === "" || passage.heading === passage.title ? "" : ` — ${passage.heading}`;
+            return `[${index + 1}] ${passage.title}${section}\n${passage.text}`;
+          })
+          .join("\n\n")}`;
+  const reply = language === "zh" ? "The user writes in Chinese: reply in Chinese." : "The user writes in English: reply in English.";
+  return `${systemPrompt}\n\n${reply}\n\n${context}`;
+}
+
+export class DialogManager {
+  constructor(private readonly deps: DialogDeps) {}
+
+  get model(): string {
+    return this.deps.provider.model;
+  }
+
+  /**
+   * Answers `message` given earlier `history` (already in the model's view), without storing
+   * anything: the stateless core shared by /api/v1/chat and the OpenAI-compatible endpoint.
+   */
+  async answer(
+    tenant: string,
+    history: readonly ChatMessage[],
+    message: string,
+    signal: AbortSignal,
+    sink: AnswerSink = {},
+  ): Promise<Answer> {
+    const { provider, metrics, retriever, options, masker } = this.deps;
+    const language = detectLanguage(message);
+    const intent = detectIntent(message);
+    const passages = intent === "question" ? await retriever.search(tenant, message, options.topK) : [];
+    const documentCount = intent === "capabilities" ? await retriever.documentCount(tenant) : 0;
+    const sources = passages.map(toSource);
+    sink.sources?.(sources);
+    const modelMessage = options.modelSeesOriginal ? message : masker(message);
+    // Stored history is masked already; history a client sends to the stateless endpoint is not.
+    const modelHistory = options.modelSeesOriginal ? history : history.map((turn) => ({ ...turn, content: masker(turn.content) }));
+    const messages: ChatMessage[] = [
+      { role: "system", content: systemMessage(options.systemPrompt, passages, language) },
+      ...trimHistory(modelHistory, options.historyTokens),
+      { role: "user", content: modelMessage },
+    ];
+    const labels = { provider: provider.provider, model: provider.model };
+    const stopTimer = metrics.modelDuration.startTimer(labels);
+    let reply = "";
+    const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+    try {
+      for await (const event of provider.generate({
+        messages,
+        question: modelMessage,
+        passages,
+        language,
+        intent,
+        documentCount,
+        signal,
+      })) {
+        if (event.type === "delta") {
+          reply += event.text;
+          sink.delta?.(event.text);
+        } else {
+          usage.promptTokens = event.promptTokens;
+          usage.completionTokens = event.completionTokens;
+        }
+      }
+    } catch (error) {
+      stopTimer({ outcome: "error" });
+      throw error;
+    }
+    if (signal.aborted) {
+      stopTimer({ outcome: "aborted" });
+      throw new ChatAbortedError("the client went away");
+    }
+    stopTimer({ outcome: "ok" });
+    metrics.modelTokens.inc({ ...labels, kind: "prompt" }, usage.promptTokens);
+    metrics.modelTokens.inc({ ...labels, kind: "completion" }, usage.completionTokens);
+    return { reply, sources, usage };
+  }
+
+  /** One turn of a stored conversation: masked user message and reply are committed before this resolves. */
+  async chat(tenant: string, message: string, conversationId: string | undefined, signal: AbortSignal, sink: ChatSink = {}): Promise<ChatResult> {
+    const { conversations, masker } = this.deps;
+    let history: ChatMessage[] = [];
+    if (conversationId !== undefined) {
+      if ((await conversations.getConversation(tenant, conversationId)) === undefined) {
+        throw new ConversationNotFoundError(conversationId);
+      }
+      history = (await conversations.recentTurns(tenant, conversationId, MAX_HISTORY_TURNS)).map((turn) => ({
+        role: turn.role,
+        content: turn.content,
+      }));
+    }
+    const id = conversationId ?? randomUUID();
+    const answer = await this.answer(tenant, history, message, signal, {
+      sources: (sources) => sink.start?.({ conversationId: id, sources }),
+      delta: (text) => sink.delta?.(text),
+    });
+    const maskedMessage = masker(message);
+    await conversations.appendTurns(
+      tenant,
+      id,
+      [
+        { role: "user", content: maskedMessage, sources: [], promptTokens: null, completionTokens: null },
+        {
+          role: "assistant",
+          content: masker(answer.reply),
+          sources: answer.sources,
+          promptTokens: answer.usage.promptTokens,
+          completionTokens: answer.usage.completionTokens,
+        },
+      ],
+      conversationId === undefined ? titleFrom(maskedMessage) : undefined,
+    );
+    return { conversationId: id, ...answer };
+  }
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import { Ajv } from "ajv";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import type { HttpContext } from "./context.js";
+import { clientErrorHandler, describeError, installErrorHandlers } from "./errors.js";
+import { chatRoutes } from "./routes/chat.js";
+import { conversationRoutes } from "./routes/conversations.js";
+import { openaiRoutes } from "./routes/openai.js";
+import { opsRoutes } from "./routes/ops.js";
+
+/**
+ * Bodies are validated without type coercion (`{"message": 1}` is an error, not the string "1");
+ * only querystring and path parameters, which are always strings on the wire, are coerced.
+ */
+function validators(): { body: Ajv; coercing: Ajv } {
+  const options = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
+  return { body: new Ajv({ ...options, coerceTypes: false }), coercing: new Ajv({ ...options, coerceTypes: true }) };
+}
+
+export async function buildApp(context: HttpContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: context.limits.bodyLimitBytes,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    // Fastify's own 503-on-close body lacks the error shape; the onRequest hook below answers instead.
+    return503OnClosing: false,
+    // One log line per request, written when the response closes (streams included), instead of two.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: "idle",
+    clientErrorHandler,
+    // Router-level rejections (undecodable URL, oversized path parameter) get the same error shape.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = describeError(error);
+      void (reply as FastifyReply).status(status).send(body);
+    },
+  });
+  const ajv = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === "body" ? ajv.body : ajv.coercing).compile(schema),
+  );
+  installErrorHandlers(app);
+
+  app.addHook("onRequest", (request, reply, done) => {
+    const stop = context.metrics.httpDuration.startTimer();
+    void reply.header("x-request-id", request.id);
+    // "close" fires for hijacked streams too, which skip Fastify's onResponse hook.
+    reply.raw.once("close", () => {
+      const labels = { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.raw.statusCode) };
+      const seconds = stop(labels);
+      context.metrics.httpRequests.inc(labels);
+      request.log.info(
+        { req: request, res: { statusCode: reply.raw.statusCode }, responseTime: Math.round(seconds * 1e6) / 1e3, completed: reply.raw.writableFinished },
+        "request completed",
+      );
+      // While closing, a connection whose last response just ended would otherwise be kept alive by
+      // the client and hold the shutdown until the grace period.
+      if (context.state.closing) {
+        setImmediate(() => {
+          app.server.closeIdleConnections();
+        });
+      }
+    });
+    if (context.state.closing) {
+      // Answering from the hook ends the request here; done() would run the handler as well.
+      void reply
+        .status(503)
+        .header("connection", "close")
+        .send({ error: { code: "shutting_down", message: "the service is shutting down, retry on another instance" } });
+      return;
+    }
+    done();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "AI assistant",
+        version: "0.1.0",
+        description: "Chat with citations from the knowledge base, conversations, and an OpenAI-compatible API.",
+      },
+    },
+  });
+  chatRoutes(app, context);
+  openaiRoutes(app, context);
+  conversationRoutes(app, context);
+  opsRoutes(app, context);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from "fastify";
+import { ConversationNotFoundError } from "../../storage/types.js";
+import { errorSchema, describeError } from "../errors.js";
+import { DEFAULT_TENANT, type HttpContext } from "../context.js";
+import { disconnectSignal, openSse, wantsStream } from "../sse.js";
+
+interface ChatBody {
+  message: string;
+  conversationId?: string;
+  stream?: boolean;
+}
+
+export const sourceSchema = {
+  type: "object",
+  required: ["index", "documentId", "title", "section", "source", "chunkId", "score", "excerpt"],
+  properties: {
+    index: { type: "integer", description: "The n of the citation [n] in the reply" },
+    documentId: { type: "string" },
+    title: { type: "string" },
+    section: { type: "string", description: "Heading of the section the passage comes from" },
+    source: { type: "string", description: "File path of the document inside the knowledge directory" },
+    chunkId: { type: "string" },
+    score: { type: "number", description: "BM25 relevance, higher is better" },
+    excerpt: { type: "string" },
+  },
+} as const;
+
+export const conversationIdSchema = { type: "string", pattern: "^[A-Za-z0-9-]{1,64}$" } as const;
+
+export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
+  const { dialog, metrics, limits } = context;
+  app.post<{ Body: ChatBody }>(
+    "/api/v1/chat",
+    {
+      schema: {
+        summary: "Send a message; SSE when stream is true or Accept is text/event-stream",
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["message"],
+          properties: {
+            message: { type: "string", minLength: 1, maxLength: limits.maxMessageChars, pattern: "\\S" },
+            conversationId: conversationIdSchema,
+            stream: { type: "boolean" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            required: ["reply", "conversationId", "sources"],
+            properties: {
+              reply: { type: "string" },
+              conversationId: { type: "string" },
+              sources: { type: "array", items: sourceSchema },
+            },
+          },
+          "4xx": errorSchema,
+          "5xx": errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { message, conversationId } = request.body;
+      if (!wantsStream(request.body.stream, request.headers.accept)) {
+        try {
+          const result = await dialog.chat(DEFAULT_TENANT, message, conversationId, disconnectSignal(reply));
+          metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
+          return { reply: result.reply, conversationId: result.conversationId, sources: result.sources };
+        } catch (error) {
+          metrics.chatTurns.inc({ endpoint: "chat", outcome: "error" });
+          throw error;
+        }
+      }
+      // An unknown conversation must still be a plain 404, not a 200 stream carrying an error event.
+      if (conversationId !== undefined && (await context.storage.getConversation(DEFAULT_TENANT, conversationId)) === undefined) {
+        throw new ConversationNotFoundError(conversationId);
+      }
+      const sse = openSse(reply, limits.sseHeartbeatMs);
+      try {
+        const result = await dialog.chat(DEFAULT_TENANT, message, conversationId, sse.signal, {
+          start: (meta) => {
+            sse.event("start", meta);
+          },
+          delta: (text) => {
+            sse.event("delta", { text });
+          },
+        });
+        metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
+        sse.event("done", { reply: result.reply, conversationId: result.conversationId, sources: result.sources });
+      } catch (error) {
+        metrics.chatTurns.inc({ endpoint: "chat", outcome: sse.signal.aborted ? "aborted" : "error" });
+        const { status, body } = describeError(error);
+        if (status >= 500) request.log.error({ err: error }, "streamed chat failed");
+        sse.event("error", body);
+      } finally {
+        sse.end();
+      }
+      return reply;
+    },
+  );
+}

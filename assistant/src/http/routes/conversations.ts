@@ -1,0 +1,93 @@
+import type { FastifyInstance } from "fastify";
+import { ConversationNotFoundError } from "../../storage/types.js";
+import { errorSchema } from "../errors.js";
+import { DEFAULT_TENANT, type HttpContext } from "../context.js";
+import { conversationIdSchema, sourceSchema } from "./chat.js";
+
+const conversationProperties = {
+  id: { type: "string" },
+  title: { type: "string" },
+  createdAt: { type: "string" },
+  updatedAt: { type: "string" },
+  turnCount: { type: "integer" },
+} as const;
+
+const turnSchema = {
+  type: "object",
+  required: ["seq", "role", "content", "createdAt", "sources"],
+  properties: {
+    seq: { type: "integer" },
+    role: { type: "string" },
+    content: { type: "string" },
+    createdAt: { type: "string" },
+    sources: { type: "array", items: sourceSchema },
+    promptTokens: { type: ["integer", "null"] },
+    completionTokens: { type: ["integer", "null"] },
+  },
+} as const;
+
+const idParams = { type: "object", required: ["id"], properties: { id: conversationIdSchema } } as const;
+
+export function conversationRoutes(app: FastifyInstance, context: HttpContext): void {
+  const { storage, limits } = context;
+
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+    "/api/v1/conversations",
+    {
+      schema: {
+        summary: "List conversations, newest activity first (cursor pagination)",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: limits.maxPageSize },
+            cursor: { type: "string", maxLength: 512 },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            required: ["items", "nextCursor"],
+            properties: {
+              items: { type: "array", items: { type: "object", properties: conversationProperties } },
+              nextCursor: { type: ["string", "null"] },
+            },
+          },
+          "4xx": errorSchema,
+        },
+      },
+    },
+    (request) => storage.listConversations(DEFAULT_TENANT, request.query.limit ?? Math.min(20, limits.maxPageSize), request.query.cursor),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/conversations/:id",
+    {
+      schema: {
+        summary: "One conversation with its turns (masked as stored)",
+        params: idParams,
+        response: {
+          200: {
+            type: "object",
+            properties: { ...conversationProperties, turns: { type: "array", items: turnSchema } },
+          },
+          "4xx": errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const conversation = await storage.getConversation(DEFAULT_TENANT, request.params.id);
+      if (conversation === undefined) throw new ConversationNotFoundError(request.params.id);
+      return { ...conversation, turns: await storage.listTurns(DEFAULT_TENANT, conversation.id) };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    "/api/v1/conversations/:id",
+    { schema: { summary: "Delete a conversation and its turns", params: idParams, response: { 204: { type: "null" }, "4xx": errorSchema } } },
+    async (request, reply) => {
+      if (!(await storage.deleteConversation(DEFAULT_TENANT, request.params.id))) throw new ConversationNotFoundError(request.params.id);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** One registry per service instance, so tests and the benchmark can run several in one process. */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<"method" | "route" | "status">;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  chatTurns: Counter<"endpoint" | "outcome">;
+  activeConversations: Gauge;
+  modelDuration: Histogram<"provider" | "model" | "outcome">;
+  modelTokens: Counter<"provider" | "model" | "kind">;
+}
+
+export function createMetrics(countActiveConversations: () => Promise<number>): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests by method, route template and status code.",
+      labelNames: ["method", "route", "status"],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration in seconds.",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    chatTurns: new Counter({
+      name: "assistant_chat_turns_total",
+      help: "Chat turns answered, by endpoint and outcome.",
+      labelNames: ["endpoint", "outcome"],
+      registers: [registry],
+    }),
+    activeConversations: new Gauge({
+      name: "assistant_active_conversations",
+      help: "Conversations with a turn inside the activity window (server.activeConversationWindowSeconds).",
+      registers: [registry],
+      async collect() {
+        this.set(await countActiveConversations());
+      },
+    }),
+    modelDuration: new Histogram({
+      name: "assistant_model_request_duration_seconds",
+      help: "Model generation time in seconds, by provider, model and outcome.",
+      labelNames: ["provider", "model", "outcome"],
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    modelTokens: new Counter({
+      name: "assistant_model_tokens_total",
+      help: "Model tokens used, by provider, model and kind (prompt or completion).",
+      labelNames: ["provider", "model", "kind"],
+      registers: [registry],
+    }),
+  };
+}

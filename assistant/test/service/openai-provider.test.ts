@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { errorReply, startFakeOpenAI, startStream, finishStream, writeDelta, type FakeOpenAI } from "../support/fake-openai.js";
+import { postJson, sseEvents, startService, waitForLog, type RunningService } from "../support/service.js";
+import { KNOWLEDGE } from "../support/knowledge.js";
+
+interface ChatReply {
+  reply: string;
+  conversationId: string;
+  sources: { index: number; source: string }[];
+}
+
+/** A promise with its resolve function, so a test can hold the fake model mid-stream. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+describe("openai model provider against a local OpenAI-wire server", () => {
+  let fake: FakeOpenAI;
+  let service: RunningService;
+  before(async () => {
+    fake = await startFakeOpenAI();
+    service = await startService({
+      knowledge: KNOWLEDGE,
+      config: {
+        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", apiKeyEnv: "FAKE_MODEL_KEY", maxRetries: 2, timeoutMs: 10000 },
+        server: { sseHeartbeatMs: 50 },
+        systemPrompt: "SYSTEM-PROMPT-MARKER",
+      },
+      env: { FAKE_MODEL_KEY: "sk-test-secret" },
+    });
+  });
+  after(async () => {
+    await service.stop();
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.requests.length = 0;
+    fake.queue.length = 0;
+  });
+
+  const completions = () => fake.requests.filter((request) => request.path === "/v1/chat/completions");
+
+  it("sends the assembled prompt with the key and returns the model's reply with sources", async () => {
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "How do I connect to the VPN?" });
+    assert.equal(status, 200);
+    const reply = body as ChatReply;
+    assert.equal(reply.reply, "Hello from the fake model.");
+    assert.equal(reply.sources[0]?.source, "it/vpn.md");
+    const [request] = completions();
+    assert.equal(request?.authorization, "Bearer sk-test-secret");
+    assert.equal(request?.body?.["model"], "fake-model");
+    assert.equal(request?.body?.["stream"], true);
+    const messages = request?.body?.["messages"] as { role: string; content: string }[];
+    assert.equal(messages[0]?.role, "system");
+    assert.match(messages[0]?.content ?? "", /^SYSTEM-PROMPT-MARKER/);
+    assert.match(messages[0]?.content ?? "", /\[1\] VPN guide\nTo connect to the VPN/);
+    assert.deepEqual(messages.at(-1), { role: "user", content: "How do I connect to the VPN?" });
+  });
+
+  it("records token usage on the stored turn and in metrics", async () => {
+    const { body } = await postJson(`${service.url}/api/v1/chat`, { message: "Where is the VPN server?" });
+    const conversation = (await (await fetch(`${service.url}/api/v1/conversations/${(body as ChatReply).conversationId}`)).json()) as {
+      turns: { role: string; promptTokens: number | null; completionTokens: number | null }[];
+    };
+    assert.deepEqual(conversation.turns[1], { ...conversation.turns[1], promptTokens: 42, completionTokens: 7 });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /assistant_model_tokens_total\{provider="openai",model="fake-model",kind="prompt"\} (4[2-9]|[5-9]\d|\d{3,})/);
+  });
+
+  it("keeps conversation memory: earlier turns go to the model", async () => {
+    const first = (await postJson(`${service.url}/api/v1/chat`, { message: "My favourite colour is teal." })).body as ChatReply;
+    await postJson(`${service.url}/api/v1/chat`, { message: "What is my favourite colour?", conversationId: first.conversationId });
+    const messages = completions().at(-1)?.body?.["messages"] as { role: string; content: string }[];
+    assert.deepEqual(
+      messages.slice(1).map((message) => message.role),
+      ["user", "assistant", "user"],
+    );
+    assert.equal(messages[1]?.content, "My favourite colour is teal.");
+  });
+
+  it("retries a 429 and a 503 with backoff, then succeeds", async () => {
+    fake.queue.push(errorReply(429, "Rate limit reached", "rate_limit_exceeded"), errorReply(503, "overloaded", "overloaded"));
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "hello there model" });
+    assert.equal(status, 200);
+    assert.equal((body as ChatReply).reply, "Hello from the fake model.");
+    assert.equal(completions().length, 3);
+  });
+
+  it("answers 502 with the error shape when the model keeps failing, and stores nothing", async () => {
+    fake.queue.push(...[1, 2, 3].map(() => errorReply(500, "boom", "server_error")));
+    const before = (await (await fetch(`${service.url}/api/v1/conversations?limit=100`)).json()) as { items: unknown[] };
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "will this fail?" });
+    assert.equal(status, 502);
+    assert.deepEqual(body, { error: { code: "model_unavailable", message: "the model endpoint is unavailable, try again later" } });
+    assert.equal(completions().length, 3);
+    const after = (await (await fetch(`${service.url}/api/v1/conversations?limit=100`)).json()) as { items: unknown[] };
+    assert.equal(after.items.length, before.items.length);
+  });
+
+  it("does not retry a 400 from the model", async () => {
+    fake.queue.push(errorReply(400, "bad", "invalid_request_error"));
+    const { status } = await postJson(`${service.url}/api/v1/chat`, { message: "a question" });
+    assert.equal(status, 502);
+    assert.equal(completions().length, 1);
+  });
+
+  it("streams model tokens as they arrive, with heartbeats while the model is silent", async () => {
+    const release = gate();
+    fake.queue.push(async (response) => {
+      startStream(response);
+      writeDelta(response, "first ");
+      await release.opened;
+      writeDelta(response, "second");
+      finishStream(response);
+    });
+    const response = await fetch(`${service.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ message: "stream please" }),
+    });
+    const seen: string[] = [];
+    let reply = "";
+    for await (const event of sseEvents(response)) {
+      seen.push(event.event);
+      if (event.event === "delta") reply += (JSON.parse(event.data) as { text: string }).text;
+      // The model is held after its first token; only a heartbeat can arrive until it is released.
+      if (event.event === ":" && reply === "first ") release.open();
+    }
+    assert.equal(reply, "first second");
+    assert.deepEqual(seen.filter((name) => name !== ":"), ["start", "delta", "delta", "done"]);
+    assert.ok(seen.slice(seen.indexOf("delta")).includes(":"));
+  });
+
+  it("streams through /v1/chat/completions to the official SDK, heartbeats and all", async () => {
+    const release = gate();
+    fake.queue.push(async (response) => {
+      startStream(response);
+      writeDelta(response, "slow ");
+      await release.opened;
+      writeDelta(response, "answer");
+      finishStream(response);
+    });
+    // The SDK hides SSE comments, so a tap on the raw bytes tells when a heartbeat has gone by.
+    const tapped: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.body === null) return response;
+      const decoder = new TextDecoder();
+      const tap = new TransformStream<Uint8Array, Uint8Array>({
+        transform(bytes, controller) {
+          if (decoder.decode(bytes, { stream: true }).includes(": heartbeat")) release.open();
+          controller.enqueue(bytes);
+        },
+      });
+      return new Response(response.body.pipeThrough(tap), { status: response.status, headers: response.headers });
+    };
+    const client = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", fetch: tapped, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: "fake-model", stream: true, messages: [{ role: "user", content: "take your time" }] });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    assert.equal(text, "slow answer");
+  });
+
+  it("cancels the upstream request when the client disconnects", async () => {
+    const started = gate();
+    fake.queue.push((response) => {
+      startStream(response);
+      writeDelta(response, "partial ");
+      started.open();
+    });
+    const controller = new AbortController();
+    const response = await fetch(`${service.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "long answer please", stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    await started.opened;
+    controller.abort();
+    const upstream = completions().at(-1);
+    assert.ok(upstream);
+    await upstream.aborted;
+    // The service counts the turn once its own handler has unwound; wait for that, however long it takes.
+    let metrics = "";
+    while (!/assistant_chat_turns_total\{endpoint="chat",outcome="aborted"\} [1-9]/.test(metrics)) {
+      metrics = await (await fetch(`${service.url}/metrics`)).text();
+    }
+    assert.match(metrics, /assistant_model_request_duration_seconds_count\{provider="openai",model="fake-model",outcome="aborted"\} [1-9]/);
+  });
+
+  it("gives the model masked personal data by default, and stores and logs only masked text", async () => {
+    const { body } = await postJson(
+      `${service.url}/api/v1/chat`,
+      { message: "我的手机是13812345678，邮箱 zhang@example.com" },
+      { "x-request-id": "masking-check" },
+    );
+    const sent = completions().at(-1)?.body?.["messages"] as { content: string }[];
+    assert.equal(sent.at(-1)?.content, "我的手机是138****5678，邮箱 z***@example.com");
+    const stored = (await (await fetch(`${service.url}/api/v1/conversations/${(body as ChatReply).conversationId}`)).json()) as {
+      title: string;
+      turns: { content: string }[];
+    };
+    assert.equal(stored.turns[0]?.content, "我的手机是138****5678，邮箱 z***@example.com");
+    assert.equal(stored.title, "我的手机是138****5678，邮箱 z***@example.com");
+    await waitForLog(service, (line) => line.includes("masking-check") && line.includes("request completed"));
+    const logs = service.logs.join("\n");
+    assert.ok(!logs.includes("13812345678"));
+    assert.ok(!logs.includes("zhang@example.com"));
+    assert.ok(!logs.includes("sk-test-secret"));
+    assert.match(logs, /"remoteAddress":"127\.0\.\*\.\*"/);
+    assert.doesNotMatch(logs, /"remoteAddress":"127\.0\.0\.1"/);
+  });
+
+  it("masks client-sent history on the stateless endpoint before it reaches the model", async () => {
+    const { status } = await postJson(`${service.url}/v1/chat/completions`, {
+      model: "fake-model",
+      messages: [
+        { role: "user", content: "我的邮箱是 li@example.com" },
+        { role: "assistant", content: "好的" },
+        { role: "user", content: "call me on +14155552671" },
+      ],
+    });
+    assert.equal(status, 200);
+    const sent = completions().at(-1)?.body?.["messages"] as { role: string; content: string }[];
+    assert.deepEqual(
+      sent.slice(1).map((message) => message.content),
+      ["我的邮箱是 l***@example.com", "好的", "call me on +141****2671"],
+    );
+  });
+
+  it("reports not ready when the model endpoint is unreachable", async () => {
+    const down = await startService({
+      skipReady: true,
+      config: { model: { provider: "openai", baseURL: "http://127.0.0.1:9/v1", name: "m", readinessCacheMs: 0, timeoutMs: 1000 } },
+    });
+    try {
+      const response = await fetch(`${down.url}/readyz`);
+      assert.equal(response.status, 503);
+      assert.deepEqual(await response.json(), { status: "not_ready", checks: { draining: false, storage: true, knowledge: true, model: false } });
+      assert.equal((await fetch(`${down.url}/healthz`)).status, 200);
+    } finally {
+      await down.stop();
+    }
+  });
+});
