@@ -46,7 +46,7 @@ gen_certs() {
       -out "$pki/$1.crt" -days 30 -extfile "$pki/$1.ext" 2>/dev/null
   }
   sign apiserver "/CN=kube-apiserver" \
-    "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+    "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
 extendedKeyUsage=serverAuth"
   sign admin "/O=system:masters/CN=aia-admin" "extendedKeyUsage=clientAuth"
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
@@ -159,7 +159,7 @@ POLICY
     --cert-dir="$CP_DIR/apiserver" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --allow-privileged=true \
     --service-account-issuer="https://127.0.0.1:$api_port" --service-account-key-file="$pki/sa.pub" \
-    --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
+    --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.96.0.0/16 \
     --endpoint-reconciler-type=none
   wait_until "kube-apiserver /readyz" apiserver_ready "$api_port"
 

@@ -35,11 +35,16 @@ let operator;
 try {
   const kubectl = sh(`${root}hack/binaries.sh`, ["path", "kubectl"]).trim();
   sh(kubectl, ["apply", "--server-side", "-f", `${root}crds/`]);
-  sh(kubectl, ["wait", "--for=condition=Established", "crd/aiassistants.aiassistant.dev", "--timeout=60s"]);
   for (const ns of namespaces) sh(kubectl, ["create", "namespace", ns]);
 
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
+  const extensions = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  for (;;) {
+    const crd = await extensions.readCustomResourceDefinition({ name: "aiassistants.aiassistant.dev" });
+    if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
+    await sleep(100);
+  }
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 
   const port = await new Promise((resolve) => {

@@ -1,6 +1,6 @@
-import * as k8s from "@kubernetes/client-node";
 import { pino } from "pino";
 import { ConfigError, configFromEnv } from "./controller/config.js";
+import { KeepAliveKubeConfig } from "./controller/kubeconfig.js";
 import { Manager } from "./controller/manager.js";
 
 /**
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.logLevel, base: { component: "aiassistant-operator", identity: config.leaderElection.identity } });
-  const kc = new k8s.KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   kc.loadFromDefault();
   const manager = new Manager(config, kc, logger);
 

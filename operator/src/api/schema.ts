@@ -265,8 +265,8 @@ const window = (description: string): JsonSchema =>
 const privacy = obj(
   "Sensitive-data masking applied before anything is stored or logged.",
   {
-    mode: str("`mask` (keep a hint, e.g. 138****5678), `redact` (replace entirely) or `off`.", {
-      enum: ["mask", "redact", "off"],
+    mode: str("`mask` (keep a hint, e.g. 138****5678) or `redact` (replace entirely).", {
+      enum: ["mask", "redact"],
       default: "mask",
     }),
     rules: {

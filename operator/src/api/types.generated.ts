@@ -1289,9 +1289,9 @@ export interface AIAssistantSpec {
    */
   privacy: {
     /**
-     * `mask` (keep a hint, e.g. 138****5678), `redact` (replace entirely) or `off`.
+     * `mask` (keep a hint, e.g. 138****5678) or `redact` (replace entirely).
      */
-    mode: "mask" | "redact" | "off";
+    mode: "mask" | "redact";
     /**
      * Custom rules on top of the built-in detectors (email, phone, CN resident ID, bank card, IP).
      *

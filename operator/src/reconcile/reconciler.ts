@@ -26,6 +26,14 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
+interface Change {
+  verb: "Created" | "Updated" | "Deleted";
+  kind: string;
+  name: string;
+  /** What the API server returned for an apply. */
+  result?: k8s.KubernetesObject;
+}
+
 /** Retry with backoff: the world (a missing Secret, a rejected apply) has to change first. */
 export class RetryableError extends Error {
   constructor(readonly failure: Failure) {
@@ -76,20 +84,37 @@ export class Reconciler {
 
     const desired = desiredState(current, active);
     let deployment = this.cachedDeployment(current, active);
-    let applied = 0;
+    const changes: Change[] = [];
     try {
-      for (const object of desired.apply) {
-        const result = await this.applyIfChanged(current, object, log);
-        if (result) applied++;
-        if (result?.kind === "Deployment") deployment = result;
+      for (const wave of desired.waves) {
+        const results = await Promise.all(wave.map((object) => this.applyIfChanged(object, log)));
+        for (const change of results) {
+          if (!change) continue;
+          changes.push(change);
+          if (change.kind === "Deployment") deployment = change.result;
+        }
       }
-      for (const ref of desired.remove) await this.removeIfOwned(current, ref, log);
+      for (const ref of desired.remove) {
+        if (await this.removeIfOwned(current, ref, log)) changes.push({ verb: "Deleted", kind: ref.kind, name: ref.name });
+      }
     } catch (error) {
-      if (error instanceof RetryableError) await this.writeStatus(current, deployment, error.failure, log);
+      // Every failure shows in the status; the queue retries it with backoff either way.
+      const failure = error instanceof RetryableError ? error.failure : { reason: "ApplyFailed", message: errorMessage(error) };
+      await this.writeStatus(current, deployment, failure, log);
       throw error;
+    } finally {
+      await this.recordChanges(current, changes);
     }
     const statusWritten = await this.writeStatus(current, deployment, undefined, log);
-    log.debug({ applied, statusWritten }, "reconciled");
+    log.debug({ applied: changes.length, statusWritten }, "reconciled");
+  }
+
+  /** One Event per kind of change in a pass (not one per object), to keep writes per pass low. */
+  private async recordChanges(aia: AIAssistant, changes: Change[]): Promise<void> {
+    for (const verb of ["Created", "Updated", "Deleted"] as const) {
+      const objects = changes.filter((c) => c.verb === verb).map((c) => `${c.kind} ${c.name}`);
+      if (objects.length > 0) await this.options.events.record(aia, "Normal", verb, `${verb} ${objects.join(", ")}`);
+    }
   }
 
   private cachedDeployment(aia: AIAssistant, color: Color): k8s.V1Deployment | undefined {
@@ -97,7 +122,7 @@ export class Reconciler {
   }
 
   /** Applies `object` unless the cluster already holds exactly what we would apply. */
-  private async applyIfChanged(aia: AIAssistant, object: k8s.KubernetesObject, log: Logger): Promise<k8s.KubernetesObject | undefined> {
+  private async applyIfChanged(object: k8s.KubernetesObject, log: Logger): Promise<Change | undefined> {
     const meta = object.metadata ?? {};
     const hash = sha256(JSON.stringify(object)).slice(0, 16);
     meta.annotations = { ...meta.annotations, [annotationKeys.appliedHash]: hash };
@@ -111,8 +136,7 @@ export class Reconciler {
       const result = await this.objects.patch(object, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply);
       const verb = observed ? "Updated" : "Created";
       log.info({ kind: object.kind, object: meta.name }, `${verb.toLowerCase()} ${object.kind ?? ""}`);
-      await this.options.events.record(aia, "Normal", verb, `${verb} ${object.kind ?? ""} ${meta.name ?? ""}`);
-      return result;
+      return { verb, kind: object.kind ?? "", name: meta.name ?? "", result };
     } catch (error) {
       if (error instanceof k8s.ApiException && (error.code === 422 || error.code === 400)) {
         throw new RetryableError({ reason: "ApplyRejected", message: `${object.kind ?? ""} ${meta.name ?? ""}: ${apiMessage(error)}` });
@@ -121,18 +145,20 @@ export class Reconciler {
     }
   }
 
-  private async removeIfOwned(aia: AIAssistant, ref: ObjectRef, log: Logger): Promise<void> {
+  /** Deletes an optional object the spec dropped, if it is ours; true when it deleted one. */
+  private async removeIfOwned(aia: AIAssistant, ref: ObjectRef, log: Logger): Promise<boolean> {
     const observed = this.options.owned.get(ref.kind)?.get(ref.namespace, ref.name);
     const ours =
       observed?.metadata?.labels?.[labelKeys.managedBy] === managedByValue &&
       observed.metadata.ownerReferences?.some((o) => o.uid === aia.metadata.uid);
-    if (!ours) return;
+    if (!ours) return false;
     try {
       await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
       log.info({ kind: ref.kind, object: ref.name }, `deleted ${ref.kind}`);
-      await this.options.events.record(aia, "Normal", "Deleted", `Deleted ${ref.kind} ${ref.name}: the spec no longer asks for it`);
+      return true;
     } catch (error) {
-      if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+      if (error instanceof k8s.ApiException && error.code === 404) return false;
+      throw error;
     }
   }
 
@@ -180,6 +206,11 @@ export class Reconciler {
 
 function sameStatus(before: AIAssistantStatus | undefined, after: AIAssistantStatus): boolean {
   return before !== undefined && isDerivative(after, before) && isDerivative(before, after);
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof k8s.ApiException) return `HTTP ${error.code}: ${apiMessage(error)}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function apiMessage(error: k8s.ApiException<unknown>): string {

@@ -24,18 +24,34 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
   });
 }
 
-/** Fields that this operator version accepts and validates but does not act on yet. */
+/**
+ * Set fields this release (operator and assistant 0.1.0) accepts and validates but does not act
+ * on yet. The assistant refuses to start on the ones it would have to enforce (auth, postgres,
+ * skills, …) rather than run without them, so the pods fail closed; this condition says why.
+ */
 export function notActedOn(aia: AIAssistant): string[] {
-  const { ingress, networkPolicy, monitoring, backup, rollout } = aia.spec;
-  const fields: string[] = [];
-  if (ingress.enabled) fields.push("spec.ingress");
-  if (networkPolicy.enabled) fields.push("spec.networkPolicy");
-  if (monitoring.enabled) fields.push("spec.monitoring");
-  if (backup.enabled) fields.push("spec.backup");
-  if (!rollout.autoPromotion || rollout.autoPromotionSeconds !== undefined || rollout.previewTTLSeconds !== undefined || rollout.previewReplicaCount !== undefined) {
-    fields.push("spec.rollout (blue-green promotion settings)");
-  }
-  return fields;
+  const spec = aia.spec;
+  const { ingress, networkPolicy, monitoring, backup, rollout } = spec;
+  const fields: [boolean, string][] = [
+    [spec.storage.mode === "postgres", "spec.storage.mode postgres"],
+    [spec.embeddings !== undefined, "spec.embeddings"],
+    [(spec.knowledge?.sources ?? []).some((source) => source.url !== undefined), "spec.knowledge.sources[].url"],
+    [spec.auth.mode !== "none", "spec.auth"],
+    [spec.rateLimit !== undefined, "spec.rateLimit"],
+    [(spec.skills ?? []).length > 0, "spec.skills"],
+    [ingress.enabled, "spec.ingress"],
+    [networkPolicy.enabled, "spec.networkPolicy"],
+    [monitoring.enabled, "spec.monitoring"],
+    [backup.enabled, "spec.backup"],
+    [
+      !rollout.autoPromotion ||
+        rollout.autoPromotionSeconds !== undefined ||
+        rollout.previewTTLSeconds !== undefined ||
+        rollout.previewReplicaCount !== undefined,
+      "spec.rollout (blue-green promotion settings)",
+    ],
+  ];
+  return fields.filter(([set]) => set).map(([, field]) => field);
 }
 
 interface Rollout {

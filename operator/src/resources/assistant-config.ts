@@ -57,12 +57,9 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
 
   config["storage"] = spec.storage.mode === "postgres" ? { mode: "postgres", urlEnv: secretEnv.databaseURL } : { mode: "embedded" };
 
-  const sources = spec.knowledge?.sources ?? [];
-  if (sources.length > 0) {
-    config["knowledge"] = {
-      dirs: sources.filter((s) => s.url === undefined).map((s) => `${paths.knowledgeDir}/${s.name}`),
-      urls: sources.flatMap((s) => (s.url === undefined ? [] : [s.url])),
-    };
+  // Every mounted source is a folder under one knowledge root, which the assistant walks.
+  if ((spec.knowledge?.sources ?? []).some((source) => source.url === undefined)) {
+    config["knowledge"] = { dir: paths.knowledgeDir };
   }
 
   const { mode, apiKeysSecretRef, oidc } = spec.auth;

@@ -17,8 +17,11 @@ export interface ObjectRef {
 }
 
 export interface DesiredState {
-  /** Objects to apply, in dependency order (the pod's config and volume before the Deployment). */
-  apply: KubernetesObject[];
+  /**
+   * Objects to apply in waves: everything in a wave may go at once, and a wave goes only after
+   * the one before it (the pod's identity, config and volume before the Deployment).
+   */
+  waves: KubernetesObject[][];
   /** Optional objects the spec no longer asks for: delete them if they exist. */
   remove: ObjectRef[];
   configHash: string;
@@ -30,9 +33,9 @@ export function desiredState(aia: AIAssistant, active: Color): DesiredState {
   const configHash = sha256(configYAML).slice(0, 16);
   const namespace = aia.metadata.namespace ?? "";
   const name = aia.metadata.name ?? "";
-  const apply: KubernetesObject[] = [serviceAccount(aia), configMap(aia, configYAML)];
-  if (aia.spec.storage.mode === "embedded") apply.push(dataClaim(aia));
-  apply.push(deployment(aia, active, aia.spec.replicas, configHash), stableService(aia, active), previewService(aia, active));
+  const podInputs: KubernetesObject[] = [serviceAccount(aia), configMap(aia, configYAML)];
+  if (aia.spec.storage.mode === "embedded") podInputs.push(dataClaim(aia));
+  const serving: KubernetesObject[] = [deployment(aia, active, aia.spec.replicas, configHash), stableService(aia, active), previewService(aia, active)];
 
   const remove: ObjectRef[] = [];
   const optional: [KubernetesObject | undefined, string, string][] = [
@@ -40,8 +43,8 @@ export function desiredState(aia: AIAssistant, active: Color): DesiredState {
     [disruptionBudget(aia, active), "policy/v1", "PodDisruptionBudget"],
   ];
   for (const [object, apiVersion, kind] of optional) {
-    if (object) apply.push(object);
+    if (object) serving.push(object);
     else remove.push({ apiVersion, kind, namespace, name });
   }
-  return { apply, remove, configHash };
+  return { waves: [podInputs, serving], remove, configHash };
 }

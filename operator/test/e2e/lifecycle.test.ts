@@ -5,6 +5,7 @@ import type { AIAssistant } from "../../src/api/types.generated.js";
 import { installCRD, kubectl } from "../support/crd.js";
 import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
+import { PodRunner } from "../support/pod-runner.js";
 
 const group = "aiassistant.dev";
 const version = "v1alpha1";
@@ -69,6 +70,33 @@ describe("an AIAssistant's life on a full control plane", function () {
       return list.items.some((s) => s.endpoints.some((e) => e.conditions?.ready === true)) ? list : undefined;
     });
     assert.ok(slices.items.length > 0);
+  });
+
+  it("runs the real assistant with the config and knowledge the operator mounted, answering in both languages", async function () {
+    const deployment = await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "demo-blue", namespace });
+    const pod = await new PodRunner(kc, deployment).start();
+    try {
+      const ask = async (message: string) => {
+        const response = await fetch(`${pod.url}/api/v1/chat`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ message }),
+        });
+        assert.equal(response.status, 200);
+        return (await response.json()) as { reply: string; conversationId: string; sources: unknown[] };
+      };
+      const english = await ask("The VPN connection drops every few minutes, what should I do?");
+      assert.match(english.reply, /IKEv2/);
+      assert.ok(english.sources.length > 0, "the answer cites the handbook");
+      const chinese = await ask("每年有几天带薪年假？");
+      assert.match(chinese.reply, /十五天/);
+      assert.ok(chinese.sources.length > 0);
+    } catch (error) {
+      console.log(pod.output.split("\n").slice(-20).join("\n"));
+      throw error;
+    } finally {
+      await pod.stop();
+    }
   });
 
   it("is garbage-collected on delete, except the data volume", async function () {

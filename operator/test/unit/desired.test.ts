@@ -25,7 +25,7 @@ describe("desired objects of an AIAssistant", function () {
   const desired = desiredState(aia, "blue");
 
   it("owns every object through a controller ownerReference, except the data volume by default", function () {
-    for (const object of desired.apply) {
+    for (const object of desired.waves.flat()) {
       const refs = object.metadata?.ownerReferences ?? [];
       if (object.kind === "PersistentVolumeClaim") {
         assert.deepEqual(refs, [], "the PVC outlives the AIAssistant unless deletePolicy is Delete");
@@ -39,16 +39,18 @@ describe("desired objects of an AIAssistant", function () {
       assert.equal(object.metadata?.labels?.["app.kubernetes.io/instance"], "demo");
     }
     const owned = desiredState(defaultedAIAssistant({ storage: { deletePolicy: "Delete" } }), "blue");
-    assert.equal(find(owned.apply, "PersistentVolumeClaim").metadata?.ownerReferences?.length, 1);
+    assert.equal(find(owned.waves.flat(), "PersistentVolumeClaim").metadata?.ownerReferences?.length, 1);
   });
 
-  it("applies config and volume before the Deployment that mounts them", function () {
-    const kinds = desired.apply.map((o) => o.kind);
-    assert.deepEqual(kinds.slice(0, 4), ["ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Deployment"]);
+  it("applies identity, config and volume a wave before the Deployment that uses them", function () {
+    assert.deepEqual(
+      desired.waves.map((wave) => wave.map((o) => o.kind)),
+      [["ServiceAccount", "ConfigMap", "PersistentVolumeClaim"], ["Deployment", "Service", "Service"]],
+    );
   });
 
   it("runs the assistant restricted, probed, and with its config hash in the pod template", function () {
-    const deployment = find<V1Deployment>(desired.apply, "Deployment", "demo-blue");
+    const deployment = find<V1Deployment>(desired.waves.flat(), "Deployment", "demo-blue");
     const pod = deployment.spec?.template.spec;
     const container = pod?.containers[0];
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
@@ -82,8 +84,8 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("points the stable Service at the active color and the preview Service at the other", function () {
-    const stable = find<V1Service>(desired.apply, "Service", "demo");
-    const preview = find<V1Service>(desired.apply, "Service", "demo-preview");
+    const stable = find<V1Service>(desired.waves.flat(), "Service", "demo");
+    const preview = find<V1Service>(desired.waves.flat(), "Service", "demo-preview");
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
     assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
     assert.deepEqual(stable.spec?.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
@@ -97,13 +99,13 @@ describe("desired objects of an AIAssistant", function () {
       }),
       "blue",
     );
-    const env = find<V1Deployment>(withSecrets.apply, "Deployment").spec?.template.spec?.containers[0]?.env ?? [];
+    const env = find<V1Deployment>(withSecrets.waves.flat(), "Deployment").spec?.template.spec?.containers[0]?.env ?? [];
     assert.deepEqual(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef, { name: "llm", key: "apiKey" });
     assert.deepEqual(env.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef, { name: "pg", key: "dsn" });
-    const config = parse(find<V1ConfigMap>(withSecrets.apply, "ConfigMap").data?.["config.yaml"] ?? "") as Record<string, unknown>;
+    const config = parse(find<V1ConfigMap>(withSecrets.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as Record<string, unknown>;
     assert.deepEqual(config["model"], { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeyEnv: "MODEL_API_KEY", timeoutMs: 60000 });
     assert.deepEqual(config["storage"], { mode: "postgres", urlEnv: "DATABASE_URL" });
-    assert.equal(withSecrets.apply.some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
+    assert.equal(withSecrets.waves.flat().some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
   });
 
   it("mounts knowledge sources and lists them in the config", function () {
@@ -111,14 +113,14 @@ describe("desired objects of an AIAssistant", function () {
       defaultedAIAssistant({ knowledge: { sources: [{ name: "handbook", configMap: { name: "hb" } }, { name: "faq", url: "https://intranet.example/faq.md" }] } }),
       "blue",
     );
-    const deployment = find<V1Deployment>(withKnowledge.apply, "Deployment");
+    const deployment = find<V1Deployment>(withKnowledge.waves.flat(), "Deployment");
     assert.ok(deployment.spec?.template.spec?.volumes?.some((v) => v.configMap?.name === "hb"));
-    const config = parse(find<V1ConfigMap>(withKnowledge.apply, "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
-    assert.deepEqual(config.knowledge, { dirs: ["/etc/assistant/knowledge/handbook"], urls: ["https://intranet.example/faq.md"] });
+    const config = parse(find<V1ConfigMap>(withKnowledge.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
+    assert.deepEqual(config.knowledge, { dir: "/etc/assistant/knowledge" });
   });
 
   it("sizes the data volume from the spec", function () {
-    const pvc = find<V1PersistentVolumeClaim>(desiredState(defaultedAIAssistant({ storage: { size: "5Gi", storageClassName: "fast" } }), "blue").apply, "PersistentVolumeClaim");
+    const pvc = find<V1PersistentVolumeClaim>(desiredState(defaultedAIAssistant({ storage: { size: "5Gi", storageClassName: "fast" } }), "blue").waves.flat(), "PersistentVolumeClaim");
     assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } }, storageClassName: "fast" });
   });
 
@@ -131,11 +133,11 @@ describe("desired objects of an AIAssistant", function () {
       }),
       "green",
     );
-    const hpa = find<V2HorizontalPodAutoscaler>(scaled.apply, "HorizontalPodAutoscaler");
+    const hpa = find<V2HorizontalPodAutoscaler>(scaled.waves.flat(), "HorizontalPodAutoscaler");
     assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: "aiassistant.dev/v1alpha1", kind: "AIAssistant", name: "demo" });
     assert.deepEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas], [2, 6]);
     assert.deepEqual(hpa.spec?.metrics?.map((m) => m.resource?.name), ["memory"]);
-    const pdb = find<V1PodDisruptionBudget>(scaled.apply, "PodDisruptionBudget");
+    const pdb = find<V1PodDisruptionBudget>(scaled.waves.flat(), "PodDisruptionBudget");
     assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
     assert.equal(scaled.remove.length, 0);
   });
