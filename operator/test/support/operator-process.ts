@@ -1,21 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { eventually } from "./kube.js";
+import { freePort } from "./net.js";
 
 const mainJs = fileURLToPath(new URL("../../src/main.js", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** The real operator (`node operator/dist/src/main.js`) as a child process of the test. */
 export class OperatorProcess {
