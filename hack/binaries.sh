@@ -57,7 +57,8 @@ pinned_version() {
 
 cache_dir_of() {
   local module=$1 sum
-  sum=$(sha256sum "$TOOLS_DIR/$module/go.mod" "$TOOLS_DIR/$module/go.sum" | sha256sum | cut -c1-12)
+  # Content only: the key must not depend on where the checkout lives.
+  sum=$(cat "$TOOLS_DIR/$module/go.mod" "$TOOLS_DIR/$module/go.sum" | sha256sum | cut -c1-12)
   echo "$CACHE_ROOT/$module-$(pinned_version "$module")-$sum"
 }
 

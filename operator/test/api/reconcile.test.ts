@@ -118,6 +118,18 @@ describe("reconciling an AIAssistant on a real API server", function () {
     assert.deepEqual(writes.map((w) => `${w.verb} ${w.requestURI}`), []);
   });
 
+  it("converges on a change made while no operator was running, from the cluster alone", async function () {
+    await operator.stop();
+    await custom.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name: "demo", body: { spec: { systemPrompt: "Answer in one sentence." } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
+    await reconciled("demo");
+    const cm = await core.readNamespacedConfigMap({ name: "demo-config", namespace });
+    assert.match(cm.data?.["config.yaml"] ?? "", /systemPrompt: Answer in one sentence\./);
+  });
+
   it("reports a missing Secret as Degraded, then converges once it exists", async function () {
     await custom.createNamespacedCustomObject({
       group, version, namespace, plural,
