@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import { parse, stringify } from "yaml";
+import type { AIAssistant } from "../../src/api/types.generated.js";
+import { kubectl } from "../support/crd.js";
+import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
+import { OperatorProcess } from "../support/operator-process.js";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const operatorNamespace = "aiassistant-system";
+
+/** A kubeconfig that is the operator's ServiceAccount: a real token, so RBAC decides every call. */
+async function serviceAccountKubeconfig(dir: string): Promise<string> {
+  const admin = parse(await readFile(process.env["KUBECONFIG"] ?? "", "utf8")) as { clusters: unknown[] };
+  const token = (await kubectl("create", "token", "aiassistant-operator", "-n", operatorNamespace, "--duration=1h")).trim();
+  const file = join(dir, "operator.kubeconfig");
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: admin.clusters,
+      users: [{ name: "operator", user: { token } }],
+      contexts: [{ name: "operator", context: { cluster: "aia-local", user: "operator" } }],
+      "current-context": "operator",
+    }),
+  );
+  return file;
+}
+
+describe("kubectl apply -k config/default", function () {
+  this.timeout(90_000);
+  let kc: k8s.KubeConfig;
+  let dir: string;
+  let operator: OperatorProcess | undefined;
+
+  before(async function () {
+    kc = kubeConfig();
+    dir = await mkdtemp(join(tmpdir(), "aia-install-"));
+    await kubectl("apply", "--server-side", "-k", `${root}config/default`);
+  });
+
+  after(async function () {
+    await operator?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-30).join("\n"));
+  });
+
+  it("installs the CRD, least-privilege RBAC and a leader-elected, restricted operator Deployment", async function () {
+    const deployment = await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "aiassistant-operator", namespace: operatorNamespace });
+    assert.equal(deployment.spec?.replicas, 2);
+    const container = deployment.spec?.template.spec?.containers[0];
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
+    const role = await kc.makeApiClient(k8s.RbacAuthorizationV1Api).readClusterRole({ name: "aiassistant-operator" });
+    for (const rule of role.rules ?? []) {
+      assert.ok(!rule.verbs.includes("*") && !(rule.resources ?? []).includes("*") && !(rule.apiGroups ?? []).includes("*"), "no wildcards");
+      if (rule.resources?.includes("secrets")) assert.deepEqual(rule.verbs, ["get"], "Secrets are only read one by one, never listed");
+    }
+  });
+
+  it("is enough for the operator to reconcile the sample as its ServiceAccount", async function () {
+    const namespace = await createNamespace(kc, "rbac");
+    operator = await new OperatorProcess({
+      KUBECONFIG: await serviceAccountKubeconfig(dir),
+      WATCH_NAMESPACES: namespace,
+      LEADER_ELECTION_NAMESPACE: operatorNamespace,
+    }).start();
+    await kubectl("apply", "-n", namespace, "-f", `${root}config/samples/aiassistant.yaml`);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const aia = await eventually("demo to be reconciled by the ServiceAccount", async () => {
+      const current = (await custom.getNamespacedCustomObject({ group: "aiassistant.dev", version: "v1alpha1", namespace, plural: "aiassistants", name: "demo" })) as AIAssistant;
+      return current.status?.observedGeneration === current.metadata.generation ? current : undefined;
+    });
+    assert.equal(aia.status?.conditions?.find((c) => c.type === "Degraded")?.status, "False");
+    await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "demo-blue", namespace });
+    const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: "aiassistant-operator-leader", namespace: operatorNamespace });
+    assert.equal(lease.spec?.holderIdentity, operator.identity);
+    assert.doesNotMatch(operator.output, /forbidden/i);
+  });
+});
