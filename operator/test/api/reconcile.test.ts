@@ -19,7 +19,7 @@ describe("reconciling an AIAssistant on a real API server", function () {
   let apps: k8s.AppsV1Api;
   let custom: k8s.CustomObjectsApi;
   let namespace: string;
-  let operator: OperatorProcess;
+  let operator: OperatorProcess | undefined;
 
   before(async function () {
     kc = kubeConfig();
@@ -32,11 +32,11 @@ describe("reconciling an AIAssistant on a real API server", function () {
   });
 
   after(async function () {
-    await operator.stop();
+    await operator?.stop();
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
+    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
   });
 
   const read = (name: string) => custom.getNamespacedCustomObject({ group, version, namespace, plural, name }) as Promise<AIAssistant>;
@@ -109,17 +109,18 @@ describe("reconciling an AIAssistant on a real API server", function () {
 
   it("sends no write at all when everything is in place, even across a restart and full resync", async function () {
     await reconciled("demo");
-    await operator.stop();
+    await operator?.stop();
     const since = new Date();
-    operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
-    await eventually("the new operator to reconcile demo", () => (/"name":"demo".*"msg":"reconciled"/.test(operator.output) ? true : undefined));
+    const restarted = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
+    operator = restarted;
+    await eventually("the new operator to reconcile demo", () => (/"name":"demo".*"msg":"reconciled"/.test(restarted.output) ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const writes = await writesSince(namespace, since);
     assert.deepEqual(writes.map((w) => `${w.verb} ${w.requestURI}`), []);
   });
 
   it("converges on a change made while no operator was running, from the cluster alone", async function () {
-    await operator.stop();
+    await operator?.stop();
     await custom.patchNamespacedCustomObject(
       { group, version, namespace, plural, name: "demo", body: { spec: { systemPrompt: "Answer in one sentence." } } },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),

@@ -16,7 +16,7 @@ describe("an AIAssistant's life on a full control plane", function () {
   this.timeout(120_000);
   let kc: k8s.KubeConfig;
   let namespace: string;
-  let operator: OperatorProcess;
+  let operator: OperatorProcess | undefined;
 
   before(async function () {
     kc = kubeConfig();
@@ -26,11 +26,11 @@ describe("an AIAssistant's life on a full control plane", function () {
   });
 
   after(async function () {
-    await operator.stop();
+    await operator?.stop();
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
+    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
   });
 
   const custom = () => kc.makeApiClient(k8s.CustomObjectsApi);
