@@ -77,7 +77,8 @@ describe("kubectl apply -k config/default", function () {
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     const aia = await eventually("demo to be reconciled by the ServiceAccount", async () => {
       const current = (await custom.getNamespacedCustomObject({ group: "aiassistant.dev", version: "v1alpha1", namespace, plural: "aiassistants", name: "demo" })) as AIAssistant;
-      return current.status?.observedGeneration === current.metadata.generation ? current : undefined;
+      const degraded = current.status?.conditions?.find((c) => c.type === "Degraded");
+      return current.status?.observedGeneration === current.metadata.generation && degraded?.status === "False" ? current : undefined;
     });
     assert.equal(aia.status?.conditions?.find((c) => c.type === "Degraded")?.status, "False");
     await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "demo-blue", namespace });

@@ -45,7 +45,11 @@ describe("reconciling an AIAssistant on a real API server", function () {
     eventually(`${name} to be reconciled`, async () => {
       const aia = await read(name);
       const ready = condition(aia, "Ready");
-      return aia.status?.observedGeneration === aia.metadata.generation && ready?.observedGeneration === aia.metadata.generation ? aia : undefined;
+      const degraded = condition(aia, "Degraded");
+      // Converged: the status describes this generation and nothing blocks it.
+      return aia.status?.observedGeneration === aia.metadata.generation && ready?.observedGeneration === aia.metadata.generation && degraded?.status === "False"
+        ? aia
+        : undefined;
     });
 
   it("turns the sample into its owned objects", async function () {
