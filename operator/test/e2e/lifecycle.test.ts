@@ -13,7 +13,7 @@ const plural = "aiassistants";
 const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
 
 describe("an AIAssistant's life on a full control plane", function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let kc: k8s.KubeConfig;
   let namespace: string;
   let operator: OperatorProcess | undefined;
@@ -103,6 +103,7 @@ describe("an AIAssistant's life on a full control plane", function () {
     await custom().deleteNamespacedCustomObject({ group, version, namespace, plural, name: "demo" });
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const apps = kc.makeApiClient(k8s.AppsV1Api);
+    // The garbage collector learns of a CRD's kind on its next discovery resync (every 30 s).
     await eventually(
       "the owned objects to be collected",
       async () => {
@@ -115,7 +116,7 @@ describe("an AIAssistant's life on a full control plane", function () {
         ]);
         return results.every(Boolean) ? true : undefined;
       },
-      { timeoutMs: 60_000 },
+      { timeoutMs: 120_000 },
     );
     const pvc = await core.readNamespacedPersistentVolumeClaim({ name: "demo-data", namespace });
     assert.equal(pvc.metadata?.deletionTimestamp, undefined, "the conversations survive the AIAssistant");
