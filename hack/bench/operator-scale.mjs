@@ -8,51 +8,34 @@
 // server per assistant (from the audit log: its writes are the requests carrying its field
 // manager and the Events it records; its reads are its LISTs and WATCHes), its peak RSS
 // (VmHWM), and the writes it sends during one idle resync.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+const support = `${root}operator/dist/test/support/`;
+const { startControlPlane, stopControlPlane } = await import(`${support}control-plane.js`);
+const { freePort } = await import(`${support}net.js`);
+const { installCRD, kubectl } = await import(`${support}crd.js`);
 const total = Number(process.argv[2] ?? 1000);
 const namespaces = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
 const resyncSeconds = 20;
 
-const sh = (file, args) => execFileSync(file, args, { cwd: root, encoding: "utf8" });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const env = Object.fromEntries(
-  sh(`${root}hack/control-plane.sh`, ["up"])
-    .split("\n")
-    .map((line) => /^export (\w+)=(.*)$/.exec(line))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
-process.env.KUBECONFIG = env.KUBECONFIG;
-const auditLog = `${env.AIA_CONTROL_PLANE_DIR}/audit.log`;
+const plane = await startControlPlane({ full: false });
+process.env.KUBECONFIG = plane.kubeconfig;
+const auditLog = `${plane.dir}/audit.log`;
 let operator;
 try {
-  const kubectl = sh(`${root}hack/binaries.sh`, ["path", "kubectl"]).trim();
-  sh(kubectl, ["apply", "--server-side", "-f", `${root}crds/`]);
-  for (const ns of namespaces) sh(kubectl, ["create", "namespace", ns]);
-
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
-  const extensions = kc.makeApiClient(k8s.ApiextensionsV1Api);
-  for (;;) {
-    const crd = await extensions.readCustomResourceDefinition({ name: "aiassistants.aiassistant.dev" });
-    if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
-    await sleep(100);
-  }
+  await installCRD(kc);
+  for (const ns of namespaces) await kubectl("create", "namespace", ns);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 
-  const port = await new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port: p } = server.address();
-      server.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   operator = spawn(process.execPath, [`${root}operator/dist/src/main.js`], {
     env: { ...process.env, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port), LOG_LEVEL: "warn", RESYNC_SECONDS: String(resyncSeconds), LEADER_ELECTION_NAMESPACE: "default" },
     stdio: ["ignore", "ignore", "inherit"],
@@ -108,5 +91,5 @@ try {
   console.log(`writes in one idle resync:  ${idleWrites.length} (target 0; resync every ${resyncSeconds} s)`);
 } finally {
   operator?.kill("SIGTERM");
-  sh(`${root}hack/control-plane.sh`, ["down", env.AIA_CONTROL_PLANE_DIR]);
+  stopControlPlane(plane);
 }

@@ -5,6 +5,25 @@ import { join } from "node:path";
 import { finishStream, startFakeOpenAI, startStream, writeDelta } from "../support/fake-openai.js";
 import { runFailingService, sseEvents, startService, waitForLog } from "../support/service.js";
 
+/**
+ * Queues one streamed answer on the fake model that sends `first`, then holds the stream open
+ * until the returned function is called, then sends `rest` and finishes.
+ */
+function holdStream(fake: Awaited<ReturnType<typeof startFakeOpenAI>>, first: string, rest?: string): () => void {
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  fake.queue.push(async (response) => {
+    startStream(response);
+    writeDelta(response, first);
+    await released;
+    if (rest !== undefined) writeDelta(response, rest);
+    finishStream(response);
+  });
+  return release;
+}
+
 describe("lifecycle", () => {
   const badConfigs: { name: string; config: Record<string, unknown>; field: RegExp }[] = [
     { name: "an unknown provider", config: { model: { provider: "magic" } }, field: /config field model\.provider/ },
@@ -22,17 +41,7 @@ describe("lifecycle", () => {
 
   it("drains on SIGTERM: not ready, finishes the in-flight stream, closes the database, exits 0", async () => {
     const fake = await startFakeOpenAI();
-    let release = (): void => undefined;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    fake.queue.push(async (response) => {
-      startStream(response);
-      writeDelta(response, "part one, ");
-      await released;
-      writeDelta(response, "part two");
-      finishStream(response);
-    });
+    const release = holdStream(fake, "part one, ", "part two");
     const service = await startService({
       config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model" }, server: { drainDelayMs: 1000, shutdownGraceMs: 30000 } },
     });
@@ -73,16 +82,7 @@ describe("lifecycle", () => {
 
   it("turns away a request that arrives on a busy connection while closing, with the error shape", async () => {
     const fake = await startFakeOpenAI();
-    let release = (): void => undefined;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    fake.queue.push(async (response) => {
-      startStream(response);
-      writeDelta(response, "held ");
-      await released;
-      finishStream(response);
-    });
+    const release = holdStream(fake, "held ");
     const service = await startService({ config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model" } } });
     try {
       const { port } = new URL(service.url);

@@ -15,6 +15,15 @@ import { aiAssistantKind, listPath, ownedKinds, type WatchedKind } from "./watch
 
 const controllerName = "aiassistant";
 
+/** Level-triggered: an add, an update and a delete all just mean "look at this key again". */
+function onEveryChange<T extends k8s.KubernetesObject>(informer: Informer<T>, handler: (object: T) => void): void {
+  informer.onAdd(handler);
+  informer.onUpdate((_, object) => {
+    handler(object);
+  });
+  informer.onDelete(handler);
+}
+
 /** One kind's informers, one per watched namespace (or one for all), read as one cache. */
 class KindCache<T extends k8s.KubernetesObject> implements ObjectCache<T> {
   constructor(readonly informers: Map<string | undefined, Informer<T>>) {}
@@ -105,21 +114,13 @@ export class Manager {
 
     const aiAssistants = this.informersFor<AIAssistant>(aiAssistantKind);
     for (const informer of aiAssistants.informers.values()) {
-      informer.onAdd(enqueue);
-      informer.onUpdate((_, object) => {
-        enqueue(object);
-      });
-      informer.onDelete(enqueue);
+      onEveryChange(informer, enqueue);
     }
     const owned = new Map<string, ObjectCache>();
     for (const kind of ownedKinds) {
       const cache = this.informersFor(kind, `${labelKeys.managedBy}=${managedByValue}`);
       for (const informer of cache.informers.values()) {
-        informer.onAdd(enqueueOwner);
-        informer.onUpdate((_, object) => {
-          enqueueOwner(object);
-        });
-        informer.onDelete(enqueueOwner);
+        onEveryChange(informer, enqueueOwner);
       }
       owned.set(kind.kind, cache);
     }

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
 import { apiError, createNamespace, kubeConfig } from "../support/kube.js";
+import { aiAssistants } from "../support/aiassistant.js";
 import { installCRD } from "../support/crd.js";
 import type { AIAssistant } from "../../src/api/types.generated.js";
 
-const group = "aiassistant.dev";
-const version = "v1alpha1";
-const plural = "aiassistants";
+const { group, version, plural } = aiAssistants;
 
 describe("the AIAssistant CRD on a real API server", function () {
   let kc: k8s.KubeConfig;

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
-import type { AIAssistant } from "../../src/api/types.generated.js";
+import { converged, waitForAIAssistant } from "../support/aiassistant.js";
 import { kubectl } from "../support/crd.js";
-import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
+import { createNamespace, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -74,13 +74,7 @@ describe("kubectl apply -k config/default", function () {
       LEADER_ELECTION_NAMESPACE: operatorNamespace,
     }).start();
     await kubectl("apply", "-n", namespace, "-f", `${root}config/samples/aiassistant.yaml`);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const aia = await eventually("demo to be reconciled by the ServiceAccount", async () => {
-      const current = (await custom.getNamespacedCustomObject({ group: "aiassistant.dev", version: "v1alpha1", namespace, plural: "aiassistants", name: "demo" })) as AIAssistant;
-      const degraded = current.status?.conditions?.find((c) => c.type === "Degraded");
-      return current.status?.observedGeneration === current.metadata.generation && degraded?.status === "False" ? current : undefined;
-    });
-    assert.equal(aia.status?.conditions?.find((c) => c.type === "Degraded")?.status, "False");
+    await waitForAIAssistant(kc, namespace, "demo", converged, { what: "demo to be reconciled by the ServiceAccount" });
     await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "demo-blue", namespace });
     const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: "aiassistant-operator-leader", namespace: operatorNamespace });
     assert.equal(lease.spec?.holderIdentity, operator.identity);

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
-import type { AIAssistant } from "../../src/api/types.generated.js";
+import { aiAssistants, condition, converged, readAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { writesSince } from "../support/audit.js";
 import { installCRD, kubectl } from "../support/crd.js";
-import { createNamespace, eventually, kubeConfig, plain } from "../support/kube.js";
+import { createNamespace, eventually, isGone, kubeConfig, plain } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
 
-const group = "aiassistant.dev";
-const version = "v1alpha1";
-const plural = "aiassistants";
+const { group, version, plural } = aiAssistants;
 const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
 
 describe("reconciling an AIAssistant on a real API server", function () {
@@ -39,18 +37,8 @@ describe("reconciling an AIAssistant on a real API server", function () {
     if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
   });
 
-  const read = (name: string) => custom.getNamespacedCustomObject({ group, version, namespace, plural, name }) as Promise<AIAssistant>;
-  const condition = (aia: AIAssistant, type: string) => aia.status?.conditions?.find((c) => c.type === type);
-  const reconciled = (name: string) =>
-    eventually(`${name} to be reconciled`, async () => {
-      const aia = await read(name);
-      const ready = condition(aia, "Ready");
-      const degraded = condition(aia, "Degraded");
-      // Converged: the status describes this generation and nothing blocks it.
-      return aia.status?.observedGeneration === aia.metadata.generation && ready?.observedGeneration === aia.metadata.generation && degraded?.status === "False"
-        ? aia
-        : undefined;
-    });
+  const read = (name: string) => readAIAssistant(kc, namespace, name);
+  const reconciled = (name: string) => waitForAIAssistant(kc, namespace, name, converged);
 
   it("turns the sample into its owned objects", async function () {
     await kubectl("apply", "-n", namespace, "-f", sampleFile);
@@ -194,10 +182,9 @@ describe("reconciling an AIAssistant on a real API server", function () {
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
     await eventually("the HPA and PDB to go", async () => {
-      const gone = async (p: Promise<unknown>) => p.then(() => false, (e: unknown) => e instanceof k8s.ApiException && e.code === 404);
       const [h, p] = await Promise.all([
-        gone(autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaled", namespace })),
-        gone(policy.readNamespacedPodDisruptionBudget({ name: "scaled", namespace })),
+        isGone(autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaled", namespace })),
+        isGone(policy.readNamespacedPodDisruptionBudget({ name: "scaled", namespace })),
       ]);
       return h && p ? true : undefined;
     });

@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
-import type { AIAssistant } from "../../src/api/types.generated.js";
+import { aiAssistants, condition, waitForAIAssistant } from "../support/aiassistant.js";
 import { installCRD, kubectl } from "../support/crd.js";
-import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
+import { createNamespace, eventually, isGone, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
 import { PodRunner } from "../support/pod-runner.js";
 
-const group = "aiassistant.dev";
-const version = "v1alpha1";
-const plural = "aiassistants";
 const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
 
 describe("an AIAssistant's life on a full control plane", function () {
@@ -33,8 +30,6 @@ describe("an AIAssistant's life on a full control plane", function () {
     if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
   });
 
-  const custom = () => kc.makeApiClient(k8s.CustomObjectsApi);
-  const gone = (p: Promise<unknown>) => p.then(() => false, (e: unknown) => e instanceof k8s.ApiException && e.code === 404);
 
   it("becomes Ready with its pods Running on the simulated nodes and endpoints behind the Service", async function () {
     // No storage provisioner runs here: a pre-made volume, as a cluster admin would offer, lets
@@ -51,14 +46,12 @@ describe("an AIAssistant's life on a full control plane", function () {
       },
     });
     await kubectl("apply", "-n", namespace, "-f", sampleFile);
-    const ready = await eventually(
-      "demo to be Ready",
-      async () => {
-        const aia = (await custom().getNamespacedCustomObject({ group, version, namespace, plural, name: "demo" })) as AIAssistant;
-        const condition = aia.status?.conditions?.find((c) => c.type === "Ready");
-        return condition?.status === "True" && condition.observedGeneration === aia.metadata.generation ? aia : undefined;
-      },
-      { timeoutMs: 90_000 },
+    const ready = await waitForAIAssistant(
+      kc,
+      namespace,
+      "demo",
+      (aia) => condition(aia, "Ready")?.status === "True" && condition(aia, "Ready")?.observedGeneration === aia.metadata.generation,
+      { what: "demo to be Ready", timeoutMs: 90_000 },
     );
     assert.equal(ready.status?.readyReplicas, 1);
     assert.equal(ready.status?.replicas, 1);
@@ -100,7 +93,7 @@ describe("an AIAssistant's life on a full control plane", function () {
   });
 
   it("is garbage-collected on delete, except the data volume", async function () {
-    await custom().deleteNamespacedCustomObject({ group, version, namespace, plural, name: "demo" });
+    await kc.makeApiClient(k8s.CustomObjectsApi).deleteNamespacedCustomObject({ ...aiAssistants, namespace, name: "demo" });
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     // The garbage collector learns of a CRD's kind on its next discovery resync (every 30 s).
@@ -108,11 +101,11 @@ describe("an AIAssistant's life on a full control plane", function () {
       "the owned objects to be collected",
       async () => {
         const results = await Promise.all([
-          gone(apps.readNamespacedDeployment({ name: "demo-blue", namespace })),
-          gone(core.readNamespacedService({ name: "demo", namespace })),
-          gone(core.readNamespacedService({ name: "demo-preview", namespace })),
-          gone(core.readNamespacedConfigMap({ name: "demo-config", namespace })),
-          gone(core.readNamespacedServiceAccount({ name: "demo", namespace })),
+          isGone(apps.readNamespacedDeployment({ name: "demo-blue", namespace })),
+          isGone(core.readNamespacedService({ name: "demo", namespace })),
+          isGone(core.readNamespacedService({ name: "demo-preview", namespace })),
+          isGone(core.readNamespacedConfigMap({ name: "demo-config", namespace })),
+          isGone(core.readNamespacedServiceAccount({ name: "demo", namespace })),
         ]);
         return results.every(Boolean) ? true : undefined;
       },

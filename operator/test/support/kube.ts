@@ -55,3 +55,14 @@ export function apiError(error: unknown): { code: number; message: string } {
 export function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/** Resolves true when `request` fails with 404 Not Found, false when the object is there. */
+export function isGone(request: Promise<unknown>): Promise<boolean> {
+  return request.then(
+    () => false,
+    (error: unknown) => {
+      if (error instanceof k8s.ApiException && error.code === 404) return true;
+      throw error;
+    },
+  );
+}
