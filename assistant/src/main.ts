@@ -4,13 +4,15 @@ import { ConfigError, loadConfig } from "./config/load.js";
 import type { AssistantConfig } from "./config/schema.js";
 import { DialogManager } from "./dialog/dialog.js";
 import { buildApp } from "./http/app.js";
-import { DEFAULT_TENANT, type ServiceState } from "./http/context.js";
+import { createAuthenticator, type Authenticator } from "./http/auth/authenticator.js";
+import type { ServiceState } from "./http/context.js";
 import { extractiveProvider } from "./llm/extractive.js";
 import { openaiProvider } from "./llm/openai.js";
 import { createMasker } from "./masking/mask.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { bm25Retriever, syncKnowledgeDir } from "./retrieval/knowledge.js";
+import { ASSISTANT_KNOWLEDGE_TENANT, assistantKnowledge } from "./retrieval/shared-knowledge.js";
 import { openSqliteStorage } from "./storage/sqlite.js";
 
 function knowledgeDir(config: AssistantConfig): string | undefined {
@@ -26,6 +28,13 @@ function knowledgeDir(config: AssistantConfig): string | undefined {
   return dir;
 }
 
+/** A configuration the service cannot run with ends the start with exit code 2 and the reason. */
+function refuseToStart(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`assistant: ${error.message}\n`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
   let config: AssistantConfig;
   let dir: string | undefined;
@@ -33,20 +42,24 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
     dir = knowledgeDir(config);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`assistant: ${error.message}\n`);
-    process.exit(2);
+    refuseToStart(error);
   }
 
   const masker = createMasker(config.privacy.mode, config.privacy.rules);
   const logger = createLogger(process.env["LOG_LEVEL"] ?? "info", masker);
+  let authenticator: Authenticator;
+  try {
+    authenticator = await createAuthenticator(config.auth, logger);
+  } catch (error) {
+    refuseToStart(error);
+  }
   const storage = openSqliteStorage(config.dataDir, config.storage.synchronous);
   const window = config.server.activeConversationWindowSeconds * 1000;
   const metrics = createMetrics(() => storage.countActiveConversations(new Date(Date.now() - window).toISOString()));
   const provider = config.model.provider === "openai" ? openaiProvider(config.model, config.modelApiKey) : extractiveProvider();
   const dialog = new DialogManager({
     conversations: storage,
-    retriever: bm25Retriever(storage),
+    retriever: assistantKnowledge(bm25Retriever(storage)),
     provider,
     metrics,
     masker,
@@ -70,7 +83,12 @@ async function main(): Promise<void> {
         bodyLimitBytes: config.limits.bodyLimitBytes,
         maxPageSize: config.limits.maxPageSize,
         sseHeartbeatMs: config.server.sseHeartbeatMs,
+        requestTimeoutMs: config.server.requestTimeoutMs,
+        connectionTimeoutMs: config.server.connectionTimeoutMs,
       },
+      authenticator,
+      ...(config.rateLimit === undefined ? {} : { rateLimits: config.rateLimit }),
+      corsOrigins: config.cors.origins,
     },
     logger,
   );
@@ -105,7 +123,7 @@ async function main(): Promise<void> {
   if (dir !== undefined) {
     const started = Date.now();
     try {
-      const report = await syncKnowledgeDir(storage, DEFAULT_TENANT, dir, config.knowledge.chunkChars);
+      const report = await syncKnowledgeDir(storage, ASSISTANT_KNOWLEDGE_TENANT, dir, config.knowledge.chunkChars);
       state.knowledgeLoaded = true;
       logger.info({ ...report, ms: Date.now() - started }, "knowledge loaded");
     } catch (error) {

@@ -20,20 +20,47 @@ const validate = ajv.compile(configSchema);
 
 /**
  * Keys that are part of the shared configuration contract but whose behaviour is not built yet.
- * Accepting them silently would let an operator believe auth or a rate limit is on when it is not,
- * so each one stops the start with a message naming the field.
+ * Accepting them silently would let an operator believe a feature is on when it is not, so each one
+ * stops the start with a message naming the field.
  */
 function rejectUnimplemented(config: FileConfig): void {
   const notYet: string[] = [];
   if (config.embeddings !== undefined) notYet.push("embeddings (vector search)");
   if (config.storage.mode !== "embedded") notYet.push(`storage.mode=${config.storage.mode}`);
-  if (config.auth.mode !== "none") notYet.push(`auth.mode=${config.auth.mode}`);
-  if (config.rateLimit !== undefined) notYet.push("rateLimit");
   if (config.skills.length > 0) notYet.push("skills");
   if (config.skillHosts.length > 0) notYet.push("skillHosts");
   if (notYet.length > 0) {
     throw new ConfigError(`config: not implemented in this version, remove or unset: ${notYet.join(", ")}`);
   }
+}
+
+/** What the schema alone cannot say: each auth mode needs its credentials' source. */
+function checkAuth({ mode, apiKeysDir, apiKeys, oidc }: FileConfig["auth"]): void {
+  if ((mode === "apiKey" || mode === "apiKeyAndOIDC") && apiKeysDir === undefined && apiKeys.length === 0) {
+    throw new ConfigError(`config field auth.apiKeysDir: auth.mode ${mode} needs apiKeysDir or apiKeys`);
+  }
+  if ((mode === "oidc" || mode === "apiKeyAndOIDC") && oidc === undefined) {
+    throw new ConfigError(`config field auth.oidc: auth.mode ${mode} needs oidc`);
+  }
+}
+
+/**
+ * An idle connection is one where neither side sends anything: a stream sends its heartbeat and a
+ * plain reply waits for the model, so both must fit inside the idle timeout or it would cut them.
+ * Unset, it is 10 minutes or, for a slower model, the model's longest wait plus a minute.
+ */
+function idleTimeout({ server, model }: FileConfig): number {
+  const modelWorstCase = model.timeoutMs * (model.maxRetries + 1);
+  const idle = server.connectionTimeoutMs;
+  if (idle === undefined) return Math.max(600000, modelWorstCase + 60000);
+  if (idle === 0) return idle;
+  if (idle <= server.sseHeartbeatMs) {
+    throw new ConfigError(`config field server.connectionTimeoutMs: must exceed server.sseHeartbeatMs (${server.sseHeartbeatMs})`);
+  }
+  if (idle <= modelWorstCase) {
+    throw new ConfigError(`config field server.connectionTimeoutMs: must exceed model.timeoutMs × (model.maxRetries + 1) = ${modelWorstCase}`);
+  }
+  return idle;
 }
 
 function checkRules(config: FileConfig): void {
@@ -63,7 +90,9 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
   // The schema validated above and FileConfig describe the same shape; defaults have been filled in.
   const file = candidate as FileConfig;
   rejectUnimplemented(file);
+  checkAuth(file.auth);
   checkRules(file);
+  const server = { ...file.server, connectionTimeoutMs: idleTimeout(file) };
   let modelApiKey: string | undefined;
   if (file.model.apiKeyEnv !== undefined) {
     modelApiKey = env[file.model.apiKeyEnv];
@@ -73,6 +102,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
   }
   return {
     ...file,
+    server,
     port: port(env),
     host: env["HOST"] ?? "0.0.0.0",
     dataDir: resolve(env["DATA_DIR"] ?? "./data"),

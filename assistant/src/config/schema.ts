@@ -1,3 +1,23 @@
+/** A Secret key name, as Kubernetes allows it; it names the API key in logs and metrics. */
+export const apiKeyNameSchema = { type: "string", pattern: "^[-._a-zA-Z0-9]{1,253}$" } as const;
+
+/**
+ * One API key: its plaintext or (preferred, so the plaintext is stored nowhere) the hex SHA-256 of
+ * it, and whose it is. The whole value of one file in `auth.apiKeysDir`, or an entry of `auth.apiKeys`.
+ */
+export const apiKeyDocumentSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["tenant"],
+  oneOf: [{ required: ["key"] }, { required: ["keySha256"] }],
+  properties: {
+    key: { type: "string", minLength: 16, maxLength: 4096 },
+    keySha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+    tenant: { type: "string", minLength: 1, maxLength: 256 },
+    user: { type: "string", minLength: 1, maxLength: 256 },
+  },
+} as const;
+
 /**
  * The one JSON Schema for the assistant's YAML configuration. The operator renders this file into a
  * ConfigMap, so every object is closed (`additionalProperties: false`): a typo fails at start instead
@@ -16,7 +36,7 @@ export const configSchema = {
         baseURL: { type: "string", minLength: 1 },
         name: { type: "string", minLength: 1 },
         apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
-        timeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 60000 },
+        timeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 60000 },
         maxRetries: { type: "integer", minimum: 0, maximum: 10, default: 2 },
         temperature: { type: "number", minimum: 0, maximum: 2 },
         topP: { type: "number", minimum: 0, maximum: 1 },
@@ -50,31 +70,35 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        mode: { enum: ["none", "apiKey", "oidc"], default: "none" },
+        mode: { enum: ["none", "apiKey", "oidc", "apiKeyAndOIDC"], default: "none" },
+        apiKeysDir: { type: "string", minLength: 1 },
+        apiKeysReloadSeconds: { type: "integer", minimum: 1, maximum: 3600, default: 10 },
         apiKeys: {
           type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: ["name", "tenant"],
-            properties: {
-              name: { type: "string", minLength: 1 },
-              key: { type: "string", minLength: 1 },
-              keySha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
-              tenant: { type: "string", minLength: 1 },
-              user: { type: "string", minLength: 1 },
-            },
-          },
+          default: [],
+          items: { ...apiKeyDocumentSchema, required: ["name", "tenant"], properties: { name: apiKeyNameSchema, ...apiKeyDocumentSchema.properties } },
         },
         oidc: {
           type: "object",
           additionalProperties: false,
+          required: ["issuer", "audience"],
           properties: {
             issuer: { type: "string", minLength: 1 },
             audience: { type: "string", minLength: 1 },
             jwksUri: { type: "string", minLength: 1 },
-            tenantClaim: { type: "string", minLength: 1 },
-            userClaim: { type: "string", minLength: 1 },
+            tenantClaim: { type: "string", minLength: 1, default: "tenant" },
+            userClaim: { type: "string", minLength: 1, default: "sub" },
+            algorithms: {
+              type: "array",
+              minItems: 1,
+              uniqueItems: true,
+              // Asymmetric only: an HS* token would be checked against key bytes anyone can fetch.
+              items: { enum: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"] },
+              default: ["RS256", "ES256"],
+            },
+            clockSkewSeconds: { type: "integer", minimum: 0, maximum: 300, default: 30 },
+            jwksCacheSeconds: { type: "integer", minimum: 1, maximum: 86400, default: 600 },
+            jwksCooldownSeconds: { type: "integer", minimum: 0, maximum: 3600, default: 30 },
           },
         },
       },
@@ -85,6 +109,14 @@ export const configSchema = {
       properties: {
         perUser: { $ref: "#/$defs/window" },
         perTenant: { $ref: "#/$defs/window" },
+      },
+    },
+    cors: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        origins: { type: "array", default: [], items: { type: "string", pattern: "^https?://[^/\\s]+$" } },
       },
     },
     privacy: {
@@ -149,6 +181,9 @@ export const configSchema = {
         drainDelayMs: { type: "integer", minimum: 0, maximum: 600000, default: 0 },
         shutdownGraceMs: { type: "integer", minimum: 0, maximum: 3600000, default: 25000 },
         activeConversationWindowSeconds: { type: "integer", minimum: 1, maximum: 604800, default: 900 },
+        requestTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 30000 },
+        // No default: it follows the model's timeouts (see load.ts).
+        connectionTimeoutMs: { type: "integer", minimum: 0, maximum: 86400000 },
       },
     },
   },
@@ -156,10 +191,10 @@ export const configSchema = {
     window: {
       type: "object",
       additionalProperties: false,
-      required: ["max", "windowSeconds"],
+      required: ["max"],
       properties: {
-        max: { type: "integer", minimum: 1 },
-        windowSeconds: { type: "integer", minimum: 1 },
+        max: { type: "integer", minimum: 1, maximum: 1000000 },
+        windowSeconds: { type: "integer", minimum: 1, maximum: 86400, default: 60 },
       },
     },
   },
@@ -184,23 +219,66 @@ export interface ModelConfig {
   readinessCacheMs: number;
 }
 
+export type AuthMode = "none" | "apiKey" | "oidc" | "apiKeyAndOIDC";
+
+/** An API key as configured: exactly one of `key` and `keySha256`. */
+export type ApiKeyDocument = ({ key: string; keySha256?: undefined } | { keySha256: string; key?: undefined }) & {
+  tenant: string;
+  user?: string;
+};
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  /** Discovered from the issuer's `/.well-known/openid-configuration` when unset. */
+  jwksUri?: string;
+  tenantClaim: string;
+  userClaim: string;
+  algorithms: string[];
+  clockSkewSeconds: number;
+  jwksCacheSeconds: number;
+  jwksCooldownSeconds: number;
+}
+
+export interface AuthConfig {
+  mode: AuthMode;
+  apiKeysDir?: string;
+  apiKeysReloadSeconds: number;
+  apiKeys: (ApiKeyDocument & { name: string })[];
+  oidc?: OidcConfig;
+}
+
+export interface RateWindow {
+  max: number;
+  windowSeconds: number;
+}
+
 /** The configuration after defaults are applied; mirrors `configSchema`. */
 export interface FileConfig {
   model: ModelConfig;
   embeddings?: { baseURL?: string; model?: string; apiKeyEnv?: string };
   storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full" };
-  auth: { mode: "none" | "apiKey" | "oidc"; apiKeys?: unknown[]; oidc?: Record<string, string> };
-  rateLimit?: Record<string, unknown>;
+  auth: AuthConfig;
+  rateLimit?: { perUser?: RateWindow; perTenant?: RateWindow };
+  cors: { origins: string[] };
   privacy: { mode: "mask" | "redact"; rules: PrivacyRule[]; modelSeesOriginal: boolean };
   skills: unknown[];
   skillHosts: string[];
   systemPrompt: string;
   knowledge: { dir?: string; topK: number; chunkChars: number };
   limits: { maxMessageChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
-  server: { sseHeartbeatMs: number; drainDelayMs: number; shutdownGraceMs: number; activeConversationWindowSeconds: number };
+  server: {
+    sseHeartbeatMs: number;
+    drainDelayMs: number;
+    shutdownGraceMs: number;
+    activeConversationWindowSeconds: number;
+    requestTimeoutMs: number;
+    connectionTimeoutMs?: number;
+  };
 }
 
 export interface AssistantConfig extends FileConfig {
+  server: FileConfig["server"] & { connectionTimeoutMs: number };
   port: number;
   host: string;
   dataDir: string;

@@ -4,7 +4,7 @@ import type { Masker } from "../masking/mask.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Passage, Retriever } from "../retrieval/knowledge.js";
 import { detectLanguage, estimateTokens, type Language } from "../retrieval/text.js";
-import { ConversationNotFoundError, type ConversationStore, type SourceRef } from "../storage/types.js";
+import { ConversationNotFoundError, type ConversationStore, type Owner, type SourceRef } from "../storage/types.js";
 import { detectIntent } from "./intent.js";
 
 export class ChatAbortedError extends Error {
@@ -116,6 +116,7 @@ export class DialogManager {
   /**
    * Answers `message` given earlier `history` (already in the model's view), without storing
    * anything: the stateless core shared by /api/v1/chat and the OpenAI-compatible endpoint.
+   * `tenant` is the caller's: retrieval decides which knowledge that tenant may read.
    */
   async answer(
     tenant: string,
@@ -176,26 +177,26 @@ export class DialogManager {
   }
 
   /** One turn of a stored conversation: masked user message and reply are committed before this resolves. */
-  async chat(tenant: string, message: string, conversationId: string | undefined, signal: AbortSignal, sink: ChatSink = {}): Promise<ChatResult> {
+  async chat(owner: Owner, message: string, conversationId: string | undefined, signal: AbortSignal, sink: ChatSink = {}): Promise<ChatResult> {
     const { conversations, masker } = this.deps;
     let history: ChatMessage[] = [];
     if (conversationId !== undefined) {
-      if ((await conversations.getConversation(tenant, conversationId)) === undefined) {
+      if ((await conversations.getConversation(owner, conversationId)) === undefined) {
         throw new ConversationNotFoundError(conversationId);
       }
-      history = (await conversations.recentTurns(tenant, conversationId, MAX_HISTORY_TURNS)).map((turn) => ({
+      history = (await conversations.recentTurns(owner, conversationId, MAX_HISTORY_TURNS)).map((turn) => ({
         role: turn.role,
         content: turn.content,
       }));
     }
     const id = conversationId ?? randomUUID();
-    const answer = await this.answer(tenant, history, message, signal, {
+    const answer = await this.answer(owner.tenant, history, message, signal, {
       sources: (sources) => sink.start?.({ conversationId: id, sources }),
       delta: (text) => sink.delta?.(text),
     });
     const maskedMessage = masker(message);
     await conversations.appendTurns(
-      tenant,
+      owner,
       id,
       [
         { role: "user", content: maskedMessage, sources: [], promptTokens: null, completionTokens: null },

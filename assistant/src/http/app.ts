@@ -2,8 +2,12 @@ import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import { Ajv } from "ajv";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { audit } from "./audit.js";
+import { requireAuth } from "./auth/require-auth.js";
+import { secureForBrowsers } from "./browser-security.js";
 import type { HttpContext } from "./context.js";
 import { clientErrorHandler, describeError, installErrorHandlers } from "./errors.js";
+import { limitRates } from "./rate-limit.js";
 import { chatRoutes } from "./routes/chat.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { openaiRoutes } from "./routes/openai.js";
@@ -22,6 +26,12 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: context.limits.bodyLimitBytes,
+    // Only receiving the request is timed: a stream is past that, and its heartbeat keeps it from idling.
+    requestTimeout: context.limits.requestTimeoutMs,
+    connectionTimeout: context.limits.connectionTimeoutMs,
+    // Node checks request timeouts on this tick (30 s by default), which would stretch a short timeout,
+    // and quietly measures the whole request by its 60 s headers timeout when that is the longer one.
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60000, context.limits.requestTimeoutMs) },
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     // Fastify's own 503-on-close body lacks the error shape; the onRequest hook below answers instead.
@@ -41,6 +51,7 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
     (httpPart === "body" ? ajv.body : ajv.coercing).compile(schema),
   );
   installErrorHandlers(app);
+  app.decorateRequest("identity", null);
 
   app.addHook("onRequest", (request, reply, done) => {
     const stop = context.metrics.httpDuration.startTimer();
@@ -50,6 +61,7 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
       const labels = { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.raw.statusCode) };
       const seconds = stop(labels);
       context.metrics.httpRequests.inc(labels);
+      audit(request, reply.raw.statusCode);
       request.log.info(
         { req: request, res: { statusCode: reply.raw.statusCode }, responseTime: Math.round(seconds * 1e6) / 1e3, completed: reply.raw.writableFinished },
         "request completed",
@@ -81,11 +93,24 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
         version: "0.1.0",
         description: "Chat with citations from the knowledge base, conversations, and an OpenAI-compatible API.",
       },
+      ...(context.authenticator.required
+        ? { components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key or an OIDC access token" } } }, security: [{ bearer: [] }] }
+        : {}),
     },
   });
-  chatRoutes(app, context);
-  openaiRoutes(app, context);
-  conversationRoutes(app, context);
+  await secureForBrowsers(app, context.corsOrigins);
+  app.addHook("onClose", (_instance, done) => {
+    context.authenticator.close();
+    done();
+  });
+  // Everything under /api and /v1 is the caller's: authenticated, then rate limited, before the body is read.
+  await app.register(async (api) => {
+    requireAuth(api, context.authenticator, context.metrics);
+    if (context.rateLimits !== undefined) await limitRates(api, context.rateLimits, context.metrics);
+    chatRoutes(api, context);
+    openaiRoutes(api, context);
+    conversationRoutes(api, context);
+  });
   opsRoutes(app, context);
   await app.ready();
   return app;

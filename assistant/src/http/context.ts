@@ -2,6 +2,8 @@ import type { DialogManager } from "../dialog/dialog.js";
 import type { ModelProvider } from "../llm/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Storage } from "../storage/types.js";
+import type { Authenticator } from "./auth/authenticator.js";
+import type { RateLimits } from "./rate-limit.js";
 
 /** Lifecycle flags the process owns and the probes report. */
 export interface ServiceState {
@@ -16,6 +18,10 @@ export interface HttpLimits {
   bodyLimitBytes: number;
   maxPageSize: number;
   sseHeartbeatMs: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** A connection on which nothing moves either way for this long is closed (0: never). */
+  connectionTimeoutMs: number;
 }
 
 export interface HttpContext {
@@ -25,7 +31,8 @@ export interface HttpContext {
   metrics: Metrics;
   state: ServiceState;
   limits: HttpLimits;
+  authenticator: Authenticator;
+  rateLimits?: RateLimits;
+  /** Origins allowed to call from a browser on another origin. */
+  corsOrigins: string[];
 }
-
-/** Until auth lands every caller is in one tenant; storage already scopes every query by it. */
-export const DEFAULT_TENANT = "default";

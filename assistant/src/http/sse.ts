@@ -16,12 +16,15 @@ export function openSse(reply: FastifyReply, heartbeatMs: number): SseStream {
   const raw = reply.raw;
   const controller = new AbortController();
   reply.hijack();
+  // The headers hooks set (request id, security, CORS) go out with the stream as with any reply.
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) raw.setHeader(name, value);
+  }
   raw.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
     connection: "keep-alive",
     "x-accel-buffering": "no",
-    "x-request-id": reply.request.id,
   });
   raw.flushHeaders();
   const write = (text: string): void => {

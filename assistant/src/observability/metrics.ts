@@ -9,6 +9,8 @@ export interface Metrics {
   activeConversations: Gauge;
   modelDuration: Histogram<"provider" | "model" | "outcome">;
   modelTokens: Counter<"provider" | "model" | "kind">;
+  authFailures: Counter<"reason">;
+  rateLimited: Counter<"scope">;
 }
 
 export function createMetrics(countActiveConversations: () => Promise<number>): Metrics {
@@ -54,6 +56,18 @@ export function createMetrics(countActiveConversations: () => Promise<number>): 
       name: "assistant_model_tokens_total",
       help: "Model tokens used, by provider, model and kind (prompt or completion).",
       labelNames: ["provider", "model", "kind"],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: "assistant_auth_failures_total",
+      help: "Requests refused for missing or invalid credentials, by reason (expired, wrong_audience, unknown_api_key, ...).",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "assistant_rate_limited_total",
+      help: "Requests refused with 429, by the limit they hit (user or tenant).",
+      labelNames: ["scope"],
       registers: [registry],
     }),
   };

@@ -10,6 +10,7 @@ import {
   type DocumentInput,
   type KnowledgeDocument,
   type NewTurn,
+  type Owner,
   type Page,
   type SourceRef,
   type Storage,
@@ -17,7 +18,7 @@ import {
 } from "./types.js";
 
 /** Schema versions, applied in order and recorded in `PRAGMA user_version`; never edit a shipped one. */
-const migrations: readonly string[] = [
+export const migrations: readonly string[] = [
   `
   CREATE TABLE conversations (
     id TEXT PRIMARY KEY,
@@ -60,6 +61,12 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX chunks_by_document ON chunks (document_id);
   CREATE VIRTUAL TABLE chunks_fts USING fts5 (terms, tokenize = 'porter unicode61');
+  `,
+  // Conversations belong to a user within a tenant; the ones stored before are LOCAL_OWNER's.
+  `
+  ALTER TABLE conversations ADD COLUMN user_id TEXT NOT NULL DEFAULT 'local';
+  DROP INDEX conversations_by_tenant;
+  CREATE INDEX conversations_by_owner ON conversations (tenant, user_id, updated_at DESC, id DESC);
   `,
 ];
 
@@ -152,37 +159,38 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
 
   const statements = {
     insertConversation: db.prepare(
-      "INSERT INTO conversations (id, tenant, title, created_at, updated_at, turn_count) VALUES (?, ?, ?, ?, ?, 0)",
+      "INSERT INTO conversations (id, tenant, user_id, title, created_at, updated_at, turn_count) VALUES (?, ?, ?, ?, ?, ?, 0)",
     ),
-    getConversation: db.prepare<[string, string], ConversationRow>(
-      "SELECT id, title, created_at, updated_at, turn_count FROM conversations WHERE tenant = ? AND id = ?",
+    getConversation: db.prepare<[string, string, string], ConversationRow>(
+      "SELECT id, title, created_at, updated_at, turn_count FROM conversations WHERE tenant = ? AND user_id = ? AND id = ?",
     ),
-    firstPage: db.prepare<[string, number], ConversationRow>(
-      "SELECT id, title, created_at, updated_at, turn_count FROM conversations WHERE tenant = ? ORDER BY updated_at DESC, id DESC LIMIT ?",
-    ),
-    nextPage: db.prepare<[string, string, string, string, number], ConversationRow>(
+    firstPage: db.prepare<[string, string, number], ConversationRow>(
       `SELECT id, title, created_at, updated_at, turn_count FROM conversations
-       WHERE tenant = ? AND (updated_at < ? OR (updated_at = ? AND id < ?))
+       WHERE tenant = ? AND user_id = ? ORDER BY updated_at DESC, id DESC LIMIT ?`,
+    ),
+    nextPage: db.prepare<[string, string, string, string, string, number], ConversationRow>(
+      `SELECT id, title, created_at, updated_at, turn_count FROM conversations
+       WHERE tenant = ? AND user_id = ? AND (updated_at < ? OR (updated_at = ? AND id < ?))
        ORDER BY updated_at DESC, id DESC LIMIT ?`,
     ),
-    deleteConversation: db.prepare("DELETE FROM conversations WHERE tenant = ? AND id = ?"),
+    deleteConversation: db.prepare("DELETE FROM conversations WHERE tenant = ? AND user_id = ? AND id = ?"),
     lastSeq: db.prepare<[string], { seq: number | null }>("SELECT max(seq) AS seq FROM turns WHERE conversation_id = ?"),
     insertTurn: db.prepare(
       `INSERT INTO turns (conversation_id, seq, role, content, sources, prompt_tokens, completion_tokens, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     touchConversation: db.prepare(
-      "UPDATE conversations SET updated_at = ?, turn_count = turn_count + ? WHERE tenant = ? AND id = ?",
+      "UPDATE conversations SET updated_at = ?, turn_count = turn_count + ? WHERE tenant = ? AND user_id = ? AND id = ?",
     ),
-    recentTurns: db.prepare<[string, string, number], TurnRow>(
+    recentTurns: db.prepare<[string, string, string, number], TurnRow>(
       `SELECT * FROM (SELECT t.seq, t.role, t.content, t.sources, t.prompt_tokens, t.completion_tokens, t.created_at
          FROM turns t JOIN conversations c ON c.id = t.conversation_id
-         WHERE c.tenant = ? AND t.conversation_id = ? ORDER BY t.seq DESC LIMIT ?) ORDER BY seq`,
+         WHERE c.tenant = ? AND c.user_id = ? AND t.conversation_id = ? ORDER BY t.seq DESC LIMIT ?) ORDER BY seq`,
     ),
-    listTurns: db.prepare<[string, string], TurnRow>(
+    listTurns: db.prepare<[string, string, string], TurnRow>(
       `SELECT t.seq, t.role, t.content, t.sources, t.prompt_tokens, t.completion_tokens, t.created_at
        FROM turns t JOIN conversations c ON c.id = t.conversation_id
-       WHERE c.tenant = ? AND t.conversation_id = ? ORDER BY t.seq`,
+       WHERE c.tenant = ? AND c.user_id = ? AND t.conversation_id = ? ORDER BY t.seq`,
     ),
     countActive: db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM conversations WHERE updated_at >= ?"),
     documentBySource: db.prepare<[string, string], { id: string; content_hash: string }>(
@@ -214,10 +222,10 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     statements.deleteDocument.run(id);
   };
 
-  const appendTurns = db.transaction((tenant: string, conversationId: string, turns: NewTurn[], newTitle: string | undefined) => {
+  const appendTurns = db.transaction((owner: Owner, conversationId: string, turns: NewTurn[], newTitle: string | undefined) => {
     const now = new Date().toISOString();
-    if (newTitle !== undefined) statements.insertConversation.run(conversationId, tenant, newTitle, now, now);
-    const touched = statements.touchConversation.run(now, turns.length, tenant, conversationId);
+    if (newTitle !== undefined) statements.insertConversation.run(conversationId, owner.tenant, owner.user, newTitle, now, now);
+    const touched = statements.touchConversation.run(now, turns.length, owner.tenant, owner.user, conversationId);
     if (touched.changes === 0) throw new ConversationNotFoundError(conversationId);
     let seq = statements.lastSeq.get(conversationId)?.seq ?? 0;
     for (const turn of turns) {
@@ -271,20 +279,20 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         if (db.open) db.close();
       });
     },
-    getConversation(tenant, id) {
+    getConversation(owner, id) {
       return settle(() => {
-        const row = statements.getConversation.get(tenant, id);
+        const row = statements.getConversation.get(owner.tenant, owner.user, id);
         return row === undefined ? undefined : toConversation(row);
       });
     },
-    listConversations(tenant, limit, cursor) {
+    listConversations(owner, limit, cursor) {
       return settle(() => {
         const rows =
           cursor === undefined
-            ? statements.firstPage.all(tenant, limit + 1)
+            ? statements.firstPage.all(owner.tenant, owner.user, limit + 1)
             : (() => {
                 const [updatedAt, id] = decodeCursor(cursor);
-                return statements.nextPage.all(tenant, updatedAt, updatedAt, id, limit + 1);
+                return statements.nextPage.all(owner.tenant, owner.user, updatedAt, updatedAt, id, limit + 1);
               })();
         const items = rows.slice(0, limit);
         const last = items.at(-1);
@@ -295,24 +303,24 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         return page;
       });
     },
-    deleteConversation(tenant, id) {
+    deleteConversation(owner, id) {
       return settle(() => {
-        return statements.deleteConversation.run(tenant, id).changes > 0;
+        return statements.deleteConversation.run(owner.tenant, owner.user, id).changes > 0;
       });
     },
-    appendTurns(tenant, conversationId, turns, newTitle) {
+    appendTurns(owner, conversationId, turns, newTitle) {
       return settle(() => {
-        appendTurns(tenant, conversationId, turns, newTitle);
+        appendTurns(owner, conversationId, turns, newTitle);
       });
     },
-    recentTurns(tenant, conversationId, limit) {
+    recentTurns(owner, conversationId, limit) {
       return settle(() => {
-        return statements.recentTurns.all(tenant, conversationId, limit).map(toTurn);
+        return statements.recentTurns.all(owner.tenant, owner.user, conversationId, limit).map(toTurn);
       });
     },
-    listTurns(tenant, conversationId) {
+    listTurns(owner, conversationId) {
       return settle(() => {
-        return statements.listTurns.all(tenant, conversationId).map(toTurn);
+        return statements.listTurns.all(owner.tenant, owner.user, conversationId).map(toTurn);
       });
     },
     countActiveConversations(sinceIso) {

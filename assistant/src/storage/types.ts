@@ -1,8 +1,18 @@
 /**
- * The storage contract. Every method is async and takes the tenant, so a Postgres store (issue 6)
- * can implement the same interface and no query can ever cross tenants.
+ * The storage contract. Every method is async and takes the owner (conversations) or the tenant
+ * (knowledge), so a Postgres store (issue 6) can implement the same interface and no query can ever
+ * cross tenants or users.
  */
 export type Role = "user" | "assistant";
+
+/** Whose a conversation is: only a caller with the same tenant and user can see it. */
+export interface Owner {
+  tenant: string;
+  user: string;
+}
+
+/** The one owner when auth is off; conversations stored before owners existed belong to it. */
+export const LOCAL_OWNER: Readonly<Owner> = { tenant: "default", user: "local" };
 
 export interface SourceRef {
   index: number;
@@ -77,18 +87,19 @@ export interface ChunkHit {
 }
 
 export interface ConversationStore {
-  getConversation(tenant: string, id: string): Promise<Conversation | undefined>;
-  listConversations(tenant: string, limit: number, cursor: string | undefined): Promise<Page<Conversation>>;
-  deleteConversation(tenant: string, id: string): Promise<boolean>;
+  getConversation(owner: Owner, id: string): Promise<Conversation | undefined>;
+  listConversations(owner: Owner, limit: number, cursor: string | undefined): Promise<Page<Conversation>>;
+  deleteConversation(owner: Owner, id: string): Promise<boolean>;
   /**
    * Appends turns in one durable transaction: once this resolves, the turns survive a crash. With
    * `newTitle` the conversation is created in the same transaction, so a failed first answer leaves
-   * no empty conversation behind. Rejects with ConversationNotFoundError when it does not exist.
+   * no empty conversation behind. Rejects with ConversationNotFoundError when the owner has no such
+   * conversation.
    */
-  appendTurns(tenant: string, conversationId: string, turns: NewTurn[], newTitle?: string): Promise<void>;
+  appendTurns(owner: Owner, conversationId: string, turns: NewTurn[], newTitle?: string): Promise<void>;
   /** The newest `limit` turns, oldest first. */
-  recentTurns(tenant: string, conversationId: string, limit: number): Promise<Turn[]>;
-  listTurns(tenant: string, conversationId: string): Promise<Turn[]>;
+  recentTurns(owner: Owner, conversationId: string, limit: number): Promise<Turn[]>;
+  listTurns(owner: Owner, conversationId: string): Promise<Turn[]>;
   countActiveConversations(sinceIso: string): Promise<number>;
 }
 

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { base64url } from "jose";
+import { startIssuer, type TestIssuer } from "../support/oidc-issuer.js";
 import { startService, type RunningService } from "../support/service.js";
 
 /** A seeded generator (mulberry32) so a failing body can be reproduced from the seed. */
@@ -31,6 +33,76 @@ const HOSTILE_STRINGS = [
 ];
 
 const SEED = 20261128;
+const API_KEY = "fuzz-key-Qw8Er2Ty6Ui0Op4A";
+
+/**
+ * Authorization headers that must all be refused with a 401 in the error shape: wrong schemes,
+ * broken Bearer syntax, JWTs with hostile headers and claims, forged and tampered signatures, and
+ * near misses of the real API key.
+ */
+async function hostileAuthorizations(issuer: TestIssuer, next: () => number): Promise<string[]> {
+  const b64 = (value: unknown): string => base64url.encode(typeof value === "string" ? value : JSON.stringify(value));
+  const jwt = (header: unknown, payload: unknown, signature = "c2lnbmF0dXJl"): string => `Bearer ${b64(header)}.${b64(payload)}.${signature}`;
+  const claims = { iss: issuer.issuer, aud: issuer.audience, exp: Math.floor(Date.now() / 1000) + 300, tenant: "acme", sub: "mallory" };
+  const valid = await issuer.sign({ sub: "mallory" });
+  const [header = "", payload = ""] = valid.split(".");
+  let nested: unknown = { alg: "RS256" };
+  for (let depth = 0; depth < 500; depth += 1) nested = { a: nested };
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/= ";
+  const randomText = (length: number): string => Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join("");
+  return [
+    "Bearer",
+    "Bearer ",
+    "bearer",
+    "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+    'Digest username="admin", realm="assistant"',
+    "Bearer\ttoken",
+    `Bearer ${API_KEY} ${API_KEY}`,
+    `Token ${API_KEY}`,
+    `Bearer ${API_KEY.toUpperCase()}`,
+    `Bearer ${API_KEY.slice(0, -1)}`,
+    `Bearer ${API_KEY}\u00a0`,
+    "Bearer é",
+    `Bearer sha256:${"0".repeat(64)}`,
+    `Bearer ${"A".repeat(8193)}`,
+    `Bearer ${"a.".repeat(4000)}`,
+    "Bearer ..",
+    "Bearer a.b.c",
+    "Bearer e30.e30.",
+    "Bearer e30.e30.e30",
+    jwt({ alg: "none" }, claims, ""),
+    jwt({ alg: "None", typ: "JWT" }, claims, ""),
+    jwt({ alg: "HS256", kid: "k1" }, claims),
+    jwt({ alg: "RS256", kid: "../../../../etc/passwd" }, claims),
+    jwt({ alg: "RS256", kid: "k1", jku: "http://127.0.0.1:1/jwks" }, claims),
+    jwt({ alg: "RS256", jwk: { kty: "oct", k: "c2VjcmV0" } }, claims),
+    jwt({ alg: "RS256", kid: "k1", crit: ["exp"] }, claims),
+    jwt({ alg: "RS256", kid: "k1", b64: false, crit: ["b64"] }, claims),
+    jwt({ alg: "ES256", kid: "k1" }, claims, "AA"),
+    jwt({ alg: "RS256", kid: "k1" }, claims, "!!!!"),
+    jwt({ alg: { toString: "RS256" }, kid: "k1" }, claims),
+    jwt({ alg: "RS256", kid: 7 }, claims),
+    jwt([1, 2, 3], claims),
+    jwt("not json", claims),
+    jwt(nested, claims),
+    jwt({ alg: "RS256", kid: "k1" }, "not json"),
+    jwt({ alg: "RS256", kid: "k1" }, [claims]),
+    jwt({ alg: "RS256", kid: "k1" }, { ...claims, exp: "tomorrow" }),
+    jwt({ alg: "RS256", kid: "k1" }, { ...claims, aud: Array.from({ length: 500 }, (_, index) => `aud-${index}`) }),
+    `Bearer ${valid}x`,
+    `Bearer ${valid}.extra`,
+    `Bearer ${header}.${payload}.`,
+    `Bearer ${header}.${b64({ ...claims, tenant: "globex" })}.${valid.split(".")[2] ?? ""}`,
+    `Bearer ${await issuer.sign({ tenant: { $ne: "" } })}`,
+    `Bearer ${await issuer.sign({ tenant: "t".repeat(300) })}`,
+    `Bearer ${await issuer.sign({ sub: "" })}`,
+    `Bearer ${await issuer.sign({}, { expiresIn: -3600 })}`,
+    `Bearer ${await issuer.sign({}, { audience: "other" })}`,
+    `Bearer ${await issuer.sign({}, { kid: "unpublished" })}`,
+    ...Array.from({ length: 40 }, () => `Bearer ${randomText(1 + Math.floor(next() * 300)).trim() || "x y"}`),
+    ...Array.from({ length: 20 }, () => `Bearer ${randomText(20)}.${randomText(40)}.${randomText(30)}`.replaceAll(" ", "")),
+  ];
+}
 
 /** URL-encodes anything, including lone surrogates, and sometimes sends a broken percent-escape on purpose. */
 const encode = (input: unknown, broken: boolean): string =>
@@ -38,15 +110,61 @@ const encode = (input: unknown, broken: boolean): string =>
 
 describe("fuzzing every route with random and hostile input", function () {
   this.timeout(120000);
+  let issuer: TestIssuer;
   let service: RunningService;
+  let hostile: string[];
   before(async () => {
+    issuer = await startIssuer();
+    await issuer.addKey("k1");
+    await issuer.addKey("unpublished", "RS256", false);
     service = await startService({
       knowledge: { "kb.md": "# KB\n\nThe office opens at nine. 年假需要提前申请。\n" },
-      config: { limits: { maxMessageChars: 2000, bodyLimitBytes: 65536 } },
+      config: {
+        limits: { maxMessageChars: 2000, bodyLimitBytes: 65536 },
+        auth: {
+          mode: "apiKeyAndOIDC",
+          apiKeys: [{ name: "fuzz", key: API_KEY, tenant: "acme", user: "fuzzer" }],
+          oidc: { issuer: issuer.issuer, audience: issuer.audience },
+        },
+      },
     });
+    hostile = await hostileAuthorizations(issuer, random(SEED + 1));
   });
   after(async () => {
     await service.stop();
+    await issuer.close();
+  });
+
+  it("refuses every hostile Authorization header on every API route with a 401 in the error shape", async () => {
+    const routes = [
+      ["POST", "/api/v1/chat", { message: "年假" }],
+      ["POST", "/v1/chat/completions", { model: "m", messages: [{ role: "user", content: "hi" }] }],
+      ["GET", "/v1/models", undefined],
+      ["GET", "/api/v1/conversations", undefined],
+      ["GET", "/api/v1/conversations/00000000-0000-0000-0000-000000000000", undefined],
+      ["DELETE", "/api/v1/conversations/00000000-0000-0000-0000-000000000000", undefined],
+    ] as const;
+    const failures: string[] = [];
+    let sent = 0;
+    for (const authorization of hostile) {
+      for (const [method, path, body] of routes) {
+        const response = await fetch(`${service.url}${path}`, {
+          method,
+          headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await response.text();
+        sent += 1;
+        const parsed = JSON.parse(text) as { error?: { code?: unknown } };
+        if (response.status !== 401 || typeof parsed.error?.code !== "string") {
+          failures.push(`${method} ${path} with ${authorization.slice(0, 60)} -> ${response.status} ${text.slice(0, 120)}`);
+        }
+      }
+    }
+    assert.equal(sent, hostile.length * routes.length);
+    assert.deepEqual(failures, []);
+    assert.equal(service.child.exitCode, null);
+    assert.ok(!service.logs.some((line) => line.includes(API_KEY)), "the API key reached the log");
   });
 
   it("answers hundreds of hostile requests without a 5xx and stays alive", async () => {
@@ -122,7 +240,11 @@ describe("fuzzing every route with random and hostile input", function () {
         const withBody = method !== "GET" && method !== "DELETE" && (route.body || next() < 0.3);
         let body: string | undefined;
         if (withBody) body = next() < 0.25 ? pick(rawBodies) : JSON.stringify(chatLike());
-        const headers: Record<string, string> = {};
+        // Mostly a valid caller, so the handlers are reached; now and then a token, or a hostile header.
+        const auth = next();
+        const headers: Record<string, string> = {
+          authorization: auth < 0.8 ? `Bearer ${API_KEY}` : auth < 0.9 ? `Bearer ${await issuer.sign({})}` : pick(hostile),
+        };
         if (withBody) headers["content-type"] = next() < 0.8 ? "application/json" : pick(contentTypes);
         if (next() < 0.2) headers["accept"] = "text/event-stream";
         const response = await fetch(`${service.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
@@ -138,7 +260,7 @@ describe("fuzzing every route with random and hostile input", function () {
     }
     assert.ok(sent >= 400);
     // The mix must reach the handlers, not only the validators.
-    for (const status of [200, 400, 404, 413, 415]) assert.ok(statuses.has(status), `no ${status} among ${[...statuses].join(",")}`);
+    for (const status of [200, 400, 401, 404, 413, 415]) assert.ok(statuses.has(status), `no ${status} among ${[...statuses].join(",")}`);
     assert.deepEqual(failures, []);
     assert.equal(service.child.exitCode, null);
     assert.equal((await fetch(`${service.url}/healthz`)).status, 200);

@@ -29,7 +29,9 @@ describe("lifecycle", () => {
     { name: "an unknown provider", config: { model: { provider: "magic" } }, field: /config field model\.provider/ },
     { name: "an unknown key", config: { knowlege: {} }, field: /config field knowlege/ },
     { name: "a missing knowledge directory", config: { knowledge: { dir: "/nonexistent/kb" } }, field: /config field knowledge\.dir/ },
-    { name: "auth that is not implemented yet", config: { auth: { mode: "apiKey" } }, field: /not implemented.*auth\.mode=apiKey/ },
+    { name: "skills, which are not implemented yet", config: { skills: [{ name: "lookup" }] }, field: /not implemented.*skills/ },
+    { name: "API-key auth without keys", config: { auth: { mode: "apiKey" } }, field: /config field auth\.apiKeysDir: auth\.mode apiKey needs apiKeysDir or apiKeys/ },
+    { name: "an API key folder that cannot be read", config: { auth: { mode: "apiKey", apiKeysDir: "/nonexistent/keys" } }, field: /config field auth\.apiKeysDir: cannot read/ },
   ];
   for (const { name, config, field } of badConfigs) {
     it(`refuses to start with ${name}, naming the field`, async () => {

@@ -30,9 +30,19 @@ describe("configuration", () => {
     { name: "openai without baseURL", document: { model: { provider: "openai", name: "m" } }, field: /config field model\.baseURL/ },
     { name: "a missing API key variable", document: { model: { provider: "openai", baseURL: "http://x", name: "m", apiKeyEnv: "NOPE_KEY" } }, field: /model\.apiKeyEnv: environment variable NOPE_KEY is not set/ },
     { name: "an invalid custom regex", document: { privacy: { rules: [{ name: "bad", pattern: "(" }] } }, field: /privacy\.rules\.0\.pattern: invalid regular expression/ },
-    { name: "auth not implemented yet", document: { auth: { mode: "oidc", oidc: { issuer: "https://id" } } }, field: /not implemented.*auth\.mode=oidc/ },
+    { name: "oidc without an audience", document: { auth: { mode: "oidc", oidc: { issuer: "https://id" } } }, field: /config field auth\.oidc\.audience: must have required property/ },
+    { name: "oidc mode without oidc", document: { auth: { mode: "oidc" } }, field: /config field auth\.oidc: auth\.mode oidc needs oidc/ },
+    { name: "apiKeyAndOIDC without keys", document: { auth: { mode: "apiKeyAndOIDC", oidc: { issuer: "https://id", audience: "a" } } }, field: /auth\.mode apiKeyAndOIDC needs apiKeysDir or apiKeys/ },
+    { name: "a symmetric JWT algorithm", document: { auth: { mode: "oidc", oidc: { issuer: "https://id", audience: "a", algorithms: ["HS256"] } } }, field: /config field auth\.oidc\.algorithms\.0: must be equal to one of the allowed values/ },
+    { name: "the none JWT algorithm", document: { auth: { mode: "oidc", oidc: { issuer: "https://id", audience: "a", algorithms: ["none"] } } }, field: /auth\.oidc\.algorithms\.0/ },
+    { name: "an inline API key that is too short", document: { auth: { mode: "apiKey", apiKeys: [{ name: "k", key: "short", tenant: "t" }] } }, field: /config field auth\.apiKeys\.0\.key: must NOT have fewer than 16 characters/ },
+    { name: "an inline API key with both forms", document: { auth: { mode: "apiKey", apiKeys: [{ name: "k", key: "0123456789abcdef", keySha256: "a".repeat(64), tenant: "t" }] } }, field: /auth\.apiKeys\.0: must match exactly one schema in oneOf/ },
+    { name: "a CORS origin with a path", document: { cors: { origins: ["https://chat.example.com/"] } }, field: /config field cors\.origins\.0: must match pattern/ },
+    { name: "a rate limit of zero", document: { rateLimit: { perUser: { max: 0 } } }, field: /config field rateLimit\.perUser\.max: must be >= 1/ },
+    { name: "an idle timeout shorter than the SSE heartbeat", document: { server: { connectionTimeoutMs: 10000 } }, field: /server\.connectionTimeoutMs: must exceed server\.sseHeartbeatMs/ },
+    { name: "an idle timeout shorter than the model may take", document: { server: { connectionTimeoutMs: 100000 } }, field: /server\.connectionTimeoutMs: must exceed model\.timeoutMs × \(model\.maxRetries \+ 1\) = 180000/ },
     { name: "postgres not implemented yet", document: { storage: { mode: "postgres", urlEnv: "DATABASE_URL" } }, field: /not implemented.*storage\.mode=postgres/ },
-    { name: "embeddings, skills and rate limits not implemented yet", document: { embeddings: { model: "e" }, skills: [{}], rateLimit: {} }, field: /embeddings.*rateLimit, skills/ },
+    { name: "embeddings and skills not implemented yet", document: { embeddings: { model: "e" }, skills: [{}] }, field: /embeddings.*skills/ },
     { name: "a bad PORT", document: {}, env: { PORT: "http" }, field: /env PORT/ },
   ];
   for (const { name, document, env, field } of failures) {
@@ -40,6 +50,37 @@ describe("configuration", () => {
       assert.throws(() => buildConfig(document, env ?? {}), field);
     });
   }
+
+  it("accepts the auth and rate limits exactly as the operator renders them, filling the assistant's defaults", () => {
+    const config = buildConfig(
+      {
+        model: { provider: "extractive" },
+        storage: { mode: "embedded" },
+        auth: {
+          mode: "apiKeyAndOIDC",
+          apiKeysDir: "/etc/assistant/api-keys",
+          oidc: { issuer: "https://id.example.com/realms/acme", audience: "assistant", tenantClaim: "tenant", userClaim: "sub" },
+        },
+        rateLimit: { perUser: { max: 60, windowSeconds: 60 }, perTenant: { max: 600, windowSeconds: 60 } },
+        privacy: { mode: "mask", rules: [] },
+      },
+      {},
+    );
+    assert.equal(config.auth.mode, "apiKeyAndOIDC");
+    assert.equal(config.auth.apiKeysReloadSeconds, 10);
+    assert.deepEqual(config.auth.oidc?.algorithms, ["RS256", "ES256"]);
+    assert.equal(config.auth.oidc?.jwksUri, undefined);
+    assert.equal(config.auth.oidc?.clockSkewSeconds, 30);
+    assert.deepEqual(config.rateLimit?.perTenant, { max: 600, windowSeconds: 60 });
+    assert.deepEqual(config.cors.origins, []);
+    assert.equal(config.server.requestTimeoutMs, 30000);
+    assert.equal(config.server.connectionTimeoutMs, 600000);
+    const slowModel = { provider: "openai", baseURL: "http://x/v1", name: "m", timeoutMs: 600000, maxRetries: 2 };
+    assert.equal(buildConfig({ model: slowModel }, {}).server.connectionTimeoutMs, 1860000);
+    // auth.apiKeysSecretRef set with mode none: rendered, accepted, unused.
+    assert.equal(buildConfig({ auth: { mode: "none", apiKeysDir: "/etc/assistant/api-keys" } }, {}).auth.mode, "none");
+    assert.deepEqual(buildConfig({ rateLimit: { perUser: { max: 5 } } }, {}).rateLimit?.perUser, { max: 5, windowSeconds: 60 });
+  });
 
   it("resolves the model key from the named variable", () => {
     const config = buildConfig({ model: { provider: "openai", baseURL: "http://x/v1", name: "qwen", apiKeyEnv: "MODEL_KEY" } }, { MODEL_KEY: "sk-1" });

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { indexTerms, queryTerms } from "../../src/retrieval/text.js";
-import { openSqliteStorage } from "../../src/storage/sqlite.js";
-import { ConversationNotFoundError, InvalidCursorError, type NewTurn, type Storage } from "../../src/storage/types.js";
+import Database from "better-sqlite3";
+import { migrations, openSqliteStorage } from "../../src/storage/sqlite.js";
+import { ConversationNotFoundError, InvalidCursorError, LOCAL_OWNER, type NewTurn, type Storage } from "../../src/storage/types.js";
 
+const owner = { tenant: "t", user: "u" };
 const turn = (role: "user" | "assistant", content: string): NewTurn => ({ role, content, sources: [], promptTokens: null, completionTokens: null });
 
 const doc = (source: string, texts: string[], hash = source) => ({
@@ -28,56 +30,75 @@ describe("SQLite storage", () => {
   });
 
   it("creates a conversation with its first turns and reopens it after a restart", async () => {
-    await storage.appendTurns("t", "c1", [turn("user", "hi"), turn("assistant", "hello")], "hi");
-    await storage.appendTurns("t", "c1", [turn("user", "again"), turn("assistant", "sure")]);
+    await storage.appendTurns(owner, "c1", [turn("user", "hi"), turn("assistant", "hello")], "hi");
+    await storage.appendTurns(owner, "c1", [turn("user", "again"), turn("assistant", "sure")]);
     await storage.close();
     storage = openSqliteStorage(dir, "full");
-    const conversation = await storage.getConversation("t", "c1");
+    const conversation = await storage.getConversation(owner, "c1");
     assert.equal(conversation?.turnCount, 4);
-    assert.deepEqual((await storage.listTurns("t", "c1")).map((t) => [t.seq, t.role, t.content]), [
+    assert.deepEqual((await storage.listTurns(owner, "c1")).map((t) => [t.seq, t.role, t.content]), [
       [1, "user", "hi"],
       [2, "assistant", "hello"],
       [3, "user", "again"],
       [4, "assistant", "sure"],
     ]);
-    assert.deepEqual((await storage.recentTurns("t", "c1", 2)).map((t) => t.content), ["again", "sure"]);
+    assert.deepEqual((await storage.recentTurns(owner, "c1", 2)).map((t) => t.content), ["again", "sure"]);
   });
 
   it("refuses turns for a conversation that does not exist", async () => {
-    await assert.rejects(storage.appendTurns("t", "missing", [turn("user", "x")]), ConversationNotFoundError);
+    await assert.rejects(storage.appendTurns(owner, "missing", [turn("user", "x")]), ConversationNotFoundError);
   });
 
-  it("keeps tenants apart", async () => {
-    await storage.appendTurns("a", "c1", [turn("user", "secret")], "secret");
-    assert.equal(await storage.getConversation("b", "c1"), undefined);
-    assert.deepEqual(await storage.listTurns("b", "c1"), []);
-    assert.equal(await storage.deleteConversation("b", "c1"), false);
-    assert.equal((await storage.listConversations("b", 10, undefined)).items.length, 0);
+  it("keeps tenants, and users within a tenant, apart", async () => {
+    await storage.appendTurns(owner, "c1", [turn("user", "secret")], "secret");
+    for (const stranger of [{ tenant: "other", user: owner.user }, { tenant: owner.tenant, user: "other" }]) {
+      assert.equal(await storage.getConversation(stranger, "c1"), undefined);
+      assert.deepEqual(await storage.listTurns(stranger, "c1"), []);
+      assert.deepEqual(await storage.recentTurns(stranger, "c1", 10), []);
+      assert.equal(await storage.deleteConversation(stranger, "c1"), false);
+      assert.equal((await storage.listConversations(stranger, 10, undefined)).items.length, 0);
+      await assert.rejects(storage.appendTurns(stranger, "c1", [turn("user", "intrusion")]), ConversationNotFoundError);
+    }
+    assert.deepEqual((await storage.listTurns(owner, "c1")).map((t) => t.content), ["secret"]);
     await storage.putDocument("a", doc("a.md", ["private vacation policy"]));
     assert.deepEqual(await storage.searchChunks("b", ["vacation"], 5), []);
     assert.equal((await storage.searchChunks("a", ["vacation"], 5)).length, 1);
   });
 
+  it("gives conversations stored before owners existed to the local owner", async () => {
+    const legacy = join(dir, "legacy");
+    mkdirSync(legacy);
+    const db = new Database(join(legacy, "assistant.db"));
+    db.exec(migrations[0] ?? "");
+    db.pragma("user_version = 1");
+    db.prepare("INSERT INTO conversations (id, tenant, title, created_at, updated_at, turn_count) VALUES ('old', 'default', 'before auth', '2025-01-01', '2025-01-01', 0)").run();
+    db.close();
+    const migrated = openSqliteStorage(legacy, "normal");
+    assert.equal((await migrated.getConversation(LOCAL_OWNER, "old"))?.title, "before auth");
+    assert.equal(await migrated.getConversation({ tenant: "default", user: "someone" }, "old"), undefined);
+    await migrated.close();
+  });
+
   it("pages conversations newest first with an opaque cursor", async () => {
     for (let index = 0; index < 5; index += 1) {
-      await storage.appendTurns("t", `c${index}`, [turn("user", `m${index}`)], `m${index}`);
+      await storage.appendTurns(owner, `c${index}`, [turn("user", `m${index}`)], `m${index}`);
     }
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await storage.listConversations("t", 2, cursor);
+      const page = await storage.listConversations(owner, 2, cursor);
       seen.push(...page.items.map((item) => item.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
     assert.deepEqual(seen, ["c4", "c3", "c2", "c1", "c0"]);
-    await assert.rejects(storage.listConversations("t", 2, "not-a-cursor"), InvalidCursorError);
+    await assert.rejects(storage.listConversations(owner, 2, "not-a-cursor"), InvalidCursorError);
   });
 
   it("deletes a conversation with its turns", async () => {
-    await storage.appendTurns("t", "c1", [turn("user", "x")], "x");
-    assert.equal(await storage.deleteConversation("t", "c1"), true);
-    assert.equal(await storage.getConversation("t", "c1"), undefined);
-    assert.deepEqual(await storage.listTurns("t", "c1"), []);
+    await storage.appendTurns(owner, "c1", [turn("user", "x")], "x");
+    assert.equal(await storage.deleteConversation(owner, "c1"), true);
+    assert.equal(await storage.getConversation(owner, "c1"), undefined);
+    assert.deepEqual(await storage.listTurns(owner, "c1"), []);
   });
 
   it("ranks chunks with BM25 and stems English", async () => {

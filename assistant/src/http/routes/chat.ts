@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema, describeError } from "../errors.js";
-import { DEFAULT_TENANT, type HttpContext } from "../context.js";
+import { callerOf } from "../auth/require-auth.js";
+import type { HttpContext } from "../context.js";
 import { disconnectSignal, openSse, wantsStream } from "../sse.js";
 
 interface ChatBody {
@@ -32,6 +33,7 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
   app.post<{ Body: ChatBody }>(
     "/api/v1/chat",
     {
+      config: { audit: true },
       schema: {
         summary: "Send a message; SSE when stream is true or Accept is text/event-stream",
         body: {
@@ -61,9 +63,10 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
     },
     async (request, reply) => {
       const { message, conversationId } = request.body;
+      const caller = callerOf(request);
       if (!wantsStream(request.body.stream, request.headers.accept)) {
         try {
-          const result = await dialog.chat(DEFAULT_TENANT, message, conversationId, disconnectSignal(reply));
+          const result = await dialog.chat(caller, message, conversationId, disconnectSignal(reply));
           metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
           return { reply: result.reply, conversationId: result.conversationId, sources: result.sources };
         } catch (error) {
@@ -72,12 +75,12 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
         }
       }
       // An unknown conversation must still be a plain 404, not a 200 stream carrying an error event.
-      if (conversationId !== undefined && (await context.storage.getConversation(DEFAULT_TENANT, conversationId)) === undefined) {
+      if (conversationId !== undefined && (await context.storage.getConversation(caller, conversationId)) === undefined) {
         throw new ConversationNotFoundError(conversationId);
       }
       const sse = openSse(reply, limits.sseHeartbeatMs);
       try {
-        const result = await dialog.chat(DEFAULT_TENANT, message, conversationId, sse.signal, {
+        const result = await dialog.chat(caller, message, conversationId, sse.signal, {
           start: (meta) => {
             sse.event("start", meta);
           },

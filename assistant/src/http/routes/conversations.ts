@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema } from "../errors.js";
-import { DEFAULT_TENANT, type HttpContext } from "../context.js";
+import { callerOf } from "../auth/require-auth.js";
+import type { HttpContext } from "../context.js";
 import { conversationIdSchema, sourceSchema } from "./chat.js";
 
 const conversationProperties = {
@@ -57,7 +58,7 @@ export function conversationRoutes(app: FastifyInstance, context: HttpContext): 
         },
       },
     },
-    (request) => storage.listConversations(DEFAULT_TENANT, request.query.limit ?? Math.min(20, limits.maxPageSize), request.query.cursor),
+    (request) => storage.listConversations(callerOf(request), request.query.limit ?? Math.min(20, limits.maxPageSize), request.query.cursor),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -76,17 +77,21 @@ export function conversationRoutes(app: FastifyInstance, context: HttpContext): 
       },
     },
     async (request) => {
-      const conversation = await storage.getConversation(DEFAULT_TENANT, request.params.id);
+      const caller = callerOf(request);
+      const conversation = await storage.getConversation(caller, request.params.id);
       if (conversation === undefined) throw new ConversationNotFoundError(request.params.id);
-      return { ...conversation, turns: await storage.listTurns(DEFAULT_TENANT, conversation.id) };
+      return { ...conversation, turns: await storage.listTurns(caller, conversation.id) };
     },
   );
 
   app.delete<{ Params: { id: string } }>(
     "/api/v1/conversations/:id",
-    { schema: { summary: "Delete a conversation and its turns", params: idParams, response: { 204: { type: "null" }, "4xx": errorSchema } } },
+    {
+      config: { audit: true },
+      schema: { summary: "Delete a conversation and its turns", params: idParams, response: { 204: { type: "null" }, "4xx": errorSchema } },
+    },
     async (request, reply) => {
-      if (!(await storage.deleteConversation(DEFAULT_TENANT, request.params.id))) throw new ConversationNotFoundError(request.params.id);
+      if (!(await storage.deleteConversation(callerOf(request), request.params.id))) throw new ConversationNotFoundError(request.params.id);
       return reply.status(204).send();
     },
   );

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ChatMessage } from "../../llm/types.js";
 import { ApiError, describeError, errorSchema } from "../errors.js";
-import { DEFAULT_TENANT, type HttpContext } from "../context.js";
+import { callerOf } from "../auth/require-auth.js";
+import type { HttpContext } from "../context.js";
 import { disconnectSignal, openSse } from "../sse.js";
 
 type ContentPart = { type: string; text?: string };
@@ -57,6 +58,7 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
   app.post<{ Body: CompletionBody }>(
     "/v1/chat/completions",
     {
+      config: { audit: true },
       schema: {
         summary: "OpenAI-compatible chat completion (stateless; SSE with data: [DONE] when stream is true)",
         body: {
@@ -96,6 +98,7 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
     },
     async (request, reply) => {
       const body = request.body;
+      const { tenant } = callerOf(request);
       const last = body.messages.at(-1);
       const question = textOf(last?.content).trim();
       if (last?.role !== "user" || question === "") {
@@ -117,7 +120,7 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
 
       if (body.stream !== true) {
         try {
-          const answer = await dialog.answer(DEFAULT_TENANT, history, question, disconnectSignal(reply));
+          const answer = await dialog.answer(tenant, history, question, disconnectSignal(reply));
           metrics.chatTurns.inc({ endpoint: "openai", outcome: "ok" });
           return {
             id,
@@ -142,7 +145,7 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
         JSON.stringify({ id, object: "chat.completion.chunk", created: now, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
       try {
         sse.data(chunk({ role: "assistant", content: "" }, null));
-        const answer = await dialog.answer(DEFAULT_TENANT, history, question, sse.signal, {
+        const answer = await dialog.answer(tenant, history, question, sse.signal, {
           delta: (text) => {
             sse.data(chunk({ content: text }, null));
           },

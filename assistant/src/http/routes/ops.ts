@@ -4,9 +4,10 @@ import type { HttpContext } from "../context.js";
 export function opsRoutes(app: FastifyInstance, context: HttpContext): void {
   const { state, storage, provider, metrics } = context;
 
-  app.get("/healthz", { schema: { summary: "Liveness: the process serves HTTP" } }, () => ({ status: "ok" }));
+  // Probes and Prometheus scrape without credentials, also when auth is on.
+  app.get("/healthz", { schema: { summary: "Liveness: the process serves HTTP", security: [] } }, () => ({ status: "ok" }));
 
-  app.get("/readyz", { schema: { summary: "Readiness: storage open, knowledge loaded, model reachable, not draining" } }, async (_request, reply) => {
+  app.get("/readyz", { schema: { summary: "Readiness: storage open, knowledge loaded, model reachable, not draining", security: [] } }, async (_request, reply) => {
     const storageOk = await storage.ping().catch(() => false);
     const modelOk = await provider.ready();
     const checks = { draining: state.draining, storage: storageOk, knowledge: state.knowledgeLoaded, model: modelOk };
