@@ -4,6 +4,8 @@
 #   eval "$(hack/control-plane.sh up)"         etcd + kube-apiserver
 #   eval "$(hack/control-plane.sh up --full)"  + kube-controller-manager, kube-scheduler, kwok and
 #                                              two simulated nodes, so pods become Running/Ready
+#                                              (hack/kwok/pod-stages.yaml: a pod annotated
+#                                              kwok.aiassistant.dev/ready=false never gets Ready)
 #   hack/control-plane.sh env [DIR]            print the export lines of a running control plane again
 #   hack/control-plane.sh down [DIR]           stop it and remove its folder
 #
@@ -172,6 +174,7 @@ POLICY
       --use-service-account-credentials=false
     start kube-scheduler "$(bin kube-scheduler)" "${common[@]}" --secure-port="$sched_port"
     start kwok "$(bin kwok)" --kubeconfig="$kubeconfig" --server-address="127.0.0.1:$kwok_port" \
+      --config="$HACK_DIR/kwok/pod-stages.yaml" \
       --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
       --cidr=10.244.0.0/16 --node-ip=10.244.0.1 --node-lease-duration-seconds=40
     kwok_nodes | "$kubectl" --kubeconfig="$kubeconfig" apply -f - >/dev/null

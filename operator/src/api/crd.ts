@@ -32,6 +32,7 @@ export function aiAssistantCRD(): V1CustomResourceDefinition {
             { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             { name: "Active", type: "string", jsonPath: ".status.activeColor", description: "Color serving traffic" },
             { name: "Replicas", type: "integer", jsonPath: ".status.readyReplicas", description: "Ready pods of the active color" },
+            { name: "Rollout", type: "string", jsonPath: ".status.lastRollout.phase", description: "Phase of the newest blue-green rollout" },
             { name: "Endpoint", type: "string", jsonPath: ".status.endpoint" },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],

@@ -224,7 +224,7 @@ const auth = obj(
       default: "none",
     }),
     apiKeysSecretRef: obj(
-      "Secret whose keys are key names and whose values are API keys (or `sha256:<hex>` digests).",
+      "Secret whose keys are key names; each value is a YAML document `{keySha256 | key, tenant, user}`, or just an API key or `sha256:<hex>` digest (tenant `default`, user = the key name).",
       { name: objectName("Secret name.") },
       { required: ["name"] },
     ),
@@ -481,11 +481,19 @@ export const statusSchema: JsonSchema = obj("Observed state of an AIAssistant.",
   readyReplicas: int("Ready pods of the active color."),
   selector: str("Label selector of the active pods, for the /scale subresource and HPA metrics."),
   endpoint: str("In-cluster URL of the assistant."),
-  lastRollout: obj("The newest rollout.", {
-    revision: str("Hash of the pod template being rolled out."),
+  stableRevision: str("Pod-template revision the active color runs."),
+  lastRollout: obj("The newest blue-green rollout: everything a restarted operator needs to resume it.", {
+    revision: str("Pod-template revision being rolled out."),
+    fromRevision: str("Revision the active color ran when the rollout started."),
+    mode: str("BlueGreen (both colors up, instant switch) or Cutover (embedded storage: the old pod stops before the new one starts).", {
+      enum: ["BlueGreen", "Cutover"],
+    }),
     phase: str("Where the rollout is.", { enum: ["Progressing", "Paused", "Promoted", "Completed", "Aborted"] }),
+    reason: str("Why an aborted rollout ended: RolloutAborted, ProgressDeadlineExceeded, PreviewExpired, RolledBack or Superseded."),
     startedAt: str("When it started.", { format: "date-time" }),
-    finishedAt: str("When it ended.", { format: "date-time" }),
+    previewReadyAt: str("When the preview color was first Available with ready endpoints.", { format: "date-time" }),
+    promotedAt: str("When the stable Service switched to the new color.", { format: "date-time" }),
+    finishedAt: str("When it completed or was aborted.", { format: "date-time" }),
   }),
 });
 

@@ -1219,7 +1219,7 @@ export interface AIAssistantSpec {
      */
     mode: "none" | "apiKey" | "oidc" | "apiKeyAndOIDC";
     /**
-     * Secret whose keys are key names and whose values are API keys (or `sha256:<hex>` digests).
+     * Secret whose keys are key names; each value is a YAML document `{keySha256 | key, tenant, user}`, or just an API key or `sha256:<hex>` digest (tenant `default`, user = the key name).
      */
     apiKeysSecretRef?: {
       /**
@@ -1589,23 +1589,47 @@ export interface AIAssistantStatus {
    */
   endpoint?: string;
   /**
-   * The newest rollout.
+   * Pod-template revision the active color runs.
+   */
+  stableRevision?: string;
+  /**
+   * The newest blue-green rollout: everything a restarted operator needs to resume it.
    */
   lastRollout?: {
     /**
-     * Hash of the pod template being rolled out.
+     * Pod-template revision being rolled out.
      */
     revision?: string;
+    /**
+     * Revision the active color ran when the rollout started.
+     */
+    fromRevision?: string;
+    /**
+     * BlueGreen (both colors up, instant switch) or Cutover (embedded storage: the old pod stops before the new one starts).
+     */
+    mode?: "BlueGreen" | "Cutover";
     /**
      * Where the rollout is.
      */
     phase?: "Progressing" | "Paused" | "Promoted" | "Completed" | "Aborted";
     /**
+     * Why an aborted rollout ended: RolloutAborted, ProgressDeadlineExceeded, PreviewExpired, RolledBack or Superseded.
+     */
+    reason?: string;
+    /**
      * When it started.
      */
     startedAt?: string;
     /**
-     * When it ended.
+     * When the preview color was first Available with ready endpoints.
+     */
+    previewReadyAt?: string;
+    /**
+     * When the stable Service switched to the new color.
+     */
+    promotedAt?: string;
+    /**
+     * When it completed or was aborted.
      */
     finishedAt?: string;
   };

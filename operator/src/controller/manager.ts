@@ -11,7 +11,7 @@ import { LeaderElector } from "../runtime/leader-election.js";
 import { createMetricsRegistry } from "../runtime/metrics.js";
 import { WorkQueue } from "../runtime/workqueue.js";
 import type { OperatorConfig } from "./config.js";
-import { aiAssistantKind, listPath, ownedKinds, type WatchedKind } from "./watched-kinds.js";
+import { aiAssistantKind, endpointSliceKind, listPath, ownedKinds, type WatchedKind } from "./watched-kinds.js";
 
 const controllerName = "aiassistant";
 
@@ -30,6 +30,10 @@ class KindCache<T extends k8s.KubernetesObject> implements ObjectCache<T> {
 
   get(namespace: string, name: string): T | undefined {
     return (this.informers.get(namespace) ?? this.informers.get(undefined))?.get(namespace, name);
+  }
+
+  list(namespace: string): T[] {
+    return (this.informers.get(namespace) ?? this.informers.get(undefined))?.list().filter((o) => o.metadata?.namespace === namespace) ?? [];
   }
 }
 
@@ -117,12 +121,17 @@ export class Manager {
       onEveryChange(informer, enqueue);
     }
     const owned = new Map<string, ObjectCache>();
+    const ours = `${labelKeys.managedBy}=${managedByValue}`;
     for (const kind of ownedKinds) {
-      const cache = this.informersFor(kind, `${labelKeys.managedBy}=${managedByValue}`);
+      const cache = this.informersFor(kind, ours);
       for (const informer of cache.informers.values()) {
         onEveryChange(informer, enqueueOwner);
       }
       owned.set(kind.kind, cache);
+    }
+    const endpointSlices = this.informersFor<k8s.V1EndpointSlice>(endpointSliceKind, ours);
+    for (const informer of endpointSlices.informers.values()) {
+      onEveryChange(informer, enqueueOwner);
     }
     for (const informer of this.informers) {
       this.health.addHealthCheck(`informer ${informer.name}`, () => informer.health());
@@ -136,6 +145,7 @@ export class Manager {
       events: new EventRecorder(this.kc, this.logger, this.config.leaderElection.identity),
       aiAssistants,
       owned,
+      endpointSlices,
     });
     this.controller = new Controller({
       name: controllerName,
@@ -145,7 +155,7 @@ export class Manager {
       logger: this.logger,
       reconcile: async (key) => {
         try {
-          await reconciler.reconcile(key);
+          return await reconciler.reconcile(key);
         } catch (error) {
           if (error instanceof RetryableError) this.logger.info({ key, reason: error.failure.reason }, "retrying with backoff");
           throw error;

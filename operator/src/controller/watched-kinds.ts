@@ -21,6 +21,13 @@ export const ownedKinds: WatchedKind[] = [
   { kind: "PodDisruptionBudget", apiPrefix: "/apis/policy/v1", resource: "poddisruptionbudgets" },
 ];
 
+/**
+ * Watched, never written: the EndpointSlices of our Services. They carry the Service's labels, so
+ * the same managed-by selector finds them, and a change requeues the AIAssistant — the rollout
+ * promotes only once the preview's endpoints are programmed ready.
+ */
+export const endpointSliceKind: WatchedKind = { kind: "EndpointSlice", apiPrefix: "/apis/discovery.k8s.io/v1", resource: "endpointslices" };
+
 export function listPath(kind: WatchedKind, namespace: string | undefined): string {
   return namespace === undefined ? `${kind.apiPrefix}/${kind.resource}` : `${kind.apiPrefix}/namespaces/${namespace}/${kind.resource}`;
 }

@@ -3,18 +3,35 @@ import type { Logger } from "pino";
 import { group, plural, version } from "../api/schema.js";
 import type { AIAssistant, AIAssistantStatus } from "../api/types.generated.js";
 import { validateAIAssistantSpec } from "../api/validate.js";
+import type { ReconcileOutcome } from "../runtime/controller.js";
 import { referencedObjects, sha256 } from "../resources/assistant-config.js";
-import { desiredState, type ObjectRef } from "../resources/desired.js";
-import { annotationKeys, fieldManager, labelKeys, managedByValue, type Color } from "../resources/metadata.js";
+import { configComponent } from "../resources/config-map.js";
+import { desiredState, render, type ObjectRef } from "../resources/desired.js";
+import {
+  annotationKeys,
+  fieldManager,
+  labelKeys,
+  managedByValue,
+  requestAnnotations,
+  type Color,
+  type RolloutRequest,
+} from "../resources/metadata.js";
+import { previewServiceName } from "../resources/network.js";
 import { deploymentName } from "../resources/workload.js";
+import { observeColor, readyEndpointPods } from "../rollout/observe.js";
+import { planRollout, type RolloutPlan } from "../rollout/plan.js";
 import type { EventRecorder } from "./events.js";
+import { mergePatch } from "./merge-patch.js";
 import { firstDifference, isDerivative } from "./semantic.js";
 import { computeStatus, type Failure } from "./status.js";
 
 /** Read access to the informer caches the reconciler decides from. */
 export interface ObjectCache<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
   get(namespace: string, name: string): T | undefined;
+  list(namespace: string): T[];
 }
+
+const colors = ["blue", "green"] as const;
 
 export interface ReconcilerOptions {
   kc: k8s.KubeConfig;
@@ -23,6 +40,8 @@ export interface ReconcilerOptions {
   aiAssistants: ObjectCache<AIAssistant>;
   /** One cache per owned kind, keyed by kind ("Deployment", "Service", …). */
   owned: ReadonlyMap<string, ObjectCache>;
+  /** The EndpointSlices of our Services (they carry the Services' labels). */
+  endpointSlices: ObjectCache<k8s.V1EndpointSlice>;
   now?: () => Date;
 }
 
@@ -60,30 +79,31 @@ export class Reconciler {
     this.now = options.now ?? (() => new Date());
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<ReconcileOutcome> {
     const [namespace = "", name = ""] = key.split("/");
     const aia = this.options.aiAssistants.get(namespace, name);
     // Deleted: ownerReferences let the garbage collector remove what we own; the data PVC stays
     // unless storage.deletePolicy is Delete. Nothing needs a finalizer.
-    if (!aia || aia.metadata.deletionTimestamp) return;
+    if (!aia || aia.metadata.deletionTimestamp) return undefined;
     const log = this.options.logger.child({ namespace, name, generation: aia.metadata.generation });
 
     const validation = validateAIAssistantSpec(aia.spec);
     if (!validation.ok) {
       await this.writeStatus(aia, undefined, { reason: "InvalidSpec", message: validation.errors.join("; ") }, log);
-      return;
+      return undefined;
     }
     const current: AIAssistant = { ...aia, spec: validation.spec };
-    const active: Color = aia.status?.activeColor ?? "blue";
+    const deployments = { blue: this.cachedDeployment(current, "blue"), green: this.cachedDeployment(current, "green") };
 
     const missing = await this.missingReferences(current);
     if (missing) {
-      await this.writeStatus(current, this.cachedDeployment(current, active), missing, log);
+      await this.writeStatus(current, undefined, missing, log, deployments);
       throw new RetryableError(missing);
     }
 
-    const desired = desiredState(current, active);
-    let deployment = this.cachedDeployment(current, active);
+    const rendered = render(current);
+    const plan = await this.plan(current, rendered.pod.revision, deployments);
+    const desired = desiredState(current, { active: plan.active, colors: plan.colors, observed: deployments }, rendered);
     const changes: Change[] = [];
     try {
       for (const wave of desired.waves) {
@@ -91,22 +111,90 @@ export class Reconciler {
         for (const change of results) {
           if (!change) continue;
           changes.push(change);
-          if (change.kind === "Deployment") deployment = change.result;
+          if (change.kind === "Deployment") {
+            const color = change.result?.metadata?.labels?.[labelKeys.color] as Color | undefined;
+            if (color) deployments[color] = change.result;
+          }
         }
       }
-      for (const ref of desired.remove) {
+      for (const ref of [...desired.remove, ...this.unusedConfigMaps(current, desired.rendered.configMapName, deployments)]) {
         if (await this.removeIfOwned(current, ref, log)) changes.push({ verb: "Deleted", kind: ref.kind, name: ref.name });
       }
     } catch (error) {
       // Every failure shows in the status; the queue retries it with backoff either way.
       const failure = error instanceof RetryableError ? error.failure : { reason: "ApplyFailed", message: errorMessage(error) };
-      await this.writeStatus(current, deployment, failure, log);
+      await this.writeStatus(current, plan, failure, log, deployments);
       throw error;
     } finally {
       await this.recordChanges(current, changes);
     }
-    const statusWritten = await this.writeStatus(current, deployment, undefined, log);
-    log.debug({ applied: changes.length, statusWritten }, "reconciled");
+    const statusWritten = await this.writeStatus(current, plan, undefined, log, deployments);
+    await this.consumeRequests(current, plan.consumed, log);
+    for (const event of plan.events) {
+      log.info({ reason: event.reason, rollout: plan.lastRollout?.revision }, event.message);
+      await this.options.events.record(current, "Normal", event.reason, event.message);
+    }
+    log.debug({ applied: changes.length, statusWritten, requeueAfterMs: plan.requeueAfterMs }, "reconciled");
+    return plan.requeueAfterMs === undefined ? undefined : { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** Observes both colors (listing pods only while a rollout needs them) and runs the state machine. */
+  private async plan(aia: AIAssistant, revision: string, deployments: Record<Color, k8s.V1Deployment | undefined>): Promise<RolloutPlan> {
+    const namespace = aia.metadata.namespace ?? "";
+    const status = aia.status;
+    const exclusive = aia.spec.storage.mode === "embedded";
+    const inFlight = status?.lastRollout?.phase === "Progressing" || status?.lastRollout?.phase === "Paused";
+    const rollingOut = status?.stableRevision !== undefined && status.stableRevision !== revision;
+    const pods = exclusive || inFlight || rollingOut ? await this.instancePods(aia) : undefined;
+    const slices = this.options.endpointSlices
+      .list(namespace)
+      .filter((slice) => slice.metadata?.labels?.["kubernetes.io/service-name"] === previewServiceName(aia));
+    const annotations = aia.metadata.annotations ?? {};
+    const requests = new Set(
+      (Object.keys(requestAnnotations) as RolloutRequest[]).filter((request) => annotations[requestAnnotations[request]] === "true"),
+    );
+    return planRollout({
+      revision,
+      replicas: aia.spec.replicas,
+      settings: aia.spec.rollout,
+      exclusive,
+      status,
+      requests,
+      observed: { blue: observeColor("blue", deployments.blue, pods), green: observeColor("green", deployments.green, pods) },
+      previewEndpoints: readyEndpointPods(slices),
+      now: this.now(),
+    });
+  }
+
+  /** Pods are listed only while a rollout runs (not watched): one call per reconcile then. */
+  private async instancePods(aia: AIAssistant): Promise<k8s.V1Pod[]> {
+    const labelSelector = `${labelKeys.name}=ai-assistant,${labelKeys.instance}=${aia.metadata.name ?? ""}`;
+    const list = await this.core.listNamespacedPod({ namespace: aia.metadata.namespace ?? "", labelSelector });
+    return list.items;
+  }
+
+  /** Config revisions no color runs any more (and that the spec no longer renders). */
+  private unusedConfigMaps(aia: AIAssistant, desiredName: string, deployments: Record<Color, k8s.V1Deployment | undefined>): ObjectRef[] {
+    const namespace = aia.metadata.namespace ?? "";
+    const used = new Set([desiredName]);
+    for (const color of colors) {
+      for (const volume of deployments[color]?.spec?.template.spec?.volumes ?? []) if (volume.configMap?.name) used.add(volume.configMap.name);
+    }
+    return (this.options.owned.get("ConfigMap")?.list(namespace) ?? [])
+      .filter((cm) => cm.metadata?.labels?.[labelKeys.instance] === aia.metadata.name && cm.metadata?.labels?.[labelKeys.component] === configComponent)
+      .filter((cm) => !used.has(cm.metadata?.name ?? ""))
+      .map((cm) => ({ apiVersion: "v1", kind: "ConfigMap", namespace, name: cm.metadata?.name ?? "" }));
+  }
+
+  /** Removes the request annotations the rollout acted on, so each acts once. */
+  private async consumeRequests(aia: AIAssistant, consumed: RolloutRequest[], log: Logger): Promise<void> {
+    if (consumed.length === 0) return;
+    const annotations = Object.fromEntries(consumed.map((request) => [requestAnnotations[request], null]));
+    await this.custom.patchNamespacedCustomObject(
+      { group, version, plural, namespace: aia.metadata.namespace ?? "", name: aia.metadata.name ?? "", body: { metadata: { annotations } }, fieldManager },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    log.info({ requests: consumed }, "removed the rollout request annotations it acted on");
   }
 
   /** One Event per kind of change in a pass (not one per object), to keep writes per pass low. */
@@ -185,14 +273,28 @@ export class Reconciler {
   }
 
   /** Writes the status subresource when it differs from what the object already says. */
-  private async writeStatus(aia: AIAssistant, deployment: k8s.V1Deployment | undefined, failure: Failure | undefined, log: Logger): Promise<boolean> {
-    const active: Color = aia.status?.activeColor ?? "blue";
-    const status = computeStatus(aia, { active, deployment, failure, now: this.now().toISOString() });
+  private async writeStatus(
+    aia: AIAssistant,
+    plan: RolloutPlan | undefined,
+    failure: Failure | undefined,
+    log: Logger,
+    deployments: Record<Color, k8s.V1Deployment | undefined> = { blue: undefined, green: undefined },
+  ): Promise<boolean> {
+    const status = computeStatus(aia, { plan, deployments, failure, now: this.now().toISOString() });
     if (sameStatus(aia.status, status)) return false;
     const wasDegraded = aia.status?.conditions?.find((c) => c.type === "Degraded");
     const degraded = status.conditions?.find((c) => c.type === "Degraded");
+    // A merge patch with nulls for what went away: lastRollout fields of an earlier rollout must not linger.
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace: aia.metadata.namespace ?? "", name: aia.metadata.name ?? "", body: { status }, fieldManager },
+      {
+        group,
+        version,
+        plural,
+        namespace: aia.metadata.namespace ?? "",
+        name: aia.metadata.name ?? "",
+        body: { status: mergePatch(aia.status ?? {}, status) },
+        fieldManager,
+      },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
     log.debug({ ready: status.conditions?.find((c) => c.type === "Ready")?.status }, "status updated");

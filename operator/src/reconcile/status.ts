@@ -1,7 +1,9 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { AIAssistant, AIAssistantStatus } from "../api/types.generated.js";
-import { colorSelector, otherColor, selectorString, type Color } from "../resources/metadata.js";
+import { colorSelector, otherColor, requestAnnotations, selectorString, type Color } from "../resources/metadata.js";
 import { serviceEndpoint } from "../resources/network.js";
+import { deploymentProgress } from "../rollout/observe.js";
+import type { RolloutPlan } from "../rollout/plan.js";
 
 export type Condition = NonNullable<AIAssistantStatus["conditions"]>[number];
 export type ConditionInput = Pick<Condition, "type" | "status" | "reason" | "message">;
@@ -26,78 +28,88 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
 
 /**
  * Set fields this release (operator and assistant 0.1.0) accepts and validates but does not act
- * on yet. The assistant refuses to start on the ones it would have to enforce (auth, postgres,
- * skills, …) rather than run without them, so the pods fail closed; this condition says why.
+ * on yet. The assistant refuses to start on the ones it would have to enforce (postgres,
+ * embeddings, skills) rather than run without them, so the pods fail closed; this condition says why.
  */
 export function notActedOn(aia: AIAssistant): string[] {
   const spec = aia.spec;
-  const { ingress, networkPolicy, monitoring, backup, rollout } = spec;
+  const { ingress, networkPolicy, monitoring, backup } = spec;
   const fields: [boolean, string][] = [
     [spec.storage.mode === "postgres", "spec.storage.mode postgres"],
     [spec.embeddings !== undefined, "spec.embeddings"],
     [(spec.knowledge?.sources ?? []).some((source) => source.url !== undefined), "spec.knowledge.sources[].url"],
-    [spec.auth.mode !== "none", "spec.auth"],
-    [spec.rateLimit !== undefined, "spec.rateLimit"],
     [(spec.skills ?? []).length > 0, "spec.skills"],
     [ingress.enabled, "spec.ingress"],
     [networkPolicy.enabled, "spec.networkPolicy"],
     [monitoring.enabled, "spec.monitoring"],
     [backup.enabled, "spec.backup"],
-    [
-      !rollout.autoPromotion ||
-        rollout.autoPromotionSeconds !== undefined ||
-        rollout.previewTTLSeconds !== undefined ||
-        rollout.previewReplicaCount !== undefined,
-      "spec.rollout (blue-green promotion settings)",
-    ],
   ];
   return fields.filter(([set]) => set).map(([, field]) => field);
 }
 
-interface Rollout {
-  done: boolean;
-  available: number;
-  message: string;
-  deadlineExceeded: boolean;
+const inFlight = (plan: RolloutPlan | undefined) => plan?.lastRollout?.phase === "Progressing" || plan?.lastRollout?.phase === "Paused";
+
+function previewReadyCondition(plan: RolloutPlan | undefined): ConditionInput {
+  if (!inFlight(plan)) return { type: "PreviewReady", status: "False", reason: "NoRollout", message: "no rollout in progress" };
+  return plan?.previewReady
+    ? { type: "PreviewReady", status: "True", reason: "PreviewAvailable", message: `revision ${plan.lastRollout?.revision ?? ""} is available behind the preview Service` }
+    : { type: "PreviewReady", status: "False", reason: "PreviewNotReady", message: `waiting for ${plan?.waitingFor ?? "the preview color"}` };
 }
 
-function rolloutOf(deployment: V1Deployment | undefined, desired: number): Rollout {
-  const status = deployment?.status;
-  const available = status?.availableReplicas ?? 0;
-  const updated = status?.updatedReplicas ?? 0;
-  const observed = (status?.observedGeneration ?? 0) >= (deployment?.metadata?.generation ?? 1);
-  const deadlineExceeded = status?.conditions?.some((c) => c.type === "Progressing" && c.reason === "ProgressDeadlineExceeded") ?? false;
-  const done = deployment !== undefined && observed && updated >= desired && available >= desired && (status?.replicas ?? 0) === desired;
-  return { done, available, deadlineExceeded, message: `${available}/${desired} replicas available` };
+function promotedCondition(plan: RolloutPlan | undefined, failure: Failure | undefined): ConditionInput {
+  const revision = plan?.revision;
+  if (plan && revision === plan.stableRevision) {
+    return { type: "Promoted", status: "True", reason: "Promoted", message: `revision ${revision} serves traffic on ${plan.active}` };
+  }
+  if (plan?.lastRollout?.phase === "Paused") {
+    return { type: "Promoted", status: "False", reason: "AwaitingPromotion", message: `kubectl annotate aia <name> ${requestAnnotations.promote}=true promotes revision ${revision ?? ""}` };
+  }
+  if (failure) return { type: "Promoted", status: "False", reason: failure.reason, message: failure.message };
+  return { type: "Promoted", status: "False", reason: "RolloutInProgress", message: `waiting for ${plan?.waitingFor ?? "the rollout"}` };
 }
 
-/** The whole status, from the spec, the active Deployment as observed, and any failure. */
+/**
+ * The whole status, from the spec, the rollout plan, both colors' Deployments as observed, and
+ * any failure of this pass. Without a plan (an invalid spec, a missing Secret) the rollout state
+ * the object already has is kept.
+ */
 export function computeStatus(
   aia: AIAssistant,
-  input: { active: Color; deployment: V1Deployment | undefined; failure: Failure | undefined; now: string },
+  input: { plan: RolloutPlan | undefined; deployments: Record<Color, V1Deployment | undefined>; failure: Failure | undefined; now: string },
 ): AIAssistantStatus {
+  const { plan } = input;
   const generation = aia.metadata.generation ?? 0;
-  const desired = aia.spec.replicas;
-  const rollout = rolloutOf(input.deployment, desired);
-  const failure: Failure | undefined =
+  const active: Color = plan?.active ?? aia.status?.activeColor ?? "blue";
+  const deployment = input.deployments[active];
+  const desired = plan?.colors[active].replicas ?? aia.spec.replicas;
+  const progress = deploymentProgress(deployment, desired);
+  // What keeps the active color from serving; an aborted rollout doesn't: the old color serves on.
+  const servingFailure: Failure | undefined =
     input.failure ??
-    (rollout.deadlineExceeded
-      ? { reason: "ProgressDeadlineExceeded", message: `the ${input.active} Deployment made no progress within spec.rollout.progressDeadlineSeconds (${rollout.message})` }
+    (progress.deadlineExceeded
+      ? { reason: "ProgressDeadlineExceeded", message: `the ${active} Deployment made no progress within spec.rollout.progressDeadlineSeconds (${progress.message})` }
       : undefined);
-  const ready = failure === undefined && rollout.done;
+  const failure = servingFailure ?? plan?.failure;
+  const ready = servingFailure === undefined && progress.done;
+  const rollingOut = inFlight(plan);
   const unsupported = notActedOn(aia);
+  const revision = plan?.lastRollout?.revision ?? plan?.stableRevision;
   const conditions = mergeConditions(
     aia.status?.conditions,
     [
       ready
-        ? { type: "Ready", status: "True", reason: desired === 0 ? "ScaledToZero" : "Available", message: rollout.message }
-        : { type: "Ready", status: "False", reason: failure?.reason ?? "Deploying", message: failure?.message ?? rollout.message },
-      rollout.done || failure
-        ? { type: "Progressing", status: "False", reason: failure ? "Blocked" : "Reconciled", message: failure ? "waiting for the problem in Degraded to be fixed" : "all objects are up to date" }
-        : { type: "Progressing", status: "True", reason: "Deploying", message: rollout.message },
+        ? { type: "Ready", status: "True", reason: desired === 0 ? "ScaledToZero" : "Available", message: `${active}: ${progress.message}` }
+        : { type: "Ready", status: "False", reason: servingFailure?.reason ?? "Deploying", message: servingFailure?.message ?? `${active}: ${progress.message}` },
+      rollingOut
+        ? { type: "Progressing", status: "True", reason: plan?.lastRollout?.phase === "Paused" ? "RolloutPaused" : "RolloutInProgress", message: `revision ${revision ?? ""}: waiting for ${plan?.waitingFor ?? "the preview color"}` }
+        : progress.done || failure
+          ? { type: "Progressing", status: "False", reason: failure ? "Blocked" : "Reconciled", message: failure ? "waiting for the problem in Degraded to be fixed" : "all objects are up to date" }
+          : { type: "Progressing", status: "True", reason: "Deploying", message: `${active}: ${plan?.waitingFor ?? progress.message}` },
       failure
         ? { type: "Degraded", status: "True", reason: failure.reason, message: failure.message }
         : { type: "Degraded", status: "False", reason: "Reconciled", message: "no problems" },
+      previewReadyCondition(plan),
+      promotedCondition(plan, failure),
       unsupported.length > 0
         ? { type: "Unsupported", status: "True", reason: "FieldsNotActedOn", message: `set but not acted on by this operator version: ${unsupported.join(", ")}` }
         : { type: "Unsupported", status: "False", reason: "AllFieldsActedOn", message: "every set field is acted on" },
@@ -105,14 +117,18 @@ export function computeStatus(
     generation,
     input.now,
   );
+  const stableRevision = plan?.stableRevision ?? aia.status?.stableRevision;
+  const lastRollout = plan ? plan.lastRollout : aia.status?.lastRollout;
   return {
     observedGeneration: generation,
     conditions,
-    activeColor: input.active,
-    previewColor: otherColor(input.active),
-    replicas: input.deployment?.status?.replicas ?? 0,
-    readyReplicas: input.deployment?.status?.readyReplicas ?? 0,
-    selector: selectorString(colorSelector(aia, input.active)),
+    activeColor: active,
+    previewColor: otherColor(active),
+    replicas: deployment?.status?.replicas ?? 0,
+    readyReplicas: deployment?.status?.readyReplicas ?? 0,
+    selector: selectorString(colorSelector(aia, active)),
     endpoint: serviceEndpoint(aia),
+    ...(stableRevision === undefined ? {} : { stableRevision }),
+    ...(lastRollout === undefined ? {} : { lastRollout }),
   };
 }

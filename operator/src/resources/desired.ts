@@ -1,19 +1,51 @@
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
+import type { ColorPlan } from "../rollout/plan.js";
 import { renderAssistantConfigYAML, sha256 } from "./assistant-config.js";
-import { configMap } from "./config-map.js";
+import { configMap, configMapName } from "./config-map.js";
 import { serviceAccount } from "./identity.js";
-import type { Color } from "./metadata.js";
+import { annotationKeys, otherColor, type Color } from "./metadata.js";
 import { previewService, stableService } from "./network.js";
 import { autoscaler, disruptionBudget } from "./scaling.js";
 import { dataClaim } from "./storage.js";
-import { deployment } from "./workload.js";
+import { deployment, podTemplate, type PodTemplateRevision } from "./workload.js";
 
 export interface ObjectRef {
   apiVersion: string;
   kind: string;
   namespace: string;
   name: string;
+}
+
+/** What the spec renders to before any color is chosen: its config and its pod template. */
+export interface Rendered {
+  configYAML: string;
+  configHash: string;
+  configMapName: string;
+  pod: PodTemplateRevision;
+}
+
+export function render(aia: AIAssistant): Rendered {
+  const configYAML = renderAssistantConfigYAML(aia.spec);
+  const configHash = sha256(configYAML).slice(0, 16);
+  const name = configMapName(aia, configHash);
+  return { configYAML, configHash, configMapName: name, pod: podTemplate(aia, name, configHash) };
+}
+
+/** Which color serves, what each color runs, and the Deployments as the cluster has them. */
+export interface ColorLayout {
+  active: Color;
+  colors: Record<Color, ColorPlan>;
+  observed: Record<Color, V1Deployment | undefined>;
+}
+
+/** No rollout: the active color runs the spec at spec.replicas, the other none. */
+export function steadyLayout(aia: AIAssistant, active: Color): ColorLayout {
+  return {
+    active,
+    colors: { [active]: { replicas: aia.spec.replicas, template: "desired" }, [otherColor(active)]: { replicas: 0, template: "keep" } } as Record<Color, ColorPlan>,
+    observed: { blue: undefined, green: undefined },
+  };
 }
 
 export interface DesiredState {
@@ -24,27 +56,43 @@ export interface DesiredState {
   waves: KubernetesObject[][];
   /** Optional objects the spec no longer asks for: delete them if they exist. */
   remove: ObjectRef[];
-  configHash: string;
+  rendered: Rendered;
 }
 
-/** Everything one AIAssistant should own, computed from its spec alone (a pure function). */
-export function desiredState(aia: AIAssistant, active: Color): DesiredState {
-  const configYAML = renderAssistantConfigYAML(aia.spec);
-  const configHash = sha256(configYAML).slice(0, 16);
+/** A color's Deployment, or none when it should keep a template it never had and run no pods. */
+function colorDeployment(aia: AIAssistant, color: Color, layout: ColorLayout, rendered: Rendered): V1Deployment | undefined {
+  const { replicas, template } = layout.colors[color];
+  const observed = layout.observed[color];
+  const keptRevision = observed?.metadata?.annotations?.[annotationKeys.revision];
+  if (template === "keep" && observed?.spec && keptRevision !== undefined) {
+    return deployment(aia, color, replicas, { template: observed.spec.template, revision: keptRevision });
+  }
+  // Nothing to keep (never created, or made by an operator that didn't label revisions).
+  if (template === "keep" && replicas === 0 && observed === undefined) return undefined;
+  return deployment(aia, color, replicas, rendered.pod);
+}
+
+/** Everything one AIAssistant should own, from its spec and the rollout's color layout (a pure function). */
+export function desiredState(aia: AIAssistant, layout: ColorLayout = steadyLayout(aia, "blue"), rendered: Rendered = render(aia)): DesiredState {
   const namespace = aia.metadata.namespace ?? "";
   const name = aia.metadata.name ?? "";
-  const podInputs: KubernetesObject[] = [serviceAccount(aia), configMap(aia, configYAML)];
+  const podInputs: KubernetesObject[] = [serviceAccount(aia), configMap(aia, rendered.configYAML, rendered.configHash)];
   if (aia.spec.storage.mode === "embedded") podInputs.push(dataClaim(aia));
-  const serving: KubernetesObject[] = [deployment(aia, active, aia.spec.replicas, configHash), stableService(aia, active), previewService(aia, active)];
+  const serving: KubernetesObject[] = [];
+  for (const color of ["blue", "green"] as const) {
+    const object = colorDeployment(aia, color, layout, rendered);
+    if (object) serving.push(object);
+  }
+  serving.push(stableService(aia, layout.active), previewService(aia, layout.active));
 
   const remove: ObjectRef[] = [];
   const optional: [KubernetesObject | undefined, string, string][] = [
     [autoscaler(aia), "autoscaling/v2", "HorizontalPodAutoscaler"],
-    [disruptionBudget(aia, active), "policy/v1", "PodDisruptionBudget"],
+    [disruptionBudget(aia, layout.active), "policy/v1", "PodDisruptionBudget"],
   ];
   for (const [object, apiVersion, kind] of optional) {
     if (object) serving.push(object);
     else remove.push({ apiVersion, kind, namespace, name });
   }
-  return { waves: [podInputs, serving], remove, configHash };
+  return { waves: [podInputs, serving], remove, rendered };
 }

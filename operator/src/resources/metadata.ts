@@ -12,6 +12,8 @@ export const labelKeys = {
   component: "app.kubernetes.io/component",
   managedBy: "app.kubernetes.io/managed-by",
   color: "aiassistant.dev/color",
+  /** The pod-template revision a pod runs: tells the pods of an old and a new template apart. */
+  revision: "aiassistant.dev/revision",
 } as const;
 
 export const annotationKeys = {
@@ -19,7 +21,17 @@ export const annotationKeys = {
   appliedHash: "aiassistant.dev/applied-hash",
   /** Hash of the rendered assistant config in the pod template, so a config change rolls out. */
   configHash: "aiassistant.dev/config-hash",
+  /** The pod-template revision of a Deployment (also its pods' label). */
+  revision: "aiassistant.dev/revision",
 } as const;
+
+/** Annotations users put on an AIAssistant to steer a rollout; the operator removes each once acted on. */
+export const requestAnnotations = {
+  promote: "aiassistant.dev/promote",
+  abort: "aiassistant.dev/abort",
+  rollback: "aiassistant.dev/rollback",
+} as const;
+export type RolloutRequest = keyof typeof requestAnnotations;
 
 export type Color = "blue" | "green";
 export const otherColor = (color: Color): Color => (color === "blue" ? "green" : "blue");

@@ -3,14 +3,14 @@ import type {
   V1Deployment,
   V1EnvVar,
   V1PodSpec,
+  V1PodTemplateSpec,
   V1ResourceRequirements,
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
-import { containerPort, paths, secretEnvVars } from "./assistant-config.js";
+import { containerPort, paths, secretEnvVars, sha256 } from "./assistant-config.js";
 import { annotationKeys, colorSelector, labelKeys, ownedMetadata, type Color } from "./metadata.js";
-import { configMapName } from "./config-map.js";
 import { dataClaimName } from "./storage.js";
 import { serviceAccountName } from "./identity.js";
 
@@ -31,10 +31,10 @@ function resourceRequirements(resources: NonNullable<AIAssistant["spec"]["resour
 /** The non-root user of the assistant image. */
 const assistantUID = 10001;
 
-function volumes(aia: AIAssistant): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+function volumes(aia: AIAssistant, configMapName: string): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const spec = aia.spec;
   const list: V1Volume[] = [
-    { name: "config", configMap: { name: configMapName(aia) } },
+    { name: "config", configMap: { name: configMapName } },
     spec.storage.mode === "embedded"
       ? { name: "data", persistentVolumeClaim: { claimName: dataClaimName(aia) } }
       : { name: "data", emptyDir: {} },
@@ -97,9 +97,9 @@ function container(aia: AIAssistant, mounts: V1VolumeMount[]): V1Container {
   };
 }
 
-function podSpec(aia: AIAssistant): V1PodSpec {
+function podSpec(aia: AIAssistant, configMapName: string): V1PodSpec {
   const overrides = aia.spec.podTemplate ?? {};
-  const { volumes: podVolumes, mounts } = volumes(aia);
+  const { volumes: podVolumes, mounts } = volumes(aia, configMapName);
   const spec: V1PodSpec = {
     serviceAccountName: serviceAccountName(aia),
     automountServiceAccountToken: false,
@@ -124,19 +124,46 @@ function podSpec(aia: AIAssistant): V1PodSpec {
   return spec;
 }
 
+/** A pod template and its revision: the hash of everything in it, so any change is a new revision. */
+export interface PodTemplateRevision {
+  template: V1PodTemplateSpec;
+  revision: string;
+}
+
 /**
- * The Deployment of one color. Its replica count is the AIAssistant's (which an HPA may drive
- * through the /scale subresource), and its pod template carries the config hash so that a
- * config change is a template change.
+ * The pod template the spec asks for, without a color: the same template runs as blue or green,
+ * so its revision says whether a color runs what the spec wants. The config travels by name (one
+ * ConfigMap per config hash), so a config change is a template change and the old color keeps
+ * the config it started with.
  */
-export function deployment(aia: AIAssistant, color: Color, replicas: number, configHash: string): V1Deployment {
+export function podTemplate(aia: AIAssistant, configMapName: string, configHash: string): PodTemplateRevision {
+  const extra = aia.spec.podTemplate?.metadata ?? {};
+  const template: V1PodTemplateSpec = {
+    metadata: {
+      labels: { ...extra.labels, [labelKeys.name]: "ai-assistant", [labelKeys.instance]: aia.metadata.name ?? "", [labelKeys.component]: "assistant" },
+      annotations: { ...extra.annotations, [annotationKeys.configHash]: configHash },
+    },
+    spec: podSpec(aia, configMapName),
+  };
+  return { template, revision: sha256(JSON.stringify(template)).slice(0, 10) };
+}
+
+/**
+ * The Deployment of one color running `pod` (the spec's template, or the one an old color
+ * already runs). Its pods carry the color, which the Services select, and the revision, which
+ * tells a rollout's new pods from old ones.
+ */
+export function deployment(aia: AIAssistant, color: Color, replicas: number, pod: PodTemplateRevision): V1Deployment {
   const spec = aia.spec;
   const selector = colorSelector(aia, color);
-  const extra = spec.podTemplate?.metadata ?? {};
+  const metadata = pod.template.metadata ?? {};
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: ownedMetadata(aia, deploymentName(aia, color), { labels: { [labelKeys.color]: color } }),
+    metadata: ownedMetadata(aia, deploymentName(aia, color), {
+      labels: { [labelKeys.color]: color },
+      annotations: { [annotationKeys.revision]: pod.revision },
+    }),
     spec: {
       replicas,
       selector: { matchLabels: selector },
@@ -146,10 +173,10 @@ export function deployment(aia: AIAssistant, color: Color, replicas: number, con
       strategy: spec.storage.mode === "embedded" ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
       template: {
         metadata: {
-          labels: { ...extra.labels, ...selector, [labelKeys.component]: "assistant" },
-          annotations: { ...extra.annotations, [annotationKeys.configHash]: configHash },
+          labels: { ...metadata.labels, ...selector, [labelKeys.revision]: pod.revision },
+          ...(metadata.annotations ? { annotations: metadata.annotations } : {}),
         },
-        spec: podSpec(aia),
+        ...(pod.template.spec ? { spec: pod.template.spec } : {}),
       },
     },
   };

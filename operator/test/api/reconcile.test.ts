@@ -38,6 +38,12 @@ describe("reconciling an AIAssistant on a real API server", function () {
   });
 
   const read = (name: string) => readAIAssistant(kc, namespace, name);
+  /** The assistant config a color's pods mount (one ConfigMap per config revision). */
+  const configOf = async (deploymentName: string) => {
+    const deployment = await apps.readNamespacedDeployment({ name: deploymentName, namespace });
+    const name = deployment.spec?.template.spec?.volumes?.find((v) => v.name === "config")?.configMap?.name ?? "";
+    return core.readNamespacedConfigMap({ name, namespace });
+  };
   const reconciled = (name: string) => waitForAIAssistant(kc, namespace, name, converged);
 
   it("turns the sample into its owned objects", async function () {
@@ -47,7 +53,7 @@ describe("reconciling an AIAssistant on a real API server", function () {
 
     const [sa, cm, deployment, stable, preview, pvc] = await Promise.all([
       core.readNamespacedServiceAccount({ name: "demo", namespace }),
-      core.readNamespacedConfigMap({ name: "demo-config", namespace }),
+      configOf("demo-blue"),
       apps.readNamespacedDeployment({ name: "demo-blue", namespace }),
       core.readNamespacedService({ name: "demo", namespace }),
       core.readNamespacedService({ name: "demo-preview", namespace }),
@@ -70,6 +76,9 @@ describe("reconciling an AIAssistant on a real API server", function () {
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
     assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
     assert.match(cm.data?.["config.yaml"] ?? "", /provider: extractive/);
+    assert.equal(cm.immutable, true);
+    assert.equal(deployment.metadata?.annotations?.["aiassistant.dev/revision"], aia.status?.stableRevision);
+    await assert.rejects(apps.readNamespacedDeployment({ name: "demo-green", namespace }), "no idle color before the first rollout");
 
     // No controller-manager runs in this tier, so pods never come: Ready waits for them.
     assert.equal(condition(aia, "Ready")?.status, "False");
@@ -82,21 +91,32 @@ describe("reconciling an AIAssistant on a real API server", function () {
     assert.ok(events.items.some((e) => e.reason === "Created" && e.message?.includes("Deployment demo-blue")), "an Event says what was created");
   });
 
-  it("rolls a spec change into the config and the pod template", async function () {
-    const before = await apps.readNamespacedDeployment({ name: "demo-blue", namespace });
+  it("rolls a spec change out on the idle color, leaving the active color and its config as they were", async function () {
+    const before = await read("demo");
+    const blueBefore = await apps.readNamespacedDeployment({ name: "demo-blue", namespace });
     await custom.patchNamespacedCustomObject(
       { group, version, namespace, plural, name: "demo", body: { spec: { systemPrompt: "请用中文回答。" } } },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
-    await reconciled("demo");
-    const cm = await core.readNamespacedConfigMap({ name: "demo-config", namespace });
-    assert.match(cm.data?.["config.yaml"] ?? "", /systemPrompt: 请用中文回答。/);
-    const after = await eventually("a new config hash in the pod template", async () => {
-      const d = await apps.readNamespacedDeployment({ name: "demo-blue", namespace });
-      const hash = (x: k8s.V1Deployment) => x.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"];
-      return hash(d) !== hash(before) ? d : undefined;
-    });
-    assert.ok(after.metadata?.generation && before.metadata?.generation && after.metadata.generation > before.metadata.generation);
+    const rolling = await reconciled("demo");
+    assert.equal(rolling.status?.activeColor, "blue");
+    assert.equal(rolling.status?.stableRevision, before.status?.stableRevision);
+    assert.equal(rolling.status?.lastRollout?.phase, "Progressing");
+    assert.equal(rolling.status?.lastRollout?.fromRevision, before.status?.stableRevision);
+    assert.equal(condition(rolling, "Progressing")?.reason, "RolloutInProgress");
+    assert.equal(condition(rolling, "PreviewReady")?.status, "False");
+
+    const green = await apps.readNamespacedDeployment({ name: "demo-green", namespace });
+    assert.equal(green.metadata?.annotations?.["aiassistant.dev/revision"], rolling.status?.lastRollout?.revision);
+    assert.match((await configOf("demo-green")).data?.["config.yaml"] ?? "", /systemPrompt: 请用中文回答。/);
+    const blue = await apps.readNamespacedDeployment({ name: "demo-blue", namespace });
+    assert.deepEqual(plain(blue.spec?.template), plain(blueBefore.spec?.template), "the active color keeps its pod template");
+    assert.doesNotMatch((await configOf("demo-blue")).data?.["config.yaml"] ?? "", /systemPrompt/, "and its config");
+    // The sample keeps its conversations in SQLite on a ReadWriteOnce volume: one pod at a time.
+    assert.equal(rolling.status?.lastRollout?.mode, "Cutover");
+    assert.deepEqual([blue.spec?.replicas, green.spec?.replicas], [0, 1], "blue's pod stops before green's starts");
+    const stable = await core.readNamespacedService({ name: "demo", namespace });
+    assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue", "traffic stays until promotion");
   });
 
   it("sends no write at all when everything is in place, even across a restart and full resync", async function () {
@@ -118,9 +138,11 @@ describe("reconciling an AIAssistant on a real API server", function () {
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
     operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
-    await reconciled("demo");
-    const cm = await core.readNamespacedConfigMap({ name: "demo-config", namespace });
-    assert.match(cm.data?.["config.yaml"] ?? "", /systemPrompt: Answer in one sentence\./);
+    const superseded = await reconciled("demo");
+    assert.equal(superseded.status?.lastRollout?.phase, "Progressing", "the new change supersedes the unfinished rollout");
+    assert.match((await configOf("demo-green")).data?.["config.yaml"] ?? "", /systemPrompt: Answer in one sentence\./);
+    const configs = await core.listNamespacedConfigMap({ namespace, labelSelector: "app.kubernetes.io/instance=demo,app.kubernetes.io/component=config" });
+    assert.equal(configs.items.length, 2, "the superseded config revision is deleted; blue's and green's stay");
   });
 
   it("reports a missing Secret as Degraded, then converges once it exists", async function () {
@@ -192,7 +214,7 @@ describe("reconciling an AIAssistant on a real API server", function () {
 
   it("reads the sample back through kubectl's printer columns", async function () {
     const table = await kubectl("get", "aia", "-n", namespace, "demo");
-    assert.match(table.split("\n")[0] ?? "", /NAME\s+READY\s+ACTIVE\s+REPLICAS\s+ENDPOINT\s+AGE/);
-    assert.match(table, new RegExp(`demo\\s+False\\s+blue\\s+0\\s+http://demo\\.${namespace}\\.svc`));
+    assert.match(table.split("\n")[0] ?? "", /NAME\s+READY\s+ACTIVE\s+REPLICAS\s+ROLLOUT\s+ENDPOINT\s+AGE/);
+    assert.match(table, new RegExp(`demo\\s+False\\s+blue\\s+0\\s+Progressing\\s+http://demo\\.${namespace}\\.svc`));
   });
 });

@@ -104,7 +104,7 @@ describe("an AIAssistant's life on a full control plane", function () {
           isGone(apps.readNamespacedDeployment({ name: "demo-blue", namespace })),
           isGone(core.readNamespacedService({ name: "demo", namespace })),
           isGone(core.readNamespacedService({ name: "demo-preview", namespace })),
-          isGone(core.readNamespacedConfigMap({ name: "demo-config", namespace })),
+          core.listNamespacedConfigMap({ namespace, labelSelector: "app.kubernetes.io/instance=demo,app.kubernetes.io/managed-by=aiassistant-operator" }).then((list) => list.items.length === 0),
           isGone(core.readNamespacedServiceAccount({ name: "demo", namespace })),
         ]);
         return results.every(Boolean) ? true : undefined;

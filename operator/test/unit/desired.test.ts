@@ -9,7 +9,7 @@ import type {
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { desiredState } from "../../src/resources/desired.js";
+import { desiredState, steadyLayout } from "../../src/resources/desired.js";
 import { defaultedAIAssistant } from "../support/aiassistant.js";
 
 // The type argument names the kind the caller asked for by its `kind` string.
@@ -22,7 +22,7 @@ function find<T extends KubernetesObject = KubernetesObject>(objects: Kubernetes
 
 describe("desired objects of an AIAssistant", function () {
   const aia = defaultedAIAssistant();
-  const desired = desiredState(aia, "blue");
+  const desired = desiredState(aia);
 
   it("owns every object through a controller ownerReference, except the data volume by default", function () {
     for (const object of desired.waves.flat()) {
@@ -38,7 +38,7 @@ describe("desired objects of an AIAssistant", function () {
       assert.equal(object.metadata?.labels?.["app.kubernetes.io/managed-by"], "aiassistant-operator");
       assert.equal(object.metadata?.labels?.["app.kubernetes.io/instance"], "demo");
     }
-    const owned = desiredState(defaultedAIAssistant({ storage: { deletePolicy: "Delete" } }), "blue");
+    const owned = desiredState(defaultedAIAssistant({ storage: { deletePolicy: "Delete" } }));
     assert.equal(find(owned.waves.flat(), "PersistentVolumeClaim").metadata?.ownerReferences?.length, 1);
   });
 
@@ -66,7 +66,7 @@ describe("desired objects of an AIAssistant", function () {
     assert.equal(container?.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
     assert.deepEqual(container?.volumeMounts?.map((m) => m.mountPath), ["/etc/assistant", "/app/data", "/tmp"]);
-    assert.equal(deployment.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"], desired.configHash);
+    assert.equal(deployment.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"], desired.rendered.configHash);
     assert.equal(deployment.spec?.strategy?.type, "Recreate", "one SQLite file, one pod at a time");
     assert.deepEqual(deployment.spec?.selector.matchLabels, {
       "app.kubernetes.io/name": "ai-assistant",
@@ -76,11 +76,11 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("changes the config hash when the rendered config changes, and only then", function () {
-    const other = desiredState(defaultedAIAssistant({ systemPrompt: "Be brief." }), "blue");
-    assert.notEqual(other.configHash, desired.configHash);
-    const scaled = desiredState(defaultedAIAssistant({ storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, replicas: 3 }), "blue");
-    const scaledMore = desiredState(defaultedAIAssistant({ storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, replicas: 5 }), "blue");
-    assert.equal(scaled.configHash, scaledMore.configHash, "replicas are not config");
+    const other = desiredState(defaultedAIAssistant({ systemPrompt: "Be brief." }));
+    assert.notEqual(other.rendered.configHash, desired.rendered.configHash);
+    const scaled = desiredState(defaultedAIAssistant({ storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, replicas: 3 }));
+    const scaledMore = desiredState(defaultedAIAssistant({ storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, replicas: 5 }));
+    assert.equal(scaled.rendered.configHash, scaledMore.rendered.configHash, "replicas are not config");
   });
 
   it("points the stable Service at the active color and the preview Service at the other", function () {
@@ -96,9 +96,7 @@ describe("desired objects of an AIAssistant", function () {
       defaultedAIAssistant({
         model: { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeySecretRef: { name: "llm" } },
         storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg", key: "dsn" } } },
-      }),
-      "blue",
-    );
+      }));
     const env = find<V1Deployment>(withSecrets.waves.flat(), "Deployment").spec?.template.spec?.containers[0]?.env ?? [];
     assert.deepEqual(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef, { name: "llm", key: "apiKey" });
     assert.deepEqual(env.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef, { name: "pg", key: "dsn" });
@@ -110,9 +108,7 @@ describe("desired objects of an AIAssistant", function () {
 
   it("mounts knowledge sources and lists them in the config", function () {
     const withKnowledge = desiredState(
-      defaultedAIAssistant({ knowledge: { sources: [{ name: "handbook", configMap: { name: "hb" } }, { name: "faq", url: "https://intranet.example/faq.md" }] } }),
-      "blue",
-    );
+      defaultedAIAssistant({ knowledge: { sources: [{ name: "handbook", configMap: { name: "hb" } }, { name: "faq", url: "https://intranet.example/faq.md" }] } }));
     const deployment = find<V1Deployment>(withKnowledge.waves.flat(), "Deployment");
     assert.ok(deployment.spec?.template.spec?.volumes?.some((v) => v.configMap?.name === "hb"));
     const config = parse(find<V1ConfigMap>(withKnowledge.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
@@ -120,19 +116,17 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("sizes the data volume from the spec", function () {
-    const pvc = find<V1PersistentVolumeClaim>(desiredState(defaultedAIAssistant({ storage: { size: "5Gi", storageClassName: "fast" } }), "blue").waves.flat(), "PersistentVolumeClaim");
+    const pvc = find<V1PersistentVolumeClaim>(desiredState(defaultedAIAssistant({ storage: { size: "5Gi", storageClassName: "fast" } })).waves.flat(), "PersistentVolumeClaim");
     assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } }, storageClassName: "fast" });
   });
 
   it("adds an HPA on the AIAssistant's /scale and a PDB only when there is more than one pod", function () {
     assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget"]);
-    const scaled = desiredState(
-      defaultedAIAssistant({
-        storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
-        autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },
-      }),
-      "green",
-    );
+    const autoscaled = defaultedAIAssistant({
+      storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
+      autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },
+    });
+    const scaled = desiredState(autoscaled, steadyLayout(autoscaled, "green"));
     const hpa = find<V2HorizontalPodAutoscaler>(scaled.waves.flat(), "HorizontalPodAutoscaler");
     assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: "aiassistant.dev/v1alpha1", kind: "AIAssistant", name: "demo" });
     assert.deepEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas], [2, 6]);

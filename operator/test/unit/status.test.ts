@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { computeStatus, mergeConditions } from "../../src/reconcile/status.js";
+import { planRollout } from "../../src/rollout/plan.js";
 import { defaultedAIAssistant } from "../support/aiassistant.js";
 
 const now = "2026-11-28T10:00:00.000Z";
@@ -27,7 +28,7 @@ describe("status", function () {
 
   it("is Ready when the active Deployment is fully available", function () {
     const aia = defaultedAIAssistant();
-    const status = computeStatus(aia, { active: "blue", deployment: deployment(1, 1), failure: undefined, now });
+    const status = computeStatus(aia, { plan: undefined, deployments: { blue: deployment(1, 1), green: undefined }, failure: undefined, now });
     assert.equal(condition(status, "Ready")?.status, "True");
     assert.equal(condition(status, "Progressing")?.status, "False");
     assert.equal(condition(status, "Degraded")?.status, "False");
@@ -41,7 +42,7 @@ describe("status", function () {
   it("is Progressing, not Ready, while pods come up or the Deployment controller lags", function () {
     const aia = defaultedAIAssistant();
     for (const d of [undefined, deployment(1, 0), deployment(1, 1, 2, 1)]) {
-      const status = computeStatus(aia, { active: "blue", deployment: d, failure: undefined, now });
+      const status = computeStatus(aia, { plan: undefined, deployments: { blue: d, green: undefined }, failure: undefined, now });
       assert.equal(condition(status, "Ready")?.status, "False");
       assert.equal(condition(status, "Progressing")?.status, "True");
     }
@@ -50,7 +51,7 @@ describe("status", function () {
   it("reports a failure as Degraded with its reason, and not Ready", function () {
     const aia = defaultedAIAssistant();
     const failure = { reason: "SecretNotFound", message: "spec.model.apiKeySecretRef: Secret llm not found" };
-    const status = computeStatus(aia, { active: "blue", deployment: deployment(1, 1), failure, now });
+    const status = computeStatus(aia, { plan: undefined, deployments: { blue: deployment(1, 1), green: undefined }, failure, now });
     assert.deepEqual(
       [condition(status, "Degraded")?.status, condition(status, "Degraded")?.reason, condition(status, "Ready")?.reason],
       ["True", "SecretNotFound", "SecretNotFound"],
@@ -61,18 +62,59 @@ describe("status", function () {
     const aia = defaultedAIAssistant();
     const stuck = deployment(1, 0);
     stuck.status = { availableReplicas: 0, replicas: 1, updatedReplicas: 1, observedGeneration: 1, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] };
-    const status = computeStatus(aia, { active: "blue", deployment: stuck, failure: undefined, now });
+    const status = computeStatus(aia, { plan: undefined, deployments: { blue: stuck, green: undefined }, failure: undefined, now });
     assert.equal(condition(status, "Degraded")?.reason, "ProgressDeadlineExceeded");
   });
 
+  it("stays Ready on the old color while a rollout is in flight or was aborted, and says so", function () {
+    const aia = defaultedAIAssistant();
+    const observed = { revision: "r0", replicas: 1, available: true, deadlineExceeded: false, pods: [] };
+    const base = {
+      revision: "r1",
+      replicas: 1,
+      settings: aia.spec.rollout,
+      exclusive: false,
+      requests: new Set<never>(),
+      observed: { blue: observed, green: { ...observed, revision: undefined, available: false } },
+      previewEndpoints: new Set<string>(),
+      now: new Date(now),
+    };
+    const rolling = planRollout({ ...base, status: { activeColor: "blue", stableRevision: "r0" } });
+    const during = computeStatus(aia, { plan: rolling, deployments: { blue: deployment(1, 1), green: undefined }, failure: undefined, now });
+    assert.deepEqual(
+      ["Ready", "Progressing", "Degraded", "PreviewReady", "Promoted"].map((type) => [type, condition(during, type)?.status, condition(during, type)?.reason]),
+      [
+        ["Ready", "True", "Available"],
+        ["Progressing", "True", "RolloutInProgress"],
+        ["Degraded", "False", "Reconciled"],
+        ["PreviewReady", "False", "PreviewNotReady"],
+        ["Promoted", "False", "RolloutInProgress"],
+      ],
+    );
+    assert.equal(during.lastRollout?.phase, "Progressing");
+    assert.equal(during.stableRevision, "r0");
+
+    const aborted = planRollout({ ...base, status: { activeColor: "blue", stableRevision: "r0", ...(rolling.lastRollout ? { lastRollout: rolling.lastRollout } : {}) }, requests: new Set(["abort" as const]) });
+    const after = computeStatus(aia, { plan: aborted, deployments: { blue: deployment(1, 1), green: undefined }, failure: undefined, now });
+    assert.deepEqual(
+      ["Ready", "Progressing", "Degraded", "Promoted"].map((type) => [type, condition(after, type)?.status, condition(after, type)?.reason]),
+      [
+        ["Ready", "True", "Available"],
+        ["Progressing", "False", "Blocked"],
+        ["Degraded", "True", "RolloutAborted"],
+        ["Promoted", "False", "RolloutAborted"],
+      ],
+    );
+  });
+
   it("names set fields it does not act on yet, instead of ignoring them", function () {
-    const quiet = computeStatus(defaultedAIAssistant(), { active: "blue", deployment: undefined, failure: undefined, now });
+    const quiet = computeStatus(defaultedAIAssistant(), { plan: undefined, deployments: { blue: undefined, green: undefined }, failure: undefined, now });
     assert.equal(condition(quiet, "Unsupported")?.status, "False");
     const aia = defaultedAIAssistant({
       monitoring: { enabled: true },
       backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } },
     });
-    const status = computeStatus(aia, { active: "blue", deployment: undefined, failure: undefined, now });
+    const status = computeStatus(aia, { plan: undefined, deployments: { blue: undefined, green: undefined }, failure: undefined, now });
     assert.equal(condition(status, "Unsupported")?.status, "True");
     assert.match(condition(status, "Unsupported")?.message ?? "", /spec\.monitoring, spec\.backup/);
   });
