@@ -12,6 +12,7 @@ import {
   fieldManager,
   labelKeys,
   managedByValue,
+  otherColor,
   requestAnnotations,
   type Color,
   type RolloutRequest,
@@ -145,7 +146,11 @@ export class Reconciler {
     const exclusive = aia.spec.storage.mode === "embedded";
     const inFlight = status?.lastRollout?.phase === "Progressing" || status?.lastRollout?.phase === "Paused";
     const rollingOut = status?.stableRevision !== undefined && status.stableRevision !== revision;
-    const pods = exclusive || inFlight || rollingOut ? await this.instancePods(aia) : undefined;
+    // In a cutover a color may start only once the other color's pods are gone: list them when
+    // a color starts and the other one has a Deployment at all.
+    const active = status?.activeColor ?? "blue";
+    const startingUp = (deployments[active]?.spec?.replicas ?? 0) < aia.spec.replicas && deployments[otherColor(active)] !== undefined;
+    const pods = inFlight || rollingOut || (exclusive && startingUp) ? await this.instancePods(aia) : undefined;
     const slices = this.options.endpointSlices
       .list(namespace)
       .filter((slice) => slice.metadata?.labels?.["kubernetes.io/service-name"] === previewServiceName(aia));
@@ -166,7 +171,7 @@ export class Reconciler {
     });
   }
 
-  /** Pods are listed only while a rollout runs (not watched): one call per reconcile then. */
+  /** Pods are listed, not watched, and only while a rollout runs or a color starts: one call per reconcile then. */
   private async instancePods(aia: AIAssistant): Promise<k8s.V1Pod[]> {
     const labelSelector = `${labelKeys.name}=ai-assistant,${labelKeys.instance}=${aia.metadata.name ?? ""}`;
     const list = await this.core.listNamespacedPod({ namespace: aia.metadata.namespace ?? "", labelSelector });

@@ -344,8 +344,9 @@ class PlanBuilder {
   private exclusive(colors: Record<Color, ColorPlan>): Record<Color, ColorPlan> {
     const serving = inFlight(this.last?.phase) ? this.preview : this.active;
     const other = otherColor(serving);
+    // Pods are listed whenever a color may start; unlisted, the Deployment's count is what we know.
     const otherPods = this.input.observed[other].pods;
-    const drained = otherPods !== undefined && otherPods.length === 0;
+    const drained = otherPods ? otherPods.length === 0 : this.input.observed[other].replicas === 0;
     if (!drained) {
       this.waitingFor = `the ${other} pod to stop before ${serving} starts (embedded storage: one pod per volume)`;
       // Pods are listed, not watched: look again shortly.

@@ -277,6 +277,12 @@ describe("blue-green rollout plan", function () {
       assert.deepEqual(done.colors, { green: { replicas: 1, template: "desired" }, blue: { replicas: 0, template: "keep" } });
     });
 
+    it("keeps a steady pod running when its pods were not listed", function () {
+      const plan = planRollout(one({ revision: "r0", observed: { blue: { ...running("blue", "r0", 1), pods: undefined }, green: { ...absent, pods: undefined } } }));
+      assert.deepEqual(plan.colors, { blue: { replicas: 1, template: "desired" }, green: { replicas: 0, template: "keep" } });
+      assert.equal(plan.waitingFor, undefined);
+    });
+
     it("brings the old pod back only after the failed new one is gone", function () {
       const started = statusOf(planRollout(one({})));
       const stuck = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false) };
