@@ -59,11 +59,20 @@ const objectName = (description: string): JsonSchema =>
   str(description, { minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" });
 const httpURL = (description: string): JsonSchema =>
   str(description, { maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" });
+/**
+ * Secrets are always the AIAssistant's own namespace's. `namespace` exists so that a reference
+ * written for another namespace is refused loudly (Degraded CrossNamespaceReference) instead of
+ * being pruned and silently resolved to a same-named Secret here.
+ */
+const secretNamespace = dnsLabel("Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.");
+const secretRef = (description: string): JsonSchema =>
+  obj(description, { name: objectName("Name of a Secret in the AIAssistant's namespace."), namespace: secretNamespace }, { required: ["name"] });
 const secretKeyRef = (description: string, defaultKey: string): JsonSchema =>
   obj(
     description,
     {
       name: objectName("Name of a Secret in the AIAssistant's namespace."),
+      namespace: secretNamespace,
       key: str("Key in the Secret.", { default: defaultKey, minLength: 1, maxLength: 253 }),
     },
     { required: ["name"] },
@@ -136,7 +145,7 @@ const knowledgeSource = obj(
   {
     name: dnsLabel("Name of the source, unique in the list."),
     configMap: obj("Files from a ConfigMap.", { name: objectName("ConfigMap name.") }, { required: ["name"] }),
-    secret: obj("Files from a Secret.", { name: objectName("Secret name.") }, { required: ["name"] }),
+    secret: secretRef("Files from a Secret."),
     url: httpURL("A document fetched over HTTP(S)."),
   },
   {
@@ -223,10 +232,8 @@ const auth = obj(
       enum: ["none", "apiKey", "oidc", "apiKeyAndOIDC"],
       default: "none",
     }),
-    apiKeysSecretRef: obj(
+    apiKeysSecretRef: secretRef(
       "Secret whose keys are key names; each value is a YAML document `{keySha256 | key, tenant, user}`, or just an API key or `sha256:<hex>` digest (tenant `default`, user = the key name).",
-      { name: objectName("Secret name.") },
-      { required: ["name"] },
     ),
     oidc: obj(
       "OpenID Connect bearer-token verification.",
@@ -315,14 +322,20 @@ const ingress = obj(
     path: str("Path prefix.", { default: "/", pattern: "^/", maxLength: 1024 }),
     annotations: stringMap("Extra Ingress annotations."),
     tls: obj("TLS for the host.", {
-      secretName: objectName("Secret with the certificate (created by cert-manager when clusterIssuer is set)."),
+      secretName: objectName("Secret with the certificate (created by cert-manager when clusterIssuer is set; default <name>-tls then)."),
       clusterIssuer: str("cert-manager ClusterIssuer that issues the certificate.", { maxLength: 253 }),
     }),
     allowUnauthenticated: bool("Expose an assistant with auth.mode none anyway.", { default: false }),
   },
   {
     default: { enabled: false },
-    "x-kubernetes-validations": [{ rule: "!self.enabled || has(self.host)", message: "ingress.enabled needs ingress.host" }],
+    "x-kubernetes-validations": [
+      { rule: "!self.enabled || has(self.host)", message: "ingress.enabled needs ingress.host" },
+      {
+        rule: "!self.enabled || (has(self.tls) && (has(self.tls.secretName) || has(self.tls.clusterIssuer)))",
+        message: "ingress.enabled needs ingress.tls (secretName, or clusterIssuer for cert-manager): the assistant is never exposed over plain HTTP",
+      },
+    ],
   },
 );
 
@@ -340,15 +353,31 @@ const peer = obj("Where traffic may come from.", {
   namespaceSelector: opaque("Namespaces (metav1.LabelSelector)."),
   podSelector: opaque("Pods (metav1.LabelSelector)."),
 });
+const egressPeer = obj("In-cluster pods the assistant may reach (e.g. Postgres).", {
+  namespaceSelector: opaque("Namespaces (metav1.LabelSelector)."),
+  podSelector: opaque("Pods (metav1.LabelSelector)."),
+  port: int("Destination TCP port (all ports when unset).", { minimum: 1, maximum: 65535 }),
+});
 
 const networkPolicy = obj(
   "A NetworkPolicy that admits only the traffic the assistant needs.",
   {
     enabled: bool("Create the NetworkPolicy.", { default: false }),
-    ingressFrom: { type: "array", description: "Extra allowed sources (the same namespace is always allowed).", maxItems: 32, items: peer },
+    ingressFrom: {
+      type: "array",
+      description: "Extra allowed sources, e.g. the ingress controller's and Prometheus's namespaces (the same namespace is always allowed).",
+      maxItems: 32,
+      items: peer,
+    },
+    egressTo: {
+      type: "array",
+      description: "Extra in-cluster destinations, e.g. Postgres (in-cluster model, embeddings and skill URLs are allowed automatically).",
+      maxItems: 32,
+      items: egressPeer,
+    },
     egressCIDRs: {
       type: "array",
-      description: "Extra allowed egress CIDRs (model, embeddings, Postgres and skill hosts outside the cluster).",
+      description: "Allowed egress CIDRs for hosts outside the cluster (model, embeddings, Postgres, skills named by DNS name: a NetworkPolicy matches addresses, not names).",
       maxItems: 64,
       items: str("A CIDR.", { maxLength: 64 }),
     },
@@ -377,7 +406,7 @@ const backup = obj(
         endpoint: httpURL("S3-compatible endpoint."),
         bucket: str("Bucket.", { minLength: 3, maxLength: 63 }),
         prefix: str("Key prefix.", { maxLength: 512 }),
-        credentialsSecretRef: obj("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", { name: objectName("Secret name.") }, { required: ["name"] }),
+        credentialsSecretRef: secretRef("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."),
       },
       { required: ["bucket", "credentialsSecretRef"] },
     ),
@@ -399,7 +428,20 @@ export const specSchema: JsonSchema = obj(
     imagePullPolicy: str("Image pull policy.", { enum: ["Always", "IfNotPresent", "Never"] }),
     replicas: int("Pods serving the active color (set by an HPA when autoscaling is on).", { minimum: 0, maximum: 1000, default: 1 }),
     resources,
-    env: opaqueList("Extra environment variables (core/v1 EnvVar)."),
+    env: {
+      type: "array",
+      description: "Extra environment variables (core/v1 EnvVar).",
+      maxItems: 128,
+      items: obj(
+        "An environment variable.",
+        {
+          name: str("Variable name.", { minLength: 1, maxLength: 256 }),
+          value: str("Literal value.", { maxLength: 32768 }),
+          valueFrom: opaque("Source of the value (core/v1 EnvVarSource)."),
+        },
+        { required: ["name"] },
+      ),
+    },
     envFrom: opaqueList("Extra environment sources (core/v1 EnvFromSource)."),
     podTemplate,
     systemPrompt: str("System prompt of every conversation.", { maxLength: 32768 }),

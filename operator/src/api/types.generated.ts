@@ -52,9 +52,24 @@ export interface AIAssistantSpec {
   /**
    * Extra environment variables (core/v1 EnvVar).
    *
-   * @maxItems 64
+   * @maxItems 128
+   *
+   * Items: An environment variable.
    */
-  env?: {[key: string]: unknown}[];
+  env?: {
+    /**
+     * Variable name.
+     */
+    name: string;
+    /**
+     * Literal value.
+     */
+    value?: string;
+    /**
+     * Source of the value (core/v1 EnvVarSource).
+     */
+    valueFrom?: {[key: string]: unknown};
+  }[];
   /**
    * Extra environment sources (core/v1 EnvFromSource).
    *
@@ -995,6 +1010,10 @@ export interface AIAssistantSpec {
        */
       name: string;
       /**
+       * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+       */
+      namespace?: string;
+      /**
        * Key in the Secret.
        */
       key: string;
@@ -1037,6 +1056,10 @@ export interface AIAssistantSpec {
        */
       name: string;
       /**
+       * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+       */
+      namespace?: string;
+      /**
        * Key in the Secret.
        */
       key: string;
@@ -1076,9 +1099,13 @@ export interface AIAssistantSpec {
        */
       secret?: {
         /**
-         * Secret name.
+         * Name of a Secret in the AIAssistant's namespace.
          */
         name: string;
+        /**
+         * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+         */
+        namespace?: string;
       };
       /**
        * A document fetched over HTTP(S).
@@ -1141,6 +1168,10 @@ export interface AIAssistantSpec {
          * Name of a Secret in the AIAssistant's namespace.
          */
         name: string;
+        /**
+         * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+         */
+        namespace?: string;
         /**
          * Key in the Secret.
          */
@@ -1223,9 +1254,13 @@ export interface AIAssistantSpec {
      */
     apiKeysSecretRef?: {
       /**
-       * Secret name.
+       * Name of a Secret in the AIAssistant's namespace.
        */
       name: string;
+      /**
+       * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+       */
+      namespace?: string;
     };
     /**
      * OpenID Connect bearer-token verification.
@@ -1360,6 +1395,10 @@ export interface AIAssistantSpec {
        */
       name: string;
       /**
+       * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+       */
+      namespace?: string;
+      /**
        * Key in the Secret.
        */
       key: string;
@@ -1415,7 +1454,7 @@ export interface AIAssistantSpec {
      */
     tls?: {
       /**
-       * Secret with the certificate (created by cert-manager when clusterIssuer is set).
+       * Secret with the certificate (created by cert-manager when clusterIssuer is set; default <name>-tls then).
        */
       secretName?: string;
       /**
@@ -1437,7 +1476,7 @@ export interface AIAssistantSpec {
      */
     enabled: boolean;
     /**
-     * Extra allowed sources (the same namespace is always allowed).
+     * Extra allowed sources, e.g. the ingress controller's and Prometheus's namespaces (the same namespace is always allowed).
      *
      * @maxItems 32
      *
@@ -1454,7 +1493,28 @@ export interface AIAssistantSpec {
       podSelector?: {[key: string]: unknown};
     }[];
     /**
-     * Extra allowed egress CIDRs (model, embeddings, Postgres and skill hosts outside the cluster).
+     * Extra in-cluster destinations, e.g. Postgres (in-cluster model, embeddings and skill URLs are allowed automatically).
+     *
+     * @maxItems 32
+     *
+     * Items: In-cluster pods the assistant may reach (e.g. Postgres).
+     */
+    egressTo?: {
+      /**
+       * Namespaces (metav1.LabelSelector).
+       */
+      namespaceSelector?: {[key: string]: unknown};
+      /**
+       * Pods (metav1.LabelSelector).
+       */
+      podSelector?: {[key: string]: unknown};
+      /**
+       * Destination TCP port (all ports when unset).
+       */
+      port?: number;
+    }[];
+    /**
+     * Allowed egress CIDRs for hosts outside the cluster (model, embeddings, Postgres, skills named by DNS name: a NetworkPolicy matches addresses, not names).
      *
      * @maxItems 64
      *
@@ -1514,9 +1574,13 @@ export interface AIAssistantSpec {
        */
       credentialsSecretRef: {
         /**
-         * Secret name.
+         * Name of a Secret in the AIAssistant's namespace.
          */
         name: string;
+        /**
+         * Must be the AIAssistant's own namespace if set: a reference into another namespace is refused, so one tenant can never use another's Secrets.
+         */
+        namespace?: string;
       };
     };
     /**

@@ -19,6 +19,8 @@ export const ownedKinds: WatchedKind[] = [
   { kind: "Service", apiPrefix: "/api/v1", resource: "services" },
   { kind: "HorizontalPodAutoscaler", apiPrefix: "/apis/autoscaling/v2", resource: "horizontalpodautoscalers" },
   { kind: "PodDisruptionBudget", apiPrefix: "/apis/policy/v1", resource: "poddisruptionbudgets" },
+  { kind: "NetworkPolicy", apiPrefix: "/apis/networking.k8s.io/v1", resource: "networkpolicies" },
+  { kind: "Ingress", apiPrefix: "/apis/networking.k8s.io/v1", resource: "ingresses" },
 ];
 
 /**

@@ -1,5 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import "./wire-format.js";
 import { group, plural, version } from "../api/schema.js";
 import type { AIAssistant, AIAssistantStatus } from "../api/types.generated.js";
 import { validateAIAssistantSpec } from "../api/validate.js";
@@ -96,6 +97,12 @@ export class Reconciler {
     const current: AIAssistant = { ...aia, spec: validation.spec };
     const deployments = { blue: this.cachedDeployment(current, "blue"), green: this.cachedDeployment(current, "green") };
 
+    // Not retried: only a changed spec can fix it, and that requeues by itself.
+    const foreign = crossNamespaceReference(current);
+    if (foreign) {
+      await this.writeStatus(current, undefined, foreign, log, deployments);
+      return undefined;
+    }
     const missing = await this.missingReferences(current);
     if (missing) {
       await this.writeStatus(current, undefined, missing, log, deployments);
@@ -231,7 +238,8 @@ export class Reconciler {
       log.info({ kind: object.kind, object: meta.name }, `${verb.toLowerCase()} ${object.kind ?? ""}`);
       return { verb, kind: object.kind ?? "", name: meta.name ?? "", result };
     } catch (error) {
-      if (error instanceof k8s.ApiException && (error.code === 422 || error.code === 400)) {
+      // Server-side apply answers 500 "failed to create typed patch object" for a value of the wrong type.
+      if (error instanceof k8s.ApiException && (error.code === 422 || error.code === 400 || /failed to create typed patch object/.test(apiMessage(error)))) {
         throw new RetryableError({ reason: "ApplyRejected", message: `${object.kind ?? ""} ${meta.name ?? ""}: ${apiMessage(error)}` });
       }
       throw error;
@@ -309,6 +317,17 @@ export class Reconciler {
     }
     return true;
   }
+}
+
+/** A Secret reference into another namespace: refused, so one tenant can never use another's Secrets. */
+function crossNamespaceReference(aia: AIAssistant): Failure | undefined {
+  const own = aia.metadata.namespace ?? "";
+  const ref = referencedObjects(aia).find((r) => r.namespace !== undefined && r.namespace !== own);
+  if (!ref) return undefined;
+  return {
+    reason: "CrossNamespaceReference",
+    message: `${ref.field}: ${ref.kind} ${ref.namespace ?? ""}/${ref.name} is in another namespace; an AIAssistant may only use ${ref.kind}s in its own namespace (${own})`,
+  };
 }
 
 function sameStatus(before: AIAssistantStatus | undefined, after: AIAssistantStatus): boolean {

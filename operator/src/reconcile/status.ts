@@ -33,14 +33,12 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
  */
 export function notActedOn(aia: AIAssistant): string[] {
   const spec = aia.spec;
-  const { ingress, networkPolicy, monitoring, backup } = spec;
+  const { monitoring, backup } = spec;
   const fields: [boolean, string][] = [
     [spec.storage.mode === "postgres", "spec.storage.mode postgres"],
     [spec.embeddings !== undefined, "spec.embeddings"],
     [(spec.knowledge?.sources ?? []).some((source) => source.url !== undefined), "spec.knowledge.sources[].url"],
     [(spec.skills ?? []).length > 0, "spec.skills"],
-    [ingress.enabled, "spec.ingress"],
-    [networkPolicy.enabled, "spec.networkPolicy"],
     [monitoring.enabled, "spec.monitoring"],
     [backup.enabled, "spec.backup"],
   ];

@@ -118,12 +118,30 @@ export function secretEnvVars(spec: AIAssistantSpec): V1EnvVar[] {
   return env;
 }
 
-/** Every Secret and ConfigMap the pods need; a missing one would leave pods stuck. */
-export function referencedObjects(aia: AIAssistant): { kind: "Secret" | "ConfigMap"; name: string; key?: string; field: string }[] {
+export interface ObjectReference {
+  kind: "Secret" | "ConfigMap";
+  name: string;
+  /** Set only when the spec names one explicitly; it must be the AIAssistant's own. */
+  namespace?: string;
+  key?: string;
+  /** The spec field that makes the reference, for messages. */
+  field: string;
+}
+
+/** Every Secret and ConfigMap the pods and jobs need; a missing one would leave them stuck. */
+export function referencedObjects(aia: AIAssistant): ObjectReference[] {
   const spec = aia.spec;
-  const refs: { kind: "Secret" | "ConfigMap"; name: string; key?: string; field: string }[] = [];
-  const secret = (field: string, ref: { name: string; key?: string } | undefined) => {
-    if (ref) refs.push({ kind: "Secret", name: ref.name, ...(ref.key === undefined ? {} : { key: ref.key }), field });
+  const refs: ObjectReference[] = [];
+  const secret = (field: string, ref: { name: string; namespace?: string; key?: string } | undefined) => {
+    if (ref) {
+      refs.push({
+        kind: "Secret",
+        name: ref.name,
+        ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
+        ...(ref.key === undefined ? {} : { key: ref.key }),
+        field,
+      });
+    }
   };
   secret("spec.model.apiKeySecretRef", spec.model.apiKeySecretRef);
   secret("spec.embeddings.apiKeySecretRef", spec.embeddings?.apiKeySecretRef);
@@ -134,5 +152,6 @@ export function referencedObjects(aia: AIAssistant): { kind: "Secret" | "ConfigM
     if (source.configMap) refs.push({ kind: "ConfigMap", name: source.configMap.name, field: `spec.knowledge.sources[${source.name}].configMap` });
     secret(`spec.knowledge.sources[${source.name}].secret`, source.secret);
   }
+  if (spec.backup.enabled) secret("spec.backup.s3.credentialsSecretRef", spec.backup.s3?.credentialsSecretRef);
   return refs;
 }

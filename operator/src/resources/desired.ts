@@ -5,7 +5,7 @@ import { renderAssistantConfigYAML, sha256 } from "./assistant-config.js";
 import { configMap, configMapName } from "./config-map.js";
 import { serviceAccount } from "./identity.js";
 import { annotationKeys, otherColor, type Color } from "./metadata.js";
-import { previewService, stableService } from "./network.js";
+import { ingress, networkPolicy, previewService, stableService } from "./network.js";
 import { autoscaler, disruptionBudget } from "./scaling.js";
 import { dataClaim } from "./storage.js";
 import { deployment, podTemplate, type PodTemplateRevision } from "./workload.js";
@@ -89,6 +89,8 @@ export function desiredState(aia: AIAssistant, layout: ColorLayout = steadyLayou
   const optional: [KubernetesObject | undefined, string, string][] = [
     [autoscaler(aia), "autoscaling/v2", "HorizontalPodAutoscaler"],
     [disruptionBudget(aia, layout.active), "policy/v1", "PodDisruptionBudget"],
+    [networkPolicy(aia), "networking.k8s.io/v1", "NetworkPolicy"],
+    [ingress(aia), "networking.k8s.io/v1", "Ingress"],
   ];
   for (const [object, apiVersion, kind] of optional) {
     if (object) serving.push(object);

@@ -1,6 +1,7 @@
-import type { V1Service } from "@kubernetes/client-node";
+import { isIP } from "node:net";
+import type { V1Ingress, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1Service } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
-import { colorSelector, otherColor, ownedMetadata, type Color } from "./metadata.js";
+import { colorSelector, labelKeys, otherColor, ownedMetadata, type Color } from "./metadata.js";
 
 export const stableServiceName = (aia: AIAssistant): string => aia.metadata.name ?? "";
 export const previewServiceName = (aia: AIAssistant): string => `${aia.metadata.name ?? ""}-preview`;
@@ -37,4 +38,106 @@ export function previewService(aia: AIAssistant, active: Color): V1Service {
 export function serviceEndpoint(aia: AIAssistant): string {
   const port = aia.spec.service.port;
   return `http://${stableServiceName(aia)}.${aia.metadata.namespace ?? ""}.svc${port === 80 ? "" : `:${port}`}`;
+}
+
+export const tlsSecretName = (aia: AIAssistant): string => aia.spec.ingress.tls?.secretName ?? `${aia.metadata.name ?? ""}-tls`;
+
+/**
+ * HTTPS only: the CRD requires TLS with an Ingress, cert-manager issues the certificate when a
+ * ClusterIssuer is named, and the redirect annotation sends plain HTTP to HTTPS (ingress-nginx's;
+ * other controllers take theirs through spec.ingress.annotations).
+ */
+export function ingress(aia: AIAssistant): V1Ingress | undefined {
+  const spec = aia.spec.ingress;
+  if (!spec.enabled || spec.host === undefined) return undefined;
+  const annotations: Record<string, string> = {
+    "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+    ...(spec.tls?.clusterIssuer ? { "cert-manager.io/cluster-issuer": spec.tls.clusterIssuer } : {}),
+    ...spec.annotations,
+  };
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: ownedMetadata(aia, stableServiceName(aia), { annotations }),
+    spec: {
+      ...(spec.className ? { ingressClassName: spec.className } : {}),
+      tls: [{ hosts: [spec.host], secretName: tlsSecretName(aia) }],
+      rules: [
+        {
+          host: spec.host,
+          http: {
+            paths: [{ path: spec.path, pathType: "Prefix", backend: { service: { name: stableServiceName(aia), port: { number: aia.spec.service.port } } } }],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Where an in-cluster URL (`svc.namespace.svc[.cluster.local]`) or an IP literal points, as a NetworkPolicy peer. */
+function egressPeerFor(url: string): V1NetworkPolicyEgressRule | undefined {
+  const parsed = new URL(url);
+  const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  const ports = [{ protocol: "TCP", port }];
+  const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host);
+  if (inCluster?.[1]) return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": inCluster[1] } } }], ports };
+  const ipVersion = isIP(host);
+  if (ipVersion !== 0) return { to: [{ ipBlock: { cidr: `${host}/${ipVersion === 4 ? "32" : "128"}` } }], ports };
+  return undefined;
+}
+
+/** Every URL the assistant calls out to, from the spec. */
+function outboundURLs(aia: AIAssistant): string[] {
+  const spec = aia.spec;
+  return [
+    ...(spec.model.provider === "openai" && spec.model.baseURL ? [spec.model.baseURL] : []),
+    ...(spec.embeddings ? [spec.embeddings.baseURL] : []),
+    ...(spec.skills ?? []).map((skill) => skill.endpoint.url),
+    ...(spec.knowledge?.sources ?? []).flatMap((source) => (source.url ? [source.url] : [])),
+  ];
+}
+
+/**
+ * Default deny for the assistant's pods (both colors), then: in from its own namespace and the
+ * configured peers, on the HTTP port only; out to DNS, to the in-cluster services and IPs its
+ * spec names (model, embeddings, skills, knowledge URLs), to `egressTo` peers and `egressCIDRs`.
+ */
+export function networkPolicy(aia: AIAssistant): V1NetworkPolicy | undefined {
+  const spec = aia.spec.networkPolicy;
+  if (!spec.enabled) return undefined;
+  const dns: V1NetworkPolicyEgressRule = {
+    to: [{ namespaceSelector: {} }],
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  };
+  const egress: V1NetworkPolicyEgressRule[] = [dns];
+  for (const url of outboundURLs(aia)) {
+    const rule = egressPeerFor(url);
+    if (rule && !egress.some((existing) => JSON.stringify(existing) === JSON.stringify(rule))) egress.push(rule);
+  }
+  for (const peer of spec.egressTo ?? []) {
+    const { port, ...selectors } = peer;
+    egress.push({ to: [selectors], ...(port === undefined ? {} : { ports: [{ protocol: "TCP", port }] }) });
+  }
+  if ((spec.egressCIDRs ?? []).length > 0) egress.push({ to: (spec.egressCIDRs ?? []).map((cidr) => ({ ipBlock: { cidr } })) });
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: ownedMetadata(aia, stableServiceName(aia)),
+    spec: {
+      podSelector: { matchLabels: { [labelKeys.name]: "ai-assistant", [labelKeys.instance]: aia.metadata.name ?? "" } },
+      policyTypes: ["Ingress", "Egress"],
+      // The wire name (client-node's model calls it `_from`; see reconcile/wire-format.ts).
+      ingress: [
+        {
+          from: [{ podSelector: {} }, ...((spec.ingressFrom ?? []) as V1NetworkPolicyPeer[])],
+          ports: [{ protocol: "TCP", port: "http" }],
+        } as V1NetworkPolicyIngressRule,
+      ],
+      egress,
+    },
+  };
 }

@@ -49,6 +49,7 @@ describe("the AIAssistant CRD on a real API server", function () {
     ["apiKey auth without keys", { auth: { mode: "apiKey" } }, /auth.mode apiKey needs auth.apiKeysSecretRef/],
     ["an unauthenticated Ingress", { ingress: { enabled: true, host: "chat.example.com" } }, /Ingress-exposed assistant needs auth/],
     ["an Ingress without a host", { auth: { mode: "oidc", oidc: { issuer: "https://id.example", audience: "chat" } }, ingress: { enabled: true } }, /ingress.enabled needs ingress.host/],
+    ["an Ingress over plain HTTP", { auth: { mode: "oidc", oidc: { issuer: "https://id.example", audience: "chat" } }, ingress: { enabled: true, host: "chat.example.com" } }, /ingress.enabled needs ingress.tls/],
     ["backup without a destination", { backup: { enabled: true } }, /backup.enabled needs backup.s3/],
     ["an unknown provider", { model: { provider: "gpt" } }, /Unsupported value: "gpt"/],
     ["negative replicas", { replicas: -1 }, /should be greater than or equal to 0/],
