@@ -10,6 +10,7 @@
 //   total:          the spec change -> the rollout Completed (old color scaled to 0; the
 //                   scale-down delay is 0 here).
 import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
 import * as k8s from "@kubernetes/client-node";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
