@@ -1,15 +1,24 @@
 import type { JsonSchema } from "./schema.js";
 
+const header = ["| field | type | default | description |", "| --- | --- | --- | --- |"];
+
 /**
  * The spec reference table for the README, rendered from the schema so the documentation can't
  * drift from the API: one row per field, with its type, default and description, plus the
  * cross-field rules the API server enforces.
  */
 export function referenceTable(spec: JsonSchema): string {
-  const rows: string[] = ["| field | type | default | description |", "| --- | --- | --- | --- |"];
+  const rows: string[] = [];
   const rules: string[] = [];
   walk(spec, "spec", rows, rules);
-  return [...rows, "", "Rules the API server enforces at admission (CEL):", "", ...rules.map((r) => `- ${r}`)].join("\n");
+  return [...header, ...rows, "", "Rules the API server enforces at admission (CEL):", "", ...rules.map((r) => `- ${r}`)].join("\n");
+}
+
+/** The same table for any JSON Schema whose nodes carry a description and a default (the Helm chart's values). */
+export function fieldTable(schema: JsonSchema): string {
+  const rows: string[] = [];
+  walk(schema, "", rows, []);
+  return [...header, ...rows].join("\n");
 }
 
 function typeOf(schema: JsonSchema): string {
@@ -19,7 +28,7 @@ function typeOf(schema: JsonSchema): string {
     const items = (schema["items"] ?? {}) as JsonSchema;
     return `[]${typeOf(items)}`;
   }
-  if (type === "object" && schema["additionalProperties"] !== undefined) return "map";
+  if (type === "object" && typeof schema["additionalProperties"] === "object") return "map";
   const values = schema["enum"] as unknown[] | undefined;
   if (values) return values.map((v) => `\`${String(v)}\``).join(" \\| ");
   return typeof type === "string" ? type : "object";
@@ -34,9 +43,10 @@ function walk(schema: JsonSchema, path: string, rows: string[], rules: string[])
   const properties = schema["properties"] as Record<string, JsonSchema> | undefined;
   if (!properties) return;
   for (const [name, child] of Object.entries(properties)) {
-    const childPath = `${path}.${name}`;
+    const childPath = path === "" ? name : `${path}.${name}`;
     const defaultValue = child["default"];
-    const shownDefault = defaultValue === undefined || (typeof defaultValue === "object" && defaultValue !== null && !Array.isArray(defaultValue)) ? "" : `\`${JSON.stringify(defaultValue)}\``;
+    // An object with fields of its own shows their defaults in their rows.
+    const shownDefault = defaultValue === undefined || child["properties"] !== undefined ? "" : `\`${JSON.stringify(defaultValue)}\``;
     rows.push(`| \`${childPath}\` | ${typeOf(child)} | ${shownDefault} | ${cell(typeof child["description"] === "string" ? child["description"] : "")} |`);
     const items = child["items"] as JsonSchema | undefined;
     if (child["type"] === "array" && items?.["properties"]) walk(items, `${childPath}[]`, rows, rules);

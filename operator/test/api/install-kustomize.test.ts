@@ -1,36 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
-import { parse, stringify } from "yaml";
 import { converged, waitForAIAssistant } from "../support/aiassistant.js";
 import { kubectl } from "../support/crd.js";
 import { createNamespace, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
+import { serviceAccountKubeconfig } from "../support/service-account.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const operatorNamespace = "aiassistant-system";
-
-/** A kubeconfig that is the operator's ServiceAccount: a real token, so RBAC decides every call. */
-async function serviceAccountKubeconfig(dir: string): Promise<string> {
-  const admin = parse(await readFile(process.env["KUBECONFIG"] ?? "", "utf8")) as { clusters: unknown[] };
-  const token = (await kubectl("create", "token", "aiassistant-operator", "-n", operatorNamespace, "--duration=1h")).trim();
-  const file = join(dir, "operator.kubeconfig");
-  await writeFile(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: admin.clusters,
-      users: [{ name: "operator", user: { token } }],
-      contexts: [{ name: "operator", context: { cluster: "aia-local", user: "operator" } }],
-      "current-context": "operator",
-    }),
-  );
-  return file;
-}
 
 describe("kubectl apply -k config/default", function () {
   this.timeout(90_000);
@@ -69,7 +50,7 @@ describe("kubectl apply -k config/default", function () {
   it("is enough for the operator to reconcile the sample as its ServiceAccount", async function () {
     const namespace = await createNamespace(kc, "rbac");
     operator = await new OperatorProcess({
-      KUBECONFIG: await serviceAccountKubeconfig(dir),
+      KUBECONFIG: await serviceAccountKubeconfig(join(dir, "operator.kubeconfig"), operatorNamespace, "aiassistant-operator"),
       WATCH_NAMESPACES: namespace,
       LEADER_ELECTION_NAMESPACE: operatorNamespace,
     }).start();

@@ -25,6 +25,8 @@ export class PodRunner {
   constructor(
     private readonly kc: k8s.KubeConfig,
     private readonly deployment: k8s.V1Deployment,
+    /** The port to serve on when it is free (as a port-forward would take it); else any free one. */
+    private readonly preferredPort?: number,
   ) {}
 
   async start(): Promise<this> {
@@ -52,7 +54,7 @@ export class PodRunner {
       }
     }
 
-    const port = await freePort();
+    const port = await freePort(this.preferredPort);
     const env: Record<string, string> = {};
     for (const variable of container.env ?? []) if (variable.value !== undefined) env[variable.name] = reroot(variable.value);
     Object.assign(env, { PORT: String(port), HOST: "127.0.0.1" });

@@ -10,6 +10,7 @@ const pins: Record<string, string> = {
   etcd: "go.etcd.io/etcd/server/v3",
   kwok: "sigs.k8s.io/kwok",
   helm: "helm.sh/helm/v3",
+  "prometheus-operator": "github.com/prometheus-operator/prometheus-operator",
 };
 
 describe("pinned control-plane binaries", function () {
