@@ -9,6 +9,8 @@ export interface OperatorConfig {
   staleAfterMs: number;
   http: { host: string; port: number };
   leaderElection: { enabled: boolean; namespace: string; name: string; identity: string };
+  /** How long an answer to "are the Prometheus Operator's CRDs installed?" is kept. */
+  monitoringDiscoveryMs: number;
   logLevel: string;
 }
 
@@ -40,6 +42,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorCon
       name: env["LEADER_ELECTION_ID"] ?? "aiassistant-operator-leader",
       identity: env["POD_NAME"] ?? `${hostname()}-${process.pid}`,
     },
+    monitoringDiscoveryMs: integer(env, "MONITORING_DISCOVERY_SECONDS", 60, 1) * 1000,
     logLevel: env["LOG_LEVEL"] ?? "info",
   };
 }

@@ -146,6 +146,7 @@ export class Manager {
       aiAssistants,
       owned,
       endpointSlices,
+      monitoringDiscoveryMs: this.config.monitoringDiscoveryMs,
     });
     this.controller = new Controller({
       name: controllerName,

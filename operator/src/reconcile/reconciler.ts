@@ -18,6 +18,7 @@ import {
   type Color,
   type RolloutRequest,
 } from "../resources/metadata.js";
+import { monitoringAPIVersion, prometheusRule, serviceMonitor } from "../resources/monitoring.js";
 import { previewServiceName } from "../resources/network.js";
 import { deploymentName } from "../resources/workload.js";
 import { observeColor, readyEndpointPods } from "../rollout/observe.js";
@@ -25,7 +26,8 @@ import { planRollout, type RolloutPlan } from "../rollout/plan.js";
 import type { EventRecorder } from "./events.js";
 import { mergePatch } from "./merge-patch.js";
 import { firstDifference, isDerivative } from "./semantic.js";
-import { computeStatus, type Failure } from "./status.js";
+import { MonitoringAPI } from "./monitoring-api.js";
+import { computeStatus, type ConditionInput, type Failure } from "./status.js";
 
 /** Read access to the informer caches the reconciler decides from. */
 export interface ObjectCache<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
@@ -34,6 +36,12 @@ export interface ObjectCache<T extends k8s.KubernetesObject = k8s.KubernetesObje
 }
 
 const colors = ["blue", "green"] as const;
+
+interface MonitoringOutcome {
+  /** Undefined when this pass didn't get as far: the status keeps the condition it had. */
+  condition: ConditionInput | undefined;
+  requeueAfterMs?: number;
+}
 
 export interface ReconcilerOptions {
   kc: k8s.KubeConfig;
@@ -44,6 +52,8 @@ export interface ReconcilerOptions {
   owned: ReadonlyMap<string, ObjectCache>;
   /** The EndpointSlices of our Services (they carry the Services' labels). */
   endpointSlices: ObjectCache<k8s.V1EndpointSlice>;
+  /** How long the answer to "are the Prometheus Operator's CRDs installed?" is kept. */
+  monitoringDiscoveryMs: number;
   now?: () => Date;
 }
 
@@ -73,12 +83,14 @@ export class Reconciler {
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
   private readonly now: () => Date;
+  private readonly monitoringAPI: MonitoringAPI;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.objects = k8s.KubernetesObjectApi.makeApiClient(options.kc);
     this.core = options.kc.makeApiClient(k8s.CoreV1Api);
     this.custom = options.kc.makeApiClient(k8s.CustomObjectsApi);
     this.now = options.now ?? (() => new Date());
+    this.monitoringAPI = new MonitoringAPI(this.custom, options.monitoringDiscoveryMs);
   }
 
   async reconcile(key: string): Promise<ReconcileOutcome> {
@@ -113,6 +125,7 @@ export class Reconciler {
     const plan = await this.plan(current, rendered.pod.revision, deployments);
     const desired = desiredState(current, { active: plan.active, colors: plan.colors, observed: deployments }, rendered);
     const changes: Change[] = [];
+    let monitoring: MonitoringOutcome;
     try {
       for (const wave of desired.waves) {
         const results = await Promise.all(wave.map((object) => this.applyIfChanged(object, log)));
@@ -128,6 +141,7 @@ export class Reconciler {
       for (const ref of [...desired.remove, ...this.unusedConfigMaps(current, desired.rendered.configMapName, deployments)]) {
         if (await this.removeIfOwned(current, ref, log)) changes.push({ verb: "Deleted", kind: ref.kind, name: ref.name });
       }
+      monitoring = await this.reconcileMonitoring(current, changes, log);
     } catch (error) {
       // Every failure shows in the status; the queue retries it with backoff either way.
       const failure = error instanceof RetryableError ? error.failure : { reason: "ApplyFailed", message: errorMessage(error) };
@@ -136,14 +150,16 @@ export class Reconciler {
     } finally {
       await this.recordChanges(current, changes);
     }
-    const statusWritten = await this.writeStatus(current, plan, undefined, log, deployments);
+    const statusWritten = await this.writeStatus(current, plan, undefined, log, deployments, monitoring.condition);
     await this.consumeRequests(current, plan.consumed, log);
     for (const event of plan.events) {
       log.info({ reason: event.reason, rollout: plan.lastRollout?.revision }, event.message);
       await this.options.events.record(current, "Normal", event.reason, event.message);
     }
-    log.debug({ applied: changes.length, statusWritten, requeueAfterMs: plan.requeueAfterMs }, "reconciled");
-    return plan.requeueAfterMs === undefined ? undefined : { requeueAfterMs: plan.requeueAfterMs };
+    const timers = [plan.requeueAfterMs, monitoring.requeueAfterMs].filter((ms) => ms !== undefined);
+    const requeueAfterMs = timers.length > 0 ? Math.min(...timers) : undefined;
+    log.debug({ applied: changes.length, statusWritten, requeueAfterMs }, "reconciled");
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
   /** Observes both colors (listing pods only while a rollout needs them) and runs the state machine. */
@@ -209,6 +225,55 @@ export class Reconciler {
     log.info({ requests: consumed }, "removed the rollout request annotations it acted on");
   }
 
+  /**
+   * The ServiceMonitor and PrometheusRule, when monitoring is on and the Prometheus Operator's
+   * CRDs are installed. They are read with a GET, not watched: an informer on a kind that may not
+   * exist would fail until it does. Turned off, what was applied is deleted.
+   */
+  private async reconcileMonitoring(aia: AIAssistant, changes: Change[], log: Logger): Promise<MonitoringOutcome> {
+    const enabled = aia.spec.monitoring.enabled;
+    const applied = aia.status?.conditions?.find((c) => c.type === "Monitoring")?.reason === "Applied";
+    const disabled: ConditionInput = { type: "Monitoring", status: "False", reason: "Disabled", message: "spec.monitoring.enabled is false" };
+    if (!enabled && !applied) return { condition: disabled };
+    if (!(await this.monitoringAPI.available())) {
+      if (!enabled) return { condition: disabled };
+      return {
+        condition: {
+          type: "Monitoring",
+          status: "False",
+          reason: "CRDsNotInstalled",
+          message: "the Prometheus Operator's ServiceMonitor and PrometheusRule CRDs are not installed; they are created once it is",
+        },
+        requeueAfterMs: this.monitoringAPI.ttlMs,
+      };
+    }
+    const namespace = aia.metadata.namespace ?? "";
+    const name = aia.metadata.name ?? "";
+    for (const kind of ["ServiceMonitor", "PrometheusRule"] as const) {
+      const ref = { apiVersion: monitoringAPIVersion, kind, metadata: { name, namespace } };
+      const observed = await this.readIfExists(ref);
+      const desired = kind === "ServiceMonitor" ? serviceMonitor(aia) : prometheusRule(aia);
+      if (desired) {
+        const change = await this.applyIfChanged(desired, log, observed);
+        if (change) changes.push(change);
+      } else if (observed?.metadata?.ownerReferences?.some((o) => o.uid === aia.metadata.uid)) {
+        await this.objects.delete(ref);
+        changes.push({ verb: "Deleted", kind, name });
+      }
+    }
+    if (!enabled) return { condition: disabled };
+    return { condition: { type: "Monitoring", status: "True", reason: "Applied", message: "ServiceMonitor and PrometheusRule are in place" } };
+  }
+
+  private async readIfExists(ref: k8s.KubernetesObject & { metadata: { name: string; namespace: string } }): Promise<k8s.KubernetesObject | undefined> {
+    try {
+      return await this.objects.read(ref);
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** One Event per kind of change in a pass (not one per object), to keep writes per pass low. */
   private async recordChanges(aia: AIAssistant, changes: Change[]): Promise<void> {
     for (const verb of ["Created", "Updated", "Deleted"] as const) {
@@ -222,11 +287,14 @@ export class Reconciler {
   }
 
   /** Applies `object` unless the cluster already holds exactly what we would apply. */
-  private async applyIfChanged(object: k8s.KubernetesObject, log: Logger): Promise<Change | undefined> {
+  private async applyIfChanged(
+    object: k8s.KubernetesObject,
+    log: Logger,
+    observed = this.options.owned.get(object.kind ?? "")?.get(object.metadata?.namespace ?? "", object.metadata?.name ?? ""),
+  ): Promise<Change | undefined> {
     const meta = object.metadata ?? {};
     const hash = sha256(JSON.stringify(object)).slice(0, 16);
     meta.annotations = { ...meta.annotations, [annotationKeys.appliedHash]: hash };
-    const observed = this.options.owned.get(object.kind ?? "")?.get(meta.namespace ?? "", meta.name ?? "");
     // The hash catches fields we stopped setting; the deep comparison catches drift by others.
     // Objects from a list carry no apiVersion/kind; the cache slot already says what they are.
     const drift = observed && firstDifference({ ...object, apiVersion: undefined, kind: undefined }, observed);
@@ -292,8 +360,9 @@ export class Reconciler {
     failure: Failure | undefined,
     log: Logger,
     deployments: Record<Color, k8s.V1Deployment | undefined> = { blue: undefined, green: undefined },
+    monitoring?: ConditionInput,
   ): Promise<boolean> {
-    const status = computeStatus(aia, { plan, deployments, failure, now: this.now().toISOString() });
+    const status = computeStatus(aia, { plan, deployments, failure, monitoring, now: this.now().toISOString() });
     if (sameStatus(aia.status, status)) return false;
     const wasDegraded = aia.status?.conditions?.find((c) => c.type === "Degraded");
     const degraded = status.conditions?.find((c) => c.type === "Degraded");

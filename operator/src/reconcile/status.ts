@@ -33,16 +33,21 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
  */
 export function notActedOn(aia: AIAssistant): string[] {
   const spec = aia.spec;
-  const { monitoring, backup } = spec;
+  const { backup } = spec;
   const fields: [boolean, string][] = [
     [spec.storage.mode === "postgres", "spec.storage.mode postgres"],
     [spec.embeddings !== undefined, "spec.embeddings"],
     [(spec.knowledge?.sources ?? []).some((source) => source.url !== undefined), "spec.knowledge.sources[].url"],
     [(spec.skills ?? []).length > 0, "spec.skills"],
-    [monitoring.enabled, "spec.monitoring"],
     [backup.enabled, "spec.backup"],
   ];
   return fields.filter(([set]) => set).map(([, field]) => field);
+}
+
+function monitoringCondition(aia: AIAssistant, next: ConditionInput | undefined): ConditionInput[] {
+  if (next) return [next];
+  const kept = aia.status?.conditions?.find((c) => c.type === "Monitoring");
+  return kept ? [{ type: kept.type, status: kept.status, reason: kept.reason, message: kept.message }] : [];
 }
 
 const inFlight = (plan: RolloutPlan | undefined) => plan?.lastRollout?.phase === "Progressing" || plan?.lastRollout?.phase === "Paused";
@@ -73,7 +78,14 @@ function promotedCondition(plan: RolloutPlan | undefined, failure: Failure | und
  */
 export function computeStatus(
   aia: AIAssistant,
-  input: { plan: RolloutPlan | undefined; deployments: Record<Color, V1Deployment | undefined>; failure: Failure | undefined; now: string },
+  input: {
+    plan: RolloutPlan | undefined;
+    deployments: Record<Color, V1Deployment | undefined>;
+    failure: Failure | undefined;
+    /** Without one, the Monitoring condition the object has (if any) is kept. */
+    monitoring?: ConditionInput | undefined;
+    now: string;
+  },
 ): AIAssistantStatus {
   const { plan } = input;
   const generation = aia.metadata.generation ?? 0;
@@ -108,6 +120,7 @@ export function computeStatus(
         : { type: "Degraded", status: "False", reason: "Reconciled", message: "no problems" },
       previewReadyCondition(plan),
       promotedCondition(plan, failure),
+      ...monitoringCondition(aia, input.monitoring),
       unsupported.length > 0
         ? { type: "Unsupported", status: "True", reason: "FieldsNotActedOn", message: `set but not acted on by this operator version: ${unsupported.join(", ")}` }
         : { type: "Unsupported", status: "False", reason: "AllFieldsActedOn", message: "every set field is acted on" },

@@ -28,7 +28,7 @@ function resourceRequirements(resources: NonNullable<AIAssistant["spec"]["resour
   return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
 }
 
-/** The non-root user of the assistant image. */
+/** The non-root user of the assistant image (its Dockerfile's USER). */
 const assistantUID = 10001;
 
 function volumes(aia: AIAssistant, configMapName: string): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {

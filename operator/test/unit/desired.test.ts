@@ -121,7 +121,7 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("adds an HPA on the AIAssistant's /scale and a PDB only when there is more than one pod", function () {
-    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget"]);
+    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress"]);
     const autoscaled = defaultedAIAssistant({
       storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
       autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },

@@ -116,6 +116,6 @@ describe("status", function () {
     });
     const status = computeStatus(aia, { plan: undefined, deployments: { blue: undefined, green: undefined }, failure: undefined, now });
     assert.equal(condition(status, "Unsupported")?.status, "True");
-    assert.match(condition(status, "Unsupported")?.message ?? "", /spec\.monitoring, spec\.backup/);
+    assert.match(condition(status, "Unsupported")?.message ?? "", /: spec\.backup$/);
   });
 });
