@@ -12,6 +12,7 @@ import { createMasker } from "./masking/mask.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { bm25Retriever, syncKnowledgeDir } from "./retrieval/knowledge.js";
+import { Skills } from "./skills/skills.js";
 import { ASSISTANT_KNOWLEDGE_TENANT, assistantKnowledge } from "./retrieval/shared-knowledge.js";
 import { openSqliteStorage } from "./storage/sqlite.js";
 
@@ -57,12 +58,14 @@ async function main(): Promise<void> {
   const window = config.server.activeConversationWindowSeconds * 1000;
   const metrics = createMetrics(() => storage.countActiveConversations(new Date(Date.now() - window).toISOString()));
   const provider = config.model.provider === "openai" ? openaiProvider(config.model, config.modelApiKey) : extractiveProvider();
+  const skills = new Skills(config.skills, config.skillOptions, config.skillHosts, config.skillAuthorizations, metrics);
   const dialog = new DialogManager({
     conversations: storage,
     retriever: assistantKnowledge(bm25Retriever(storage)),
     provider,
     metrics,
     masker,
+    skills,
     options: {
       systemPrompt: config.systemPrompt,
       topK: config.knowledge.topK,
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
       storage,
       provider,
       metrics,
+      skills,
       state,
       limits: {
         maxMessageChars: config.limits.maxMessageChars,

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { parse } from "yaml";
 import { configSchema, type AssistantConfig, type FileConfig } from "./schema.js";
+import { hostPortOf } from "./skill-hosts.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -17,6 +18,7 @@ function fieldOf(error: ErrorObject): string {
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false });
 const validate = ajv.compile(configSchema);
+const schemaChecker = new Ajv({ strict: false });
 
 /**
  * Keys that are part of the shared configuration contract but whose behaviour is not built yet.
@@ -27,8 +29,6 @@ function rejectUnimplemented(config: FileConfig): void {
   const notYet: string[] = [];
   if (config.embeddings !== undefined) notYet.push("embeddings (vector search)");
   if (config.storage.mode !== "embedded") notYet.push(`storage.mode=${config.storage.mode}`);
-  if (config.skills.length > 0) notYet.push("skills");
-  if (config.skillHosts.length > 0) notYet.push("skillHosts");
   if (notYet.length > 0) {
     throw new ConfigError(`config: not implemented in this version, remove or unset: ${notYet.join(", ")}`);
   }
@@ -73,6 +73,46 @@ function checkRules(config: FileConfig): void {
   });
 }
 
+/** The value of a `*Env` key's variable, which must be set. */
+function secretFrom(env: NodeJS.ProcessEnv, name: string, field: string): string {
+  const value = env[name];
+  if (value === undefined || value === "") throw new ConfigError(`config field ${field}: environment variable ${name} is not set`);
+  return value;
+}
+
+/** A command names a skill by `/name`, and `/confirm name` confirms one, so no skill may be called that. */
+const RESERVED_SKILL_NAMES = new Set(["confirm"]);
+
+/**
+ * What the schema alone cannot say about skills: unique names, endpoints on allow-listed hosts,
+ * parameters that are an object JSON Schema, and the Authorization values, resolved here so a missing
+ * Secret stops the start. Returns those values by skill name.
+ */
+function checkSkills({ skills, skillHosts }: FileConfig, env: NodeJS.ProcessEnv): Record<string, string> {
+  const allowed = new Set(skillHosts.map((host) => host.toLowerCase()));
+  const seen = new Set<string>();
+  const authorizations: Record<string, string> = {};
+  skills.forEach((skill, index) => {
+    const field = `config field skills.${index}`;
+    if (seen.has(skill.name)) throw new ConfigError(`${field}.name: duplicate skill name ${skill.name}`);
+    seen.add(skill.name);
+    if (RESERVED_SKILL_NAMES.has(skill.name)) throw new ConfigError(`${field}.name: ${skill.name} is reserved for commands`);
+    const url = new URL(skill.endpoint.url);
+    if (url.username !== "" || url.password !== "") {
+      throw new ConfigError(`${field}.endpoint.url: credentials in the URL would sit in a ConfigMap, use authorizationEnv`);
+    }
+    if (!allowed.has(hostPortOf(url))) throw new ConfigError(`${field}.endpoint.url: host ${hostPortOf(url)} is not in skillHosts`);
+    if (skill.parameters !== undefined) {
+      if (skill.parameters["type"] !== "object") throw new ConfigError(`${field}.parameters: must be a JSON Schema with type: object`);
+      if (!schemaChecker.validateSchema(skill.parameters)) {
+        throw new ConfigError(`${field}.parameters: not a valid JSON Schema (${schemaChecker.errorsText(schemaChecker.errors)})`);
+      }
+    }
+    if (skill.authorizationEnv !== undefined) authorizations[skill.name] = secretFrom(env, skill.authorizationEnv, `skills.${index}.authorizationEnv`);
+  });
+  return authorizations;
+}
+
 function port(env: NodeJS.ProcessEnv): number {
   const raw = env["PORT"] ?? "8080";
   const value = Number(raw);
@@ -92,20 +132,16 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
   rejectUnimplemented(file);
   checkAuth(file.auth);
   checkRules(file);
+  const skillAuthorizations = checkSkills(file, env);
   const server = { ...file.server, connectionTimeoutMs: idleTimeout(file) };
-  let modelApiKey: string | undefined;
-  if (file.model.apiKeyEnv !== undefined) {
-    modelApiKey = env[file.model.apiKeyEnv];
-    if (modelApiKey === undefined || modelApiKey === "") {
-      throw new ConfigError(`config field model.apiKeyEnv: environment variable ${file.model.apiKeyEnv} is not set`);
-    }
-  }
+  const modelApiKey = file.model.apiKeyEnv === undefined ? undefined : secretFrom(env, file.model.apiKeyEnv, "model.apiKeyEnv");
   return {
     ...file,
     server,
     port: port(env),
     host: env["HOST"] ?? "0.0.0.0",
     dataDir: resolve(env["DATA_DIR"] ?? "./data"),
+    skillAuthorizations,
     ...(modelApiKey === undefined ? {} : { modelApiKey }),
   };
 }

@@ -142,8 +142,48 @@ export const configSchema = {
         modelSeesOriginal: { type: "boolean", default: false },
       },
     },
-    skills: { type: "array", default: [], items: { type: "object" } },
-    skillHosts: { type: "array", default: [], items: { type: "string" } },
+    skills: {
+      type: "array",
+      default: [],
+      maxItems: 64,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "description", "endpoint"],
+        properties: {
+          // What OpenAI-compatible APIs accept as a function name, and what the AIAssistant API allows.
+          name: { type: "string", pattern: "^[a-zA-Z0-9_-]{1,64}$" },
+          description: { type: "string", minLength: 1, maxLength: 1024 },
+          // A JSON Schema with type object; checked (and compiled) at start.
+          parameters: { type: "object" },
+          endpoint: {
+            type: "object",
+            additionalProperties: false,
+            required: ["url"],
+            properties: {
+              url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" },
+              method: { enum: ["GET", "POST", "PUT", "PATCH", "DELETE"], default: "POST" },
+            },
+          },
+          timeoutMs: { type: "integer", minimum: 100, maximum: 300000, default: 10000 },
+          confirm: { type: "boolean", default: false },
+          authorizationEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+        },
+      },
+    },
+    // host:port ([v6]:port for IPv6 literals), as the operator derives them from the skill URLs.
+    skillHosts: { type: "array", default: [], maxItems: 64, items: { type: "string", pattern: "^(?:\\[[0-9A-Fa-f:.]+\\]|[^\\s:/\\[\\]@]+):[0-9]{1,5}$" } },
+    skillOptions: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxSteps: { type: "integer", minimum: 1, maximum: 16, default: 4 },
+        maxCallsPerStep: { type: "integer", minimum: 1, maximum: 32, default: 8 },
+        maxResponseBytes: { type: "integer", minimum: 1024, maximum: 16777216, default: 65536 },
+        allowPrivateNetworks: { type: "boolean", default: false },
+      },
+    },
     systemPrompt: {
       type: "string",
       maxLength: 20000,
@@ -253,6 +293,29 @@ export interface RateWindow {
   windowSeconds: number;
 }
 
+export type SkillMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface SkillConfig {
+  name: string;
+  description: string;
+  parameters?: Record<string, unknown>;
+  endpoint: { url: string; method: SkillMethod };
+  timeoutMs: number;
+  /** Side-effecting: runs only when the request explicitly confirms it. */
+  confirm: boolean;
+  /** The variable holding the whole Authorization header value sent to the skill. */
+  authorizationEnv?: string;
+}
+
+export interface SkillOptions {
+  /** Model generations that may ask for tool calls within one chat turn. */
+  maxSteps: number;
+  maxCallsPerStep: number;
+  maxResponseBytes: number;
+  /** Lets allow-listed skill hosts resolve to loopback, private and link-local addresses. */
+  allowPrivateNetworks: boolean;
+}
+
 /** The configuration after defaults are applied; mirrors `configSchema`. */
 export interface FileConfig {
   model: ModelConfig;
@@ -262,8 +325,9 @@ export interface FileConfig {
   rateLimit?: { perUser?: RateWindow; perTenant?: RateWindow };
   cors: { origins: string[] };
   privacy: { mode: "mask" | "redact"; rules: PrivacyRule[]; modelSeesOriginal: boolean };
-  skills: unknown[];
+  skills: SkillConfig[];
   skillHosts: string[];
+  skillOptions: SkillOptions;
   systemPrompt: string;
   knowledge: { dir?: string; topK: number; chunkChars: number };
   limits: { maxMessageChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
@@ -284,4 +348,6 @@ export interface AssistantConfig extends FileConfig {
   dataDir: string;
   /** The model API key resolved from `model.apiKeyEnv`; never logged. */
   modelApiKey?: string;
+  /** Authorization header values by skill name, resolved from `skills[].authorizationEnv`; never logged. */
+  skillAuthorizations: Record<string, string>;
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { ChatMessage, ModelProvider } from "../llm/types.js";
+import type { ChatMessage, ModelProvider, ToolCall } from "../llm/types.js";
 import type { Masker } from "../masking/mask.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Passage, Retriever } from "../retrieval/knowledge.js";
 import { detectLanguage, estimateTokens, type Language } from "../retrieval/text.js";
+import type { SkillCaller, Skills } from "../skills/skills.js";
 import { ConversationNotFoundError, type ConversationStore, type Owner, type SourceRef } from "../storage/types.js";
 import { detectIntent } from "./intent.js";
+import { parseCommand, runCommand, runToolCalls, toolsFor, type SkillTurn } from "./skill-turn.js";
 
 export class ChatAbortedError extends Error {
   override readonly name = "ChatAbortedError";
@@ -26,6 +28,8 @@ export interface DialogDeps {
   metrics: Metrics;
   masker: Masker;
   options: DialogOptions;
+  /** Offered to the model as tools and reachable by command; a turn without a caller uses none. */
+  skills?: Skills;
 }
 
 /** Receives an answer while it is generated; `sources` comes first, before any delta. */
@@ -124,9 +128,22 @@ export class DialogManager {
     message: string,
     signal: AbortSignal,
     sink: AnswerSink = {},
+    caller?: SkillCaller,
   ): Promise<Answer> {
-    const { provider, metrics, retriever, options, masker } = this.deps;
+    const { provider, metrics, retriever, options, masker, skills } = this.deps;
     const language = detectLanguage(message);
+    const skillTurn: SkillTurn | undefined =
+      skills === undefined || caller === undefined
+        ? undefined
+        : { skills, caller, language, signal, forModel: options.modelSeesOriginal ? (text) => text : masker };
+    const command = skillTurn === undefined ? undefined : parseCommand(message, (name) => skillTurn.skills.has(name));
+    if (skillTurn !== undefined && command !== undefined) {
+      sink.sources?.([]);
+      const reply = await runCommand(command, skillTurn);
+      if (signal.aborted) throw new ChatAbortedError("the client went away");
+      sink.delta?.(reply);
+      return { reply, sources: [], usage: { promptTokens: 0, completionTokens: 0 } };
+    }
     const intent = detectIntent(message);
     const passages = intent === "question" ? await retriever.search(tenant, message, options.topK) : [];
     const documentCount = intent === "capabilities" ? await retriever.documentCount(tenant) : 0;
@@ -144,25 +161,39 @@ export class DialogManager {
     const stopTimer = metrics.modelDuration.startTimer(labels);
     let reply = "";
     const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+    const tools = skillTurn === undefined ? [] : toolsFor(skillTurn.skills);
     try {
-      for await (const event of provider.generate({
-        messages,
-        question: modelMessage,
-        passages,
-        language,
-        intent,
-        documentCount,
-        signal,
-      })) {
-        if (event.type === "delta") {
-          reply += event.text;
-          sink.delta?.(event.text);
-        } else {
-          usage.promptTokens = event.promptTokens;
-          usage.completionTokens = event.completionTokens;
+      // Each step may end in tool calls, whose results the next step reads; the last offers no tools.
+      for (let step = 0; ; step += 1) {
+        const offered = skillTurn !== undefined && step < skillTurn.skills.options.maxSteps ? tools : [];
+        const calls: ToolCall[] = [];
+        let text = "";
+        for await (const event of provider.generate({ messages, question: modelMessage, passages, language, intent, documentCount, tools: offered, signal })) {
+          if (event.type === "delta") {
+            reply += event.text;
+            text += event.text;
+            sink.delta?.(event.text);
+          } else if (event.type === "usage") {
+            usage.promptTokens += event.promptTokens;
+            usage.completionTokens += event.completionTokens;
+          } else {
+            calls.push(...event.calls);
+          }
         }
+        if (skillTurn === undefined || calls.length === 0 || offered.length === 0 || signal.aborted) break;
+        const outcome = await runToolCalls(calls, skillTurn);
+        if ("confirmation" in outcome) {
+          reply += outcome.confirmation;
+          sink.delta?.(outcome.confirmation);
+          break;
+        }
+        messages.push({ role: "assistant", content: text, toolCalls: calls }, ...outcome.messages);
       }
     } catch (error) {
+      if (signal.aborted) {
+        stopTimer({ outcome: "aborted" });
+        throw new ChatAbortedError("the client went away");
+      }
       stopTimer({ outcome: "error" });
       throw error;
     }
@@ -177,7 +208,7 @@ export class DialogManager {
   }
 
   /** One turn of a stored conversation: masked user message and reply are committed before this resolves. */
-  async chat(owner: Owner, message: string, conversationId: string | undefined, signal: AbortSignal, sink: ChatSink = {}): Promise<ChatResult> {
+  async chat(owner: Owner, message: string, conversationId: string | undefined, signal: AbortSignal, sink: ChatSink = {}, caller?: SkillCaller): Promise<ChatResult> {
     const { conversations, masker } = this.deps;
     let history: ChatMessage[] = [];
     if (conversationId !== undefined) {
@@ -190,10 +221,17 @@ export class DialogManager {
       }));
     }
     const id = conversationId ?? randomUUID();
-    const answer = await this.answer(owner.tenant, history, message, signal, {
-      sources: (sources) => sink.start?.({ conversationId: id, sources }),
-      delta: (text) => sink.delta?.(text),
-    });
+    const answer = await this.answer(
+      owner.tenant,
+      history,
+      message,
+      signal,
+      {
+        sources: (sources) => sink.start?.({ conversationId: id, sources }),
+        delta: (text) => sink.delta?.(text),
+      },
+      caller,
+    );
     const maskedMessage = masker(message);
     await conversations.appendTurns(
       owner,

@@ -12,6 +12,8 @@ import { chatRoutes } from "./routes/chat.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { openaiRoutes } from "./routes/openai.js";
 import { opsRoutes } from "./routes/ops.js";
+import { skillRoutes } from "./routes/skills.js";
+import { loadSite, siteRoutes } from "../web/site.js";
 
 /**
  * Bodies are validated without type coercion (`{"message": 1}` is an error, not the string "1");
@@ -110,8 +112,10 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
     chatRoutes(api, context);
     openaiRoutes(api, context);
     conversationRoutes(api, context);
+    skillRoutes(api, context);
   });
   opsRoutes(app, context);
+  siteRoutes(app, loadSite());
   await app.ready();
   return app;
 }

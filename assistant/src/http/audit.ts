@@ -1,10 +1,20 @@
 import type { FastifyRequest } from "fastify";
+import type { Actor, SkillCaller } from "../skills/skills.js";
+import { callerOf } from "./auth/require-auth.js";
+import type { Identity } from "./auth/identity.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
     /** The route writes (a chat turn, a delete): each request gets an audit line. */
     audit?: boolean;
   }
+}
+
+const actorOf = (identity: Identity): Actor => ({ tenant: identity.tenant, user: identity.user, authMethod: identity.method, keyName: identity.keyName });
+
+/** The authenticated caller as skills see it; their audit lines go to the request's log. */
+export function skillCallerOf(request: FastifyRequest): SkillCaller {
+  return { actor: actorOf(callerOf(request)), requestId: request.id, log: request.log };
 }
 
 /**
@@ -21,7 +31,7 @@ export function audit(request: FastifyRequest, status: number): void {
       method: request.method,
       route: request.routeOptions.url,
       status,
-      actor: caller === null ? null : { tenant: caller.tenant, user: caller.user, authMethod: caller.method, keyName: caller.keyName },
+      actor: caller === null ? null : actorOf(caller),
     },
     "audit",
   );

@@ -1,6 +1,7 @@
 import type { DialogManager } from "../dialog/dialog.js";
 import type { ModelProvider } from "../llm/types.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { Skills } from "../skills/skills.js";
 import type { Storage } from "../storage/types.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { RateLimits } from "./rate-limit.js";
@@ -29,6 +30,7 @@ export interface HttpContext {
   storage: Storage;
   provider: ModelProvider;
   metrics: Metrics;
+  skills: Skills;
   state: ServiceState;
   limits: HttpLimits;
   authenticator: Authenticator;

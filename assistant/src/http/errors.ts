@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ChatAbortedError } from "../dialog/dialog.js";
 import { ModelUnavailableError } from "../llm/types.js";
+import { SkillError, type SkillErrorCode } from "../skills/errors.js";
 import { ConversationNotFoundError, InvalidCursorError } from "../storage/types.js";
 
 /** A client-facing error with a stable machine-readable code. */
@@ -40,6 +41,19 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "invalid_content_length",
 };
 
+/** The skill's own refusal (4xx) is the caller's to fix; what lies past the skill boundary is 5xx. */
+const SKILL_STATUS: Record<SkillErrorCode, number> = {
+  skill_not_found: 404,
+  invalid_arguments: 400,
+  confirmation_required: 409,
+  skill_rejected: 422,
+  skill_blocked: 502,
+  skill_failed: 502,
+  skill_response_too_large: 502,
+  skill_unreachable: 502,
+  skill_timeout: 504,
+};
+
 /** Maps any error to a status and the `{ error: { code, message } }` body; only real faults are 5xx. */
 export function describeError(error: unknown): { status: number; body: ErrorBody } {
   const make = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
@@ -47,6 +61,7 @@ export function describeError(error: unknown): { status: number; body: ErrorBody
   if (error instanceof ConversationNotFoundError) return make(404, "conversation_not_found", `conversation ${error.message} does not exist`);
   if (error instanceof InvalidCursorError) return make(400, "invalid_cursor", error.message);
   if (error instanceof ModelUnavailableError) return make(502, "model_unavailable", "the model endpoint is unavailable, try again later");
+  if (error instanceof SkillError) return make(SKILL_STATUS[error.code], error.code, error.message);
   if (error instanceof ChatAbortedError) return make(499, "client_closed_request", error.message);
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation !== undefined) return make(400, "invalid_request", fastifyError.message ?? "invalid request");

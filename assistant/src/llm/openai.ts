@@ -1,7 +1,37 @@
 import OpenAI from "openai";
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
-import type { ModelEvent, ModelProvider } from "./types.js";
+import type { ChatMessage, ModelEvent, ModelProvider, ToolCall, ToolSpec } from "./types.js";
 import { ModelUnavailableError } from "./types.js";
+
+function wireMessage(message: ChatMessage): ChatCompletionMessageParam {
+  if (message.role === "tool") return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+  if (message.role === "assistant" && message.toolCalls !== undefined && message.toolCalls.length > 0) {
+    return {
+      role: "assistant",
+      content: message.content === "" ? null : message.content,
+      tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })),
+    };
+  }
+  return { role: message.role, content: message.content };
+}
+
+const wireTool = (tool: ToolSpec): ChatCompletionTool => ({
+  type: "function",
+  function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+});
+
+type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice.Delta["tool_calls"]>[number];
+
+/** Streamed tool calls arrive in pieces keyed by index: the id and name first, the arguments in fragments. */
+function collectToolCall(calls: Map<number, ToolCall>, piece: ToolCallDelta): void {
+  const call = calls.get(piece.index) ?? { id: "", name: "", arguments: "" };
+  calls.set(piece.index, {
+    id: piece.id ?? call.id,
+    name: call.name + (piece.function?.name ?? ""),
+    arguments: call.arguments + (piece.function?.arguments ?? ""),
+  });
+}
 
 /**
  * Any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, DeepSeek, Qwen) through the official SDK,
@@ -23,7 +53,8 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
         stream = await client.chat.completions.create(
           {
             model,
-            messages: request.messages,
+            messages: request.messages.map(wireMessage),
+            ...(request.tools.length === 0 ? {} : { tools: request.tools.map(wireTool) }),
             stream: true,
             stream_options: { include_usage: true },
             ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
@@ -38,14 +69,18 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
         if (request.signal.aborted) return;
         throw new ModelUnavailableError(`model endpoint failed: ${(error as Error).message}`, { cause: error });
       }
+      const toolCalls = new Map<number, ToolCall>();
       try {
         for await (const chunk of stream) {
-          const text = chunk.choices[0]?.delta.content;
+          const delta = chunk.choices[0]?.delta;
+          const text = delta?.content;
           if (typeof text === "string" && text !== "") yield { type: "delta", text };
+          for (const piece of delta?.tool_calls ?? []) collectToolCall(toolCalls, piece);
           if (chunk.usage) {
             yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
           }
         }
+        if (toolCalls.size > 0) yield { type: "tool_calls", calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) };
       } catch (error) {
         if (request.signal.aborted) return;
         throw new ModelUnavailableError(`model stream failed: ${(error as Error).message}`, { cause: error });

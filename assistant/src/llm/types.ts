@@ -1,10 +1,24 @@
 import type { Passage } from "../retrieval/knowledge.js";
 import type { Language } from "../retrieval/text.js";
 
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A function call the model asks for; `arguments` is the JSON text exactly as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
+
+/** A function offered to the model (OpenAI function calling). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
+  | { role: "tool"; toolCallId: string; content: string };
 
 export type Intent = "question" | "capabilities";
 
@@ -17,10 +31,15 @@ export interface ModelRequest {
   language: Language;
   intent: Intent;
   documentCount: number;
+  /** Functions the model may call; providers without function calling ignore them. */
+  tools: ToolSpec[];
   signal: AbortSignal;
 }
 
-export type ModelEvent = { type: "delta"; text: string } | { type: "usage"; promptTokens: number; completionTokens: number };
+export type ModelEvent =
+  | { type: "delta"; text: string }
+  | { type: "usage"; promptTokens: number; completionTokens: number }
+  | { type: "tool_calls"; calls: ToolCall[] };
 
 export interface ModelProvider {
   readonly provider: string;

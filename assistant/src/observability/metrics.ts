@@ -11,6 +11,9 @@ export interface Metrics {
   modelTokens: Counter<"provider" | "model" | "kind">;
   authFailures: Counter<"reason">;
   rateLimited: Counter<"scope">;
+  skillCalls: Counter<"skill" | "outcome">;
+  skillErrors: Counter<"skill" | "code">;
+  skillDuration: Histogram<"skill">;
 }
 
 export function createMetrics(countActiveConversations: () => Promise<number>): Metrics {
@@ -68,6 +71,25 @@ export function createMetrics(countActiveConversations: () => Promise<number>): 
       name: "assistant_rate_limited_total",
       help: "Requests refused with 429, by the limit they hit (user or tenant).",
       labelNames: ["scope"],
+      registers: [registry],
+    }),
+    skillCalls: new Counter({
+      name: "assistant_skill_calls_total",
+      help: "Skill invocations, by skill and outcome (ok, or the error code such as skill_timeout or confirmation_required).",
+      labelNames: ["skill", "outcome"],
+      registers: [registry],
+    }),
+    skillErrors: new Counter({
+      name: "assistant_skill_errors_total",
+      help: "Skill invocations that failed, by skill and error code (invalid_arguments, skill_blocked, skill_timeout, skill_failed, ...).",
+      labelNames: ["skill", "code"],
+      registers: [registry],
+    }),
+    skillDuration: new Histogram({
+      name: "assistant_skill_request_duration_seconds",
+      help: "Time of the HTTP requests to skill endpoints in seconds, by skill.",
+      labelNames: ["skill"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
   };

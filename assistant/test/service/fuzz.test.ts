@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { base64url } from "jose";
+import { ERP_AUTHORIZATION, erpSkillsConfig, startErp, type ErpServer } from "../support/erp-skill.js";
 import { startIssuer, type TestIssuer } from "../support/oidc-issuer.js";
 import { startService, type RunningService } from "../support/service.js";
 
@@ -112,8 +113,12 @@ describe("fuzzing every route with random and hostile input", function () {
   this.timeout(120000);
   let issuer: TestIssuer;
   let service: RunningService;
+  let erp: ErpServer;
   let hostile: string[];
   before(async () => {
+    erp = await startErp();
+    // The skills that answer within their limits: a fuzzed call may be refused, never a 5xx.
+    const { skills, skillHosts } = erpSkillsConfig(erp);
     issuer = await startIssuer();
     await issuer.addKey("k1");
     await issuer.addKey("unpublished", "RS256", false);
@@ -126,13 +131,18 @@ describe("fuzzing every route with random and hostile input", function () {
           apiKeys: [{ name: "fuzz", key: API_KEY, tenant: "acme", user: "fuzzer" }],
           oidc: { issuer: issuer.issuer, audience: issuer.audience },
         },
+        skills: skills.filter((skill) => ["echo", "lookup-order", "create-return"].includes(String(skill["name"]))),
+        skillHosts,
+        skillOptions: { allowPrivateNetworks: true },
       },
+      env: { SKILL_CREATE_RETURN_AUTHORIZATION: ERP_AUTHORIZATION },
     });
     hostile = await hostileAuthorizations(issuer, random(SEED + 1));
   });
   after(async () => {
     await service.stop();
     await issuer.close();
+    await erp.close();
   });
 
   it("refuses every hostile Authorization header on every API route with a 401 in the error shape", async () => {
@@ -143,6 +153,8 @@ describe("fuzzing every route with random and hostile input", function () {
       ["GET", "/api/v1/conversations", undefined],
       ["GET", "/api/v1/conversations/00000000-0000-0000-0000-000000000000", undefined],
       ["DELETE", "/api/v1/conversations/00000000-0000-0000-0000-000000000000", undefined],
+      ["GET", "/api/v1/skills", undefined],
+      ["POST", "/api/v1/skills/echo/invoke", { arguments: {} }],
     ] as const;
     const failures: string[] = [];
     let sent = 0;
@@ -201,6 +213,9 @@ describe("fuzzing every route with random and hostile input", function () {
         () => ({ model: value(1), messages: value(1) }),
         () => ({ model: "m", messages: [{ role: pick(["user", "system", "tool", "x", 1]), content: value(2) }], stream: value(1) }),
         () => ({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: pick(HOSTILE_STRINGS) }, { type: "image_url" }] }] }),
+        () => ({ arguments: value(1), confirm: value(1) }),
+        () => ({ arguments: { orderId: pick([...HOSTILE_STRINGS, "A-1001"]), reason: value(2) }, confirm: next() < 0.5 }),
+        () => ({ message: `/${pick(["echo", "lookup-order", "create-return", "confirm create-return", "confirm echo"])} ${next() < 0.5 ? JSON.stringify(value(1)) : pick(HOSTILE_STRINGS)}` }),
       ])();
     const rawBodies = [
       '{"message": "unterminated',
@@ -224,6 +239,9 @@ describe("fuzzing every route with random and hostile input", function () {
       { method: "GET", path: () => `/api/v1/conversations?limit=${encode(value(2), next() < 0.1)}&cursor=${encode(value(2), next() < 0.1)}`, body: false },
       { method: "GET", path: () => `/api/v1/conversations/${encode(value(2), next() < 0.1)}`, body: false },
       { method: "DELETE", path: () => `/api/v1/conversations/${encode(value(2), next() < 0.1)}`, body: false },
+      { method: "POST", path: () => `/api/v1/skills/${pick(["echo", "lookup-order", "create-return", encode(value(2), next() < 0.1)])}/invoke`, body: true },
+      { method: "GET", path: () => "/api/v1/skills", body: false },
+      { method: "GET", path: () => pick(["/", "/assets/main.js", "/assets/style.css", `/assets/${encode(value(2), next() < 0.1)}`]), body: false },
       { method: "GET", path: () => "/healthz", body: false },
       { method: "GET", path: () => "/readyz", body: false },
       { method: "GET", path: () => "/metrics", body: false },

@@ -29,7 +29,11 @@ describe("lifecycle", () => {
     { name: "an unknown provider", config: { model: { provider: "magic" } }, field: /config field model\.provider/ },
     { name: "an unknown key", config: { knowlege: {} }, field: /config field knowlege/ },
     { name: "a missing knowledge directory", config: { knowledge: { dir: "/nonexistent/kb" } }, field: /config field knowledge\.dir/ },
-    { name: "skills, which are not implemented yet", config: { skills: [{ name: "lookup" }] }, field: /not implemented.*skills/ },
+    {
+      name: "a skill whose host is not allow-listed",
+      config: { skills: [{ name: "lookup", description: "Look up", endpoint: { url: "http://erp.internal:8080/orders" } }] },
+      field: /config field skills\.0\.endpoint\.url: host erp\.internal:8080 is not in skillHosts/,
+    },
     { name: "API-key auth without keys", config: { auth: { mode: "apiKey" } }, field: /config field auth\.apiKeysDir: auth\.mode apiKey needs apiKeysDir or apiKeys/ },
     { name: "an API key folder that cannot be read", config: { auth: { mode: "apiKey", apiKeysDir: "/nonexistent/keys" } }, field: /config field auth\.apiKeysDir: cannot read/ },
   ];

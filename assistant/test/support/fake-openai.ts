@@ -38,8 +38,8 @@ export function writeDelta(response: ServerResponse, text: string): void {
   response.write(chunk({ content: text }, null));
 }
 
-export function finishStream(response: ServerResponse, usage = { prompt_tokens: 42, completion_tokens: 7 }): void {
-  response.write(chunk({}, "stop"));
+export function finishStream(response: ServerResponse, usage = { prompt_tokens: 42, completion_tokens: 7 }, finishReason = "stop"): void {
+  response.write(chunk({}, finishReason));
   response.write(
     `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1, model: "fake-model", choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
   );
@@ -52,6 +52,63 @@ export function streamReply(pieces: string[] = DEFAULT_REPLY): Behaviour {
     for (const piece of pieces) writeDelta(response, piece);
     finishStream(response);
   };
+}
+
+export interface FakeToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * The model asks for function calls, in the format the request asked for: streamed, the id and
+ * name first and the arguments in fragments, ending with finish_reason tool_calls; or one
+ * chat.completion whose message carries tool_calls.
+ */
+export function toolCallReply(calls: FakeToolCall[]): Behaviour {
+  return (response, request) => {
+    if (request.body?.["stream"] !== true) {
+      response.writeHead(200, { "content-type": "application/json" });
+      const tool_calls = calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }));
+      response.end(
+        JSON.stringify({
+          id: "chatcmpl-fake",
+          object: "chat.completion",
+          created: 1,
+          model: "fake-model",
+          choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls }, logprobs: null, finish_reason: "tool_calls" }],
+          usage: { prompt_tokens: 30, completion_tokens: 5, total_tokens: 35 },
+        }),
+      );
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    response.write(chunk({ role: "assistant", content: null }, null));
+    calls.forEach((call, index) => {
+      response.write(chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] }, null));
+      const middle = Math.floor(call.arguments.length / 2);
+      for (const fragment of [call.arguments.slice(0, middle), call.arguments.slice(middle)]) {
+        response.write(chunk({ tool_calls: [{ index, function: { arguments: fragment } }] }, null));
+      }
+    });
+    finishStream(response, { prompt_tokens: 30, completion_tokens: 5 }, "tool_calls");
+  };
+}
+
+/** A streamed reply held after its first piece until `release()`: only a streaming client shows that piece. */
+export function heldReply(first: string, rest: string): { behaviour: Behaviour; release: () => void } {
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const behaviour: Behaviour = async (response) => {
+    startStream(response);
+    writeDelta(response, first);
+    await released;
+    writeDelta(response, rest);
+    finishStream(response);
+  };
+  return { behaviour, release };
 }
 
 export function errorReply(status: number, message: string, code: string): Behaviour {

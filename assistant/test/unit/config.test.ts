@@ -2,6 +2,16 @@ import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { buildConfig } from "../../src/config/load.js";
 
+/** A skill as the operator renders it, with `overrides`. */
+const skill = (overrides: Record<string, unknown> = {}) => ({
+  name: "lookup-order",
+  description: "Look up an order",
+  endpoint: { url: "http://erp.internal:8080/orders", method: "GET" },
+  timeoutMs: 10000,
+  confirm: false,
+  ...overrides,
+});
+
 describe("configuration", () => {
   it("fills defaults for an empty file and reads PORT, HOST, DATA_DIR", () => {
     const config = buildConfig(null, { PORT: "9000", HOST: "127.0.0.1", DATA_DIR: "/tmp/x" });
@@ -42,7 +52,19 @@ describe("configuration", () => {
     { name: "an idle timeout shorter than the SSE heartbeat", document: { server: { connectionTimeoutMs: 10000 } }, field: /server\.connectionTimeoutMs: must exceed server\.sseHeartbeatMs/ },
     { name: "an idle timeout shorter than the model may take", document: { server: { connectionTimeoutMs: 100000 } }, field: /server\.connectionTimeoutMs: must exceed model\.timeoutMs × \(model\.maxRetries \+ 1\) = 180000/ },
     { name: "postgres not implemented yet", document: { storage: { mode: "postgres", urlEnv: "DATABASE_URL" } }, field: /not implemented.*storage\.mode=postgres/ },
-    { name: "embeddings and skills not implemented yet", document: { embeddings: { model: "e" }, skills: [{}] }, field: /embeddings.*skills/ },
+    { name: "embeddings not implemented yet", document: { embeddings: { model: "e" } }, field: /not implemented.*embeddings/ },
+    { name: "a skill without an endpoint", document: { skills: [{ name: "s", description: "d" }] }, field: /config field skills\.0\.endpoint: must have required property/ },
+    { name: "an unknown skill key", document: { skills: [skill({ retries: 3 })], skillHosts: ["erp.internal:8080"] }, field: /config field skills\.0\.retries: must NOT have additional properties/ },
+    { name: "a skill name a model cannot call", document: { skills: [skill({ name: "look up" })], skillHosts: ["erp.internal:8080"] }, field: /config field skills\.0\.name: must match pattern/ },
+    { name: "a skill host outside skillHosts", document: { skills: [skill()], skillHosts: ["erp.internal:80"] }, field: /config field skills\.0\.endpoint\.url: host erp\.internal:8080 is not in skillHosts/ },
+    { name: "a malformed skillHosts entry", document: { skillHosts: ["http://erp.internal"] }, field: /config field skillHosts\.0: must match pattern/ },
+    { name: "two skills with one name", document: { skills: [skill(), skill()], skillHosts: ["erp.internal:8080"] }, field: /config field skills\.1\.name: duplicate skill name lookup-order/ },
+    { name: "the reserved skill name confirm", document: { skills: [skill({ name: "confirm" })], skillHosts: ["erp.internal:8080"] }, field: /config field skills\.0\.name: confirm is reserved/ },
+    { name: "credentials in a skill URL", document: { skills: [skill({ endpoint: { url: "http://u:p@erp.internal:8080/x" } })], skillHosts: ["erp.internal:8080"] }, field: /skills\.0\.endpoint\.url: credentials in the URL/ },
+    { name: "skill parameters that are not an object schema", document: { skills: [skill({ parameters: { type: "string" } })], skillHosts: ["erp.internal:8080"] }, field: /skills\.0\.parameters: must be a JSON Schema with type: object/ },
+    { name: "skill parameters that are no JSON Schema", document: { skills: [skill({ parameters: { type: "object", required: "id" } })], skillHosts: ["erp.internal:8080"] }, field: /skills\.0\.parameters: not a valid JSON Schema/ },
+    { name: "a missing skill Authorization variable", document: { skills: [skill({ authorizationEnv: "SKILL_X_AUTHORIZATION" })], skillHosts: ["erp.internal:8080"] }, field: /skills\.0\.authorizationEnv: environment variable SKILL_X_AUTHORIZATION is not set/ },
+    { name: "a zero step limit", document: { skillOptions: { maxSteps: 0 } }, field: /config field skillOptions\.maxSteps: must be >= 1/ },
     { name: "a bad PORT", document: {}, env: { PORT: "http" }, field: /env PORT/ },
   ];
   for (const { name, document, env, field } of failures) {
@@ -86,5 +108,22 @@ describe("configuration", () => {
     const config = buildConfig({ model: { provider: "openai", baseURL: "http://x/v1", name: "qwen", apiKeyEnv: "MODEL_KEY" } }, { MODEL_KEY: "sk-1" });
     assert.equal(config.modelApiKey, "sk-1");
     assert.equal(config.model.maxRetries, 2);
+  });
+
+  it("accepts skills exactly as the operator renders them, resolving their Authorization values", () => {
+    const config = buildConfig(
+      {
+        skills: [
+          skill({ parameters: { type: "object", properties: { orderId: { type: "string" } }, required: ["orderId"] } }),
+          skill({ name: "create-return", endpoint: { url: "https://erp.example.com/returns", method: "POST" }, confirm: true, authorizationEnv: "SKILL_CREATE_RETURN_AUTHORIZATION" }),
+          { name: "ping", description: "Ping", endpoint: { url: "http://[fd12::1]/ping" } },
+        ],
+        skillHosts: ["erp.internal:8080", "erp.example.com:443", "[fd12::1]:80"],
+      },
+      { SKILL_CREATE_RETURN_AUTHORIZATION: "Bearer erp" },
+    );
+    assert.deepEqual(config.skillAuthorizations, { "create-return": "Bearer erp" });
+    assert.deepEqual(config.skills[2], { name: "ping", description: "Ping", endpoint: { url: "http://[fd12::1]/ping", method: "POST" }, timeoutMs: 10000, confirm: false });
+    assert.deepEqual(config.skillOptions, { maxSteps: 4, maxCallsPerStep: 8, maxResponseBytes: 65536, allowPrivateNetworks: false });
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema, describeError } from "../errors.js";
+import { skillCallerOf } from "../audit.js";
 import { callerOf } from "../auth/require-auth.js";
 import type { HttpContext } from "../context.js";
 import { disconnectSignal, openSse, wantsStream } from "../sse.js";
@@ -66,7 +67,7 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
       const caller = callerOf(request);
       if (!wantsStream(request.body.stream, request.headers.accept)) {
         try {
-          const result = await dialog.chat(caller, message, conversationId, disconnectSignal(reply));
+          const result = await dialog.chat(caller, message, conversationId, disconnectSignal(reply), {}, skillCallerOf(request));
           metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
           return { reply: result.reply, conversationId: result.conversationId, sources: result.sources };
         } catch (error) {
@@ -80,14 +81,21 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
       }
       const sse = openSse(reply, limits.sseHeartbeatMs);
       try {
-        const result = await dialog.chat(caller, message, conversationId, sse.signal, {
-          start: (meta) => {
-            sse.event("start", meta);
+        const result = await dialog.chat(
+          caller,
+          message,
+          conversationId,
+          sse.signal,
+          {
+            start: (meta) => {
+              sse.event("start", meta);
+            },
+            delta: (text) => {
+              sse.event("delta", { text });
+            },
           },
-          delta: (text) => {
-            sse.event("delta", { text });
-          },
-        });
+          skillCallerOf(request),
+        );
         metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
         sse.event("done", { reply: result.reply, conversationId: result.conversationId, sources: result.sources });
       } catch (error) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ChatMessage } from "../../llm/types.js";
 import { ApiError, describeError, errorSchema } from "../errors.js";
+import { skillCallerOf } from "../audit.js";
 import { callerOf } from "../auth/require-auth.js";
 import type { HttpContext } from "../context.js";
 import { disconnectSignal, openSse } from "../sse.js";
@@ -120,7 +121,7 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
 
       if (body.stream !== true) {
         try {
-          const answer = await dialog.answer(tenant, history, question, disconnectSignal(reply));
+          const answer = await dialog.answer(tenant, history, question, disconnectSignal(reply), {}, skillCallerOf(request));
           metrics.chatTurns.inc({ endpoint: "openai", outcome: "ok" });
           return {
             id,
@@ -145,11 +146,18 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
         JSON.stringify({ id, object: "chat.completion.chunk", created: now, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
       try {
         sse.data(chunk({ role: "assistant", content: "" }, null));
-        const answer = await dialog.answer(tenant, history, question, sse.signal, {
-          delta: (text) => {
-            sse.data(chunk({ content: text }, null));
+        const answer = await dialog.answer(
+          tenant,
+          history,
+          question,
+          sse.signal,
+          {
+            delta: (text) => {
+              sse.data(chunk({ content: text }, null));
+            },
           },
-        });
+          skillCallerOf(request),
+        );
         sse.data(chunk({}, "stop"));
         if (body.stream_options?.include_usage === true) {
           const usage = {
