@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
-import { aiAssistants, condition, waitForAIAssistant } from "../support/aiassistant.js";
+import { aiAssistants, condition, createAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { writesSince } from "../support/audit.js";
 import { installCRD, installPrometheusOperatorCRDs } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig } from "../support/kube.js";
@@ -40,10 +40,7 @@ describe("an assistant's ServiceMonitor and PrometheusRule", function () {
     custom.getNamespacedCustomObject({ group: "monitoring.coreos.com", version: "v1", plural: resource, namespace, name: "watched" }) as Promise<k8s.KubernetesObject>;
 
   it("says so when the Prometheus Operator's CRDs are missing, and creates both once they are installed", async function () {
-    await custom.createNamespacedCustomObject({
-      group, version, namespace, plural,
-      body: { apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name: "watched" }, spec: { monitoring: { enabled: true, labels: { release: "prometheus" } } } },
-    });
+    await createAIAssistant(kc, namespace, "watched", { monitoring: { enabled: true, labels: { release: "prometheus" } } });
     const skipped = await monitoringCondition("CRDsNotInstalled");
     assert.equal(condition(skipped, "Monitoring")?.status, "False");
     assert.equal(condition(skipped, "Degraded")?.status, "False", "not a failure: the rest is served");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import type { AIAssistant } from "../../src/api/types.generated.js";
-import { aiAssistants, condition, converged, waitForAIAssistant } from "../support/aiassistant.js";
+import { aiAssistants, condition, converged, createAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { writesSince } from "../support/audit.js";
 import { installCRD } from "../support/crd.js";
 import { apiError, createNamespace, eventually, kubeConfig, plain } from "../support/kube.js";
@@ -36,8 +36,7 @@ describe("security of what the operator writes", function () {
     if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
   });
 
-  const create = (name: string, spec: Record<string, unknown>) =>
-    custom.createNamespacedCustomObject({ group, version, namespace, plural, body: { apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name }, spec } });
+  const create = (name: string, spec: Record<string, unknown>) => createAIAssistant(kc, namespace, name, spec);
 
   it("never copies a Secret's value into any object, status, Event or log line it writes", async function () {
     const planted = Object.fromEntries(["model", "postgres", "apiKeys", "skill"].map((what) => [what, `planted-${what}-${randomBytes(12).toString("hex")}`]));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
-import { aiAssistants, condition, waitForAIAssistant } from "../support/aiassistant.js";
+import { condition, createAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { installCRD } from "../support/crd.js";
 import { kubeConfig, uniqueName } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
@@ -27,21 +27,12 @@ describe("the restricted Pod Security Standard", function () {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: "pg" }, stringData: { url: "postgres://assistant@pg.db.svc:5432/assistant" } } });
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: "keys" }, stringData: { ops: "sha256:" + "0".repeat(64) } } });
-    await kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
-      ...aiAssistants,
-      namespace,
-      body: {
-        apiVersion: `${aiAssistants.group}/${aiAssistants.version}`,
-        kind: "AIAssistant",
-        metadata: { name: "strict" },
-        spec: {
-          replicas: 2,
-          storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
-          auth: { mode: "apiKey", apiKeysSecretRef: { name: "keys" } },
-          ingress: { enabled: true, host: "chat.example.com", tls: { secretName: "chat-tls" } },
-          networkPolicy: { enabled: true },
-        },
-      },
+    await createAIAssistant(kc, namespace, "strict", {
+      replicas: 2,
+      storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
+      auth: { mode: "apiKey", apiKeysSecretRef: { name: "keys" } },
+      ingress: { enabled: true, host: "chat.example.com", tls: { secretName: "chat-tls" } },
+      networkPolicy: { enabled: true },
     });
     // The ReplicaSet controller's pod creations go through Pod Security admission: a violation
     // would leave the Deployment short of pods with a FailedCreate condition.

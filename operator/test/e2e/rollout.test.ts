@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
 import type { AIAssistant } from "../../src/api/types.generated.js";
-import { aiAssistants, condition, readAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
+import { condition, createAIAssistant, readAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { installCRD } from "../support/crd.js";
 import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
@@ -55,19 +55,8 @@ describe("blue-green rollouts on a full control plane", function () {
     );
 
   /** A stateless (postgres-backed) assistant, so both colors can run at once. */
-  async function create(name: string, spec: Record<string, unknown>): Promise<AIAssistant> {
-    await kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
-      ...aiAssistants,
-      namespace,
-      body: {
-        apiVersion: `${aiAssistants.group}/${aiAssistants.version}`,
-        kind: "AIAssistant",
-        metadata: { name },
-        spec: { image: "ai-assistant:v1", storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, ...spec },
-      },
-    });
-    return read(name);
-  }
+  const create = (name: string, spec: Record<string, unknown>): Promise<AIAssistant> =>
+    createAIAssistant(kc, namespace, name, { image: "ai-assistant:v1", storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, ...spec });
   const setImage = (name: string, image: string) => patchAIAssistant(kc, namespace, name, { spec: { image } });
 
   it("switches the stable Service only when the new color is ready, never losing capacity, and scales the old one down after the delay", async function () {
@@ -226,11 +215,7 @@ describe("blue-green rollouts on a full control plane", function () {
     await core.createPersistentVolume({
       body: { metadata: { name: `${namespace}-pv` }, spec: { capacity: { storage: "5Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: `/srv/${namespace}` } } },
     });
-    await kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
-      ...aiAssistants,
-      namespace,
-      body: { apiVersion: `${aiAssistants.group}/${aiAssistants.version}`, kind: "AIAssistant", metadata: { name: "solo" }, spec: { image: "ai-assistant:v1" } },
-    });
+    await createAIAssistant(kc, namespace, "solo", { image: "ai-assistant:v1" });
     await ready("solo", 1);
     let overlap = 0;
     let sampling = true;

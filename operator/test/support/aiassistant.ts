@@ -50,3 +50,12 @@ export function waitForAIAssistant(
     options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
   );
 }
+
+/** Creates an AIAssistant as `kubectl create` would, and returns it as the API server stored it. */
+export function createAIAssistant(kc: k8s.KubeConfig, namespace: string, name: string, spec: Record<string, unknown>): Promise<AIAssistant> {
+  return kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
+    ...aiAssistants,
+    namespace,
+    body: { apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name }, spec },
+  }) as Promise<AIAssistant>;
+}
