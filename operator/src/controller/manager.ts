@@ -24,6 +24,15 @@ function onEveryChange<T extends k8s.KubernetesObject>(informer: Informer<T>, ha
   informer.onDelete(handler);
 }
 
+/**
+ * Server-side apply gives every object managedFields often larger than the object itself; the
+ * operator never reads them from its caches, so they are not kept (client-go's usual transform).
+ */
+function withoutManagedFields<T extends k8s.KubernetesObject>(object: T): T {
+  if (object.metadata?.managedFields) delete object.metadata.managedFields;
+  return object;
+}
+
 /** One kind's informers, one per watched namespace (or one for all), read as one cache. */
 class KindCache<T extends k8s.KubernetesObject> implements ObjectCache<T> {
   constructor(readonly informers: Map<string | undefined, Informer<T>>) {}
@@ -94,6 +103,7 @@ export class Manager {
         listPath: listPath(kind, namespace),
         ...(labelSelector === undefined ? {} : { labelSelector }),
         resyncMs: this.config.resyncMs,
+        transform: withoutManagedFields,
         staleAfterMs: this.config.staleAfterMs,
         logger: this.logger,
         registry: this.registry,

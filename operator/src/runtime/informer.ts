@@ -24,6 +24,8 @@ export interface InformerOptions<T> {
   pageSize?: number;
   /** Retry backoff after failed rounds: jittered, doubling from `initialMs` to `maxMs`. Default 800 ms to 30 s (client-go's). */
   backoff?: { initialMs: number; maxMs: number };
+  /** Applied to every object before it is cached and handed to handlers (client-go's SetTransform), e.g. to drop what no one reads. */
+  transform?: (object: T) => T;
 }
 
 type Handler<T> = (object: T) => void;
@@ -73,6 +75,7 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly addHandlers: Handler<T>[] = [];
   private readonly updateHandlers: UpdateHandler<T>[] = [];
   private readonly deleteHandlers: Handler<T>[] = [];
+  private readonly transform: (object: T) => T;
 
   private resourceVersion = "";
   private synced = false;
@@ -92,6 +95,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.staleAfterMs = options.staleAfterMs ?? 5 * 60_000;
     this.pageSize = options.pageSize ?? 500;
     this.backoff = options.backoff ?? { initialMs: 800, maxMs: 30_000 };
+    this.transform = options.transform ?? ((object) => object);
     this.logger = options.logger.child({ informer: options.name });
     this.metrics = informerMetrics(options.registry);
     let resolve!: () => void;
@@ -236,7 +240,7 @@ export class Informer<T extends k8s.KubernetesObject> {
       items.push(...page.items);
     }
 
-    const listed = new Map(items.map((item) => [keyOf(item), item]));
+    const listed = new Map(items.map((item) => [keyOf(item), this.transform(item)]));
     for (const [key, object] of listed) {
       const old = this.cache.get(key);
       this.cache.set(key, object);
@@ -287,14 +291,15 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.markActive();
     if (event.type !== "BOOKMARK") {
       const key = keyOf(object);
+      const cached = this.transform(object);
       const old = this.cache.get(key);
       if (event.type === "DELETED") {
         this.cache.delete(key);
-        this.emit(this.deleteHandlers, object);
+        this.emit(this.deleteHandlers, cached);
       } else {
-        this.cache.set(key, object);
-        if (old === undefined) this.emit(this.addHandlers, object);
-        else this.emitUpdate(old, object);
+        this.cache.set(key, cached);
+        if (old === undefined) this.emit(this.addHandlers, cached);
+        else this.emitUpdate(old, cached);
       }
     }
     this.resourceVersion = resourceVersion;

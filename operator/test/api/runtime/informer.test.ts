@@ -99,6 +99,24 @@ describe("Informer against a real API server", function () {
     assert.equal(await counter(registry, "informer_events_total", { informer: "configmaps", type: "MODIFIED" }), 1);
   });
 
+  it("caches and hands out what its transform returns, for listed and for watched objects", async function () {
+    await core.createNamespacedConfigMap({ namespace, body: configMap("listed", "1") });
+    const informer = configMapInformer({
+      registry: new Registry(),
+      // A new object from the fields the test reads: what the cache holds is exactly what this returns.
+      transform: (cm) => ({ metadata: { name: cm.metadata?.name, namespace: cm.metadata?.namespace, resourceVersion: cm.metadata?.resourceVersion }, data: { v: `seen ${cm.data?.["v"] ?? ""}` } }),
+    });
+    const seen = recordEvents(informer);
+    await informer.start();
+    await core.createNamespacedConfigMap({ namespace, body: configMap("watched", "2") });
+    await eventually("the watched add", () => (seen.length === 2 ? true : undefined));
+    assert.deepEqual(seen, [
+      ["add", "listed", "seen 1"],
+      ["add", "watched", "seen 2"],
+    ]);
+    for (const cm of informer.list()) assert.equal(cm.metadata?.managedFields, undefined);
+  });
+
   it("relists on its resync period and emits exactly the differences it missed", async function () {
     for (const name of ["keep", "change", "gone"]) await core.createNamespacedConfigMap({ namespace, body: configMap(name, "0") });
     const registry = new Registry();
