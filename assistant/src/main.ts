@@ -11,10 +11,17 @@ import { openaiProvider } from "./llm/openai.js";
 import { createMasker } from "./masking/mask.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
-import { bm25Retriever, syncKnowledgeDir } from "./retrieval/knowledge.js";
+import { ASSISTANT_COLLECTION } from "./retrieval/collections.js";
+import { openaiEmbedder } from "./retrieval/embeddings.js";
+import { hybridRetriever } from "./retrieval/hybrid.js";
+import { IngestionQueue } from "./retrieval/ingestion.js";
+import { bm25Retriever, repeatSync, syncKnowledgeDir, type SyncReport } from "./retrieval/knowledge.js";
+import { syncKnowledgeUrls } from "./retrieval/url-sources.js";
+import { KnowledgeBase } from "./retrieval/knowledge-base.js";
 import { Skills } from "./skills/skills.js";
-import { ASSISTANT_KNOWLEDGE_TENANT, assistantKnowledge } from "./retrieval/shared-knowledge.js";
+import { openPostgresStorage } from "./storage/postgres.js";
 import { openSqliteStorage } from "./storage/sqlite.js";
+import type { Storage } from "./storage/types.js";
 
 function knowledgeDir(config: AssistantConfig): string | undefined {
   if (config.knowledge.dir === undefined) return undefined;
@@ -54,14 +61,39 @@ async function main(): Promise<void> {
   } catch (error) {
     refuseToStart(error);
   }
-  const storage = openSqliteStorage(config.dataDir, config.storage.synchronous);
+  let storage: Storage;
+  try {
+    storage = config.databaseUrl === undefined ? openSqliteStorage(config.dataDir, config.storage.synchronous) : await openPostgresStorage(config.databaseUrl);
+  } catch (error) {
+    // Never the URL: it carries the password.
+    logger.fatal({ problem: (error as Error).message, mode: config.storage.mode }, "cannot open the storage");
+    process.exit(1);
+  }
   const window = config.server.activeConversationWindowSeconds * 1000;
   const metrics = createMetrics(() => storage.countActiveConversations(new Date(Date.now() - window).toISOString()));
   const provider = config.model.provider === "openai" ? openaiProvider(config.model, config.modelApiKey) : extractiveProvider();
   const skills = new Skills(config.skills, config.skillOptions, config.skillHosts, config.skillAuthorizations, metrics);
+  const embedder = config.embeddings === undefined ? undefined : openaiEmbedder(config.embeddings, config.embeddingsApiKey);
+  const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger);
+  const { chunkChars, maxAttempts, retryDelayMs, jobRetentionDays, parseTimeoutMs, parseMemoryMb } = config.knowledge;
+  const ingestion = new IngestionQueue(
+    storage,
+    {
+      chunkChars,
+      maxAttempts,
+      retryBaseMs: retryDelayMs,
+      jobRetentionMs: jobRetentionDays * 86400000,
+      prepareTimeoutMs: parseTimeoutMs,
+      prepareMemoryMb: parseMemoryMb,
+      ...(config.privacy.maskKnowledge ? { mask: { mode: config.privacy.mode, rules: config.privacy.rules } } : {}),
+    },
+    metrics,
+    logger,
+    embedder,
+  );
   const dialog = new DialogManager({
     conversations: storage,
-    retriever: assistantKnowledge(bm25Retriever(storage)),
+    retriever,
     provider,
     metrics,
     masker,
@@ -73,11 +105,27 @@ async function main(): Promise<void> {
       modelSeesOriginal: config.privacy.modelSeesOriginal,
     },
   });
-  const state: ServiceState = { draining: false, closing: false, knowledgeLoaded: dir === undefined };
+  // The assistant's own knowledge: the mounted folder and the URLs, each synced at start and then again every so often.
+  const urls = config.knowledge.urls.map(({ url }) => url);
+  const sources: { what: string; intervalSeconds: number; sync: () => Promise<SyncReport> }[] = [
+    ...(dir === undefined ? [] : [{ what: dir, intervalSeconds: config.knowledge.resyncSeconds, sync: () => syncKnowledgeDir(storage, ingestion, dir) }]),
+    ...(urls.length === 0
+      ? []
+      : [
+          {
+            what: "knowledge.urls",
+            intervalSeconds: config.knowledge.urlRefreshSeconds,
+            sync: () => syncKnowledgeUrls(storage, ingestion, urls, { maxBytes: config.knowledge.maxUploadBytes, timeoutMs: config.knowledge.urlTimeoutMs }, logger),
+          },
+        ]),
+  ];
+  const state: ServiceState = { draining: false, closing: false, knowledgeLoaded: sources.length === 0 };
   const app = await buildApp(
     {
       dialog,
       storage,
+      knowledge: new KnowledgeBase(storage, ingestion, retriever),
+      knowledgeTopK: config.knowledge.topK,
       provider,
       metrics,
       skills,
@@ -86,6 +134,7 @@ async function main(): Promise<void> {
         maxMessageChars: config.limits.maxMessageChars,
         bodyLimitBytes: config.limits.bodyLimitBytes,
         maxPageSize: config.limits.maxPageSize,
+        maxUploadBytes: config.knowledge.maxUploadBytes,
         sseHeartbeatMs: config.server.sseHeartbeatMs,
         requestTimeoutMs: config.server.requestTimeoutMs,
         connectionTimeoutMs: config.server.connectionTimeoutMs,
@@ -97,6 +146,7 @@ async function main(): Promise<void> {
     logger,
   );
 
+  const stopResyncs: (() => void)[] = [];
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -112,6 +162,8 @@ async function main(): Promise<void> {
     }, config.server.shutdownGraceMs);
     await app.close();
     clearTimeout(force);
+    for (const stop of stopResyncs) stop();
+    await ingestion.stop();
     await storage.close();
     logger.info("stopped");
     process.exit(0);
@@ -124,19 +176,22 @@ async function main(): Promise<void> {
   const address = app.server.address();
   logger.info({ port: typeof address === "object" && address !== null ? address.port : config.port, model: provider.model }, "listening");
 
-  if (dir !== undefined) {
-    const started = Date.now();
-    try {
-      const report = await syncKnowledgeDir(storage, ASSISTANT_KNOWLEDGE_TENANT, dir, config.knowledge.chunkChars);
-      state.knowledgeLoaded = true;
-      logger.info({ ...report, ms: Date.now() - started }, "knowledge loaded");
-    } catch (error) {
-      // A shutdown that closed the database mid-ingestion is not a failure.
-      if (state.draining) return;
-      // Serving without the knowledge base would answer "not found" to everything: fail visibly instead.
-      logger.fatal({ err: error, dir }, "knowledge ingestion failed");
-      process.exit(1);
+  await ingestion.start();
+  const started = Date.now();
+  try {
+    for (const { what, intervalSeconds, sync } of sources) {
+      const { jobIds, ...report } = await sync();
+      await Promise.all(jobIds.map((id) => ingestion.finished(ASSISTANT_COLLECTION, id)));
+      logger.info({ what, ...report, ms: Date.now() - started }, "knowledge loaded");
+      if (intervalSeconds > 0) stopResyncs.push(repeatSync(what, intervalSeconds * 1000, sync, logger));
     }
+    state.knowledgeLoaded = true;
+  } catch (error) {
+    // A shutdown that closed the database mid-ingestion is not a failure.
+    if (state.draining) return;
+    // Serving without the knowledge base would answer "not found" to everything: fail visibly instead.
+    logger.fatal({ err: error, dir }, "knowledge ingestion failed");
+    process.exit(1);
   }
 }
 

@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 /** What each tier runs; specs are the compiled tests under each workspace's dist/. */
 const tiers = {
   unit: { specs: ["operator/dist/test/unit/**/*.test.js", "assistant/dist/test/unit/**/*.test.js"] },
-  service: { specs: ["assistant/dist/test/service/**/*.test.js"] },
+  service: { specs: ["assistant/dist/test/service/**/*.test.js"], hooks: "assistant/dist/test/support/postgres-tier.js" },
   api: { specs: ["operator/dist/test/api/**/*.test.js"], hooks: "operator/dist/test/support/api-tier.js" },
   e2e: { specs: ["operator/dist/test/e2e/**/*.test.js"], hooks: "operator/dist/test/support/e2e-tier.js" },
 };

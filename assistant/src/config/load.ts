@@ -20,19 +20,6 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRe
 const validate = ajv.compile(configSchema);
 const schemaChecker = new Ajv({ strict: false });
 
-/**
- * Keys that are part of the shared configuration contract but whose behaviour is not built yet.
- * Accepting them silently would let an operator believe a feature is on when it is not, so each one
- * stops the start with a message naming the field.
- */
-function rejectUnimplemented(config: FileConfig): void {
-  const notYet: string[] = [];
-  if (config.embeddings !== undefined) notYet.push("embeddings (vector search)");
-  if (config.storage.mode !== "embedded") notYet.push(`storage.mode=${config.storage.mode}`);
-  if (notYet.length > 0) {
-    throw new ConfigError(`config: not implemented in this version, remove or unset: ${notYet.join(", ")}`);
-  }
-}
 
 /** What the schema alone cannot say: each auth mode needs its credentials' source. */
 function checkAuth({ mode, apiKeysDir, apiKeys, oidc }: FileConfig["auth"]): void {
@@ -129,12 +116,14 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
   }
   // The schema validated above and FileConfig describe the same shape; defaults have been filled in.
   const file = candidate as FileConfig;
-  rejectUnimplemented(file);
   checkAuth(file.auth);
   checkRules(file);
   const skillAuthorizations = checkSkills(file, env);
   const server = { ...file.server, connectionTimeoutMs: idleTimeout(file) };
   const modelApiKey = file.model.apiKeyEnv === undefined ? undefined : secretFrom(env, file.model.apiKeyEnv, "model.apiKeyEnv");
+  const databaseUrl = file.storage.mode === "postgres" ? secretFrom(env, file.storage.urlEnv ?? "DATABASE_URL", "storage.urlEnv") : undefined;
+  const embeddingsKeyEnv = file.embeddings?.apiKeyEnv;
+  const embeddingsApiKey = embeddingsKeyEnv === undefined ? undefined : secretFrom(env, embeddingsKeyEnv, "embeddings.apiKeyEnv");
   return {
     ...file,
     server,
@@ -143,6 +132,8 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
     dataDir: resolve(env["DATA_DIR"] ?? "./data"),
     skillAuthorizations,
     ...(modelApiKey === undefined ? {} : { modelApiKey }),
+    ...(embeddingsApiKey === undefined ? {} : { embeddingsApiKey }),
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
   };
 }
 

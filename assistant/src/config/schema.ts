@@ -49,10 +49,16 @@ export const configSchema = {
     embeddings: {
       type: "object",
       additionalProperties: false,
+      required: ["baseURL", "model"],
       properties: {
         baseURL: { type: "string", minLength: 1 },
         model: { type: "string", minLength: 1 },
         apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+        // Asked of the endpoint (models that can shorten their vectors), and checked on every answer.
+        dimensions: { type: "integer", minimum: 1, maximum: 16384 },
+        batchSize: { type: "integer", minimum: 1, maximum: 2048, default: 64 },
+        timeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 30000 },
+        maxRetries: { type: "integer", minimum: 0, maximum: 10, default: 3 },
       },
     },
     storage: {
@@ -140,6 +146,8 @@ export const configSchema = {
           },
         },
         modelSeesOriginal: { type: "boolean", default: false },
+        // Mask ingested documents too (their stored chunks, and so every excerpt and prompt built from them).
+        maskKnowledge: { type: "boolean", default: false },
       },
     },
     skills: {
@@ -199,6 +207,39 @@ export const configSchema = {
         dir: { type: "string", minLength: 1 },
         topK: { type: "integer", minimum: 1, maximum: 50, default: 4 },
         chunkChars: { type: "integer", minimum: 100, maximum: 20000, default: 800 },
+        // How often the folder is synced again after the start (0: only at start).
+        resyncSeconds: { type: "integer", minimum: 0, maximum: 86400, default: 30 },
+        // Documents fetched over HTTP(S) into the assistant's own knowledge, as the folder's files are.
+        urls: {
+          type: "array",
+          default: [],
+          maxItems: 256,
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["url"],
+            properties: { url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" } },
+          },
+        },
+        urlRefreshSeconds: { type: "integer", minimum: 0, maximum: 604800, default: 300 },
+        urlTimeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 30000 },
+        maxUploadBytes: { type: "integer", minimum: 1024, maximum: 268435456, default: 20971520 },
+        maxAttempts: { type: "integer", minimum: 1, maximum: 20, default: 3 },
+        retryDelayMs: { type: "integer", minimum: 10, maximum: 3600000, default: 2000 },
+        jobRetentionDays: { type: "integer", minimum: 1, maximum: 3650, default: 7 },
+        parseTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 120000 },
+        parseMemoryMb: { type: "integer", minimum: 64, maximum: 16384, default: 512 },
+        // Reciprocal-rank fusion of BM25 and vector results when embeddings are configured.
+        hybrid: {
+          type: "object",
+          additionalProperties: false,
+          default: {},
+          properties: {
+            bm25Weight: { type: "number", minimum: 0, maximum: 100, default: 1 },
+            vectorWeight: { type: "number", minimum: 0, maximum: 100, default: 1 },
+            rrfK: { type: "integer", minimum: 1, maximum: 10000, default: 60 },
+          },
+        },
       },
     },
     limits: {
@@ -257,6 +298,25 @@ export interface ModelConfig {
   topP?: number;
   maxTokens?: number;
   readinessCacheMs: number;
+}
+
+export interface EmbeddingsConfig {
+  baseURL: string;
+  model: string;
+  apiKeyEnv?: string;
+  dimensions?: number;
+  /** Texts per request to the endpoint. */
+  batchSize: number;
+  timeoutMs: number;
+  /** The SDK's retries of 408/409/429/5xx per request; a failed ingestion job is retried on top. */
+  maxRetries: number;
+}
+
+export interface FusionWeights {
+  bm25Weight: number;
+  vectorWeight: number;
+  /** The k of reciprocal-rank fusion: a result at rank r adds weight / (k + r). */
+  rrfK: number;
 }
 
 export type AuthMode = "none" | "apiKey" | "oidc" | "apiKeyAndOIDC";
@@ -319,17 +379,37 @@ export interface SkillOptions {
 /** The configuration after defaults are applied; mirrors `configSchema`. */
 export interface FileConfig {
   model: ModelConfig;
-  embeddings?: { baseURL?: string; model?: string; apiKeyEnv?: string };
+  embeddings?: EmbeddingsConfig;
   storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full" };
   auth: AuthConfig;
   rateLimit?: { perUser?: RateWindow; perTenant?: RateWindow };
   cors: { origins: string[] };
-  privacy: { mode: "mask" | "redact"; rules: PrivacyRule[]; modelSeesOriginal: boolean };
+  privacy: { mode: "mask" | "redact"; rules: PrivacyRule[]; modelSeesOriginal: boolean; maskKnowledge: boolean };
   skills: SkillConfig[];
   skillHosts: string[];
   skillOptions: SkillOptions;
   systemPrompt: string;
-  knowledge: { dir?: string; topK: number; chunkChars: number };
+  knowledge: {
+    dir?: string;
+    topK: number;
+    chunkChars: number;
+    /** Seconds between syncs of `dir` after the start; 0 syncs only at start. */
+    resyncSeconds: number;
+    urls: { url: string }[];
+    /** Seconds between fetches of `urls` after the start; 0 fetches only at start. */
+    urlRefreshSeconds: number;
+    urlTimeoutMs: number;
+    maxUploadBytes: number;
+    /** Attempts per ingestion job; the first retry waits retryDelayMs, each further one twice as long. */
+    maxAttempts: number;
+    retryDelayMs: number;
+    /** Days an ingestion job is kept after it ended. */
+    jobRetentionDays: number;
+    /** Limits of the thread that parses one document. */
+    parseTimeoutMs: number;
+    parseMemoryMb: number;
+    hybrid: FusionWeights;
+  };
   limits: { maxMessageChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
   server: {
     sseHeartbeatMs: number;
@@ -348,6 +428,10 @@ export interface AssistantConfig extends FileConfig {
   dataDir: string;
   /** The model API key resolved from `model.apiKeyEnv`; never logged. */
   modelApiKey?: string;
+  /** The embeddings API key resolved from `embeddings.apiKeyEnv`; never logged. */
+  embeddingsApiKey?: string;
+  /** The PostgreSQL connection URL from `storage.urlEnv` (default DATABASE_URL) in postgres mode; never logged. */
+  databaseUrl?: string;
   /** Authorization header values by skill name, resolved from `skills[].authorizationEnv`; never logged. */
   skillAuthorizations: Record<string, string>;
 }

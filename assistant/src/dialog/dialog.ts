@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { v7 as timeOrderedUuid } from "uuid";
 import type { ChatMessage, ModelProvider, ToolCall } from "../llm/types.js";
 import type { Masker } from "../masking/mask.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -220,7 +220,9 @@ export class DialogManager {
         content: turn.content,
       }));
     }
-    const id = conversationId ?? randomUUID();
+    // Time-ordered ids put a new conversation's rows, and its turns', next to the last ones in the
+    // SQLite indexes instead of on random pages: each commit then writes far fewer pages.
+    const id = conversationId ?? timeOrderedUuid();
     const answer = await this.answer(
       owner.tenant,
       history,

@@ -10,6 +10,7 @@ import { clientErrorHandler, describeError, installErrorHandlers } from "./error
 import { limitRates } from "./rate-limit.js";
 import { chatRoutes } from "./routes/chat.js";
 import { conversationRoutes } from "./routes/conversations.js";
+import { knowledgeRoutes } from "./routes/knowledge.js";
 import { openaiRoutes } from "./routes/openai.js";
 import { opsRoutes } from "./routes/ops.js";
 import { skillRoutes } from "./routes/skills.js";
@@ -112,6 +113,7 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
     chatRoutes(api, context);
     openaiRoutes(api, context);
     conversationRoutes(api, context);
+    await knowledgeRoutes(api, context);
     skillRoutes(api, context);
   });
   opsRoutes(app, context);

@@ -1,6 +1,7 @@
 import type { DialogManager } from "../dialog/dialog.js";
 import type { ModelProvider } from "../llm/types.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { KnowledgeBase } from "../retrieval/knowledge-base.js";
 import type { Skills } from "../skills/skills.js";
 import type { Storage } from "../storage/types.js";
 import type { Authenticator } from "./auth/authenticator.js";
@@ -18,6 +19,8 @@ export interface HttpLimits {
   maxMessageChars: number;
   bodyLimitBytes: number;
   maxPageSize: number;
+  /** The largest document upload (a JSON text or a file). */
+  maxUploadBytes: number;
   sseHeartbeatMs: number;
   /** The whole request (headers and body) must arrive within this. */
   requestTimeoutMs: number;
@@ -28,6 +31,9 @@ export interface HttpLimits {
 export interface HttpContext {
   dialog: DialogManager;
   storage: Storage;
+  knowledge: KnowledgeBase;
+  /** Passages a knowledge search returns when the request names no topK. */
+  knowledgeTopK: number;
   provider: ModelProvider;
   metrics: Metrics;
   skills: Skills;

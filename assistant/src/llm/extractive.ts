@@ -1,5 +1,5 @@
 import { sentences } from "../retrieval/chunk.js";
-import { estimateTokens, matcher, queryTerms, type Language } from "../retrieval/text.js";
+import { estimateTokens, mentionCounter, queryTerms, type Language } from "../retrieval/text.js";
 import type { ModelEvent, ModelProvider, ModelRequest } from "./types.js";
 
 /**
@@ -38,11 +38,8 @@ function notFound(language: Language): string {
 }
 
 /** The passage's sentences that mention the most query terms, in their original order. */
-function bestSentences(text: string, terms: ReadonlySet<string>): string[] {
-  const scored = sentences(text).map((sentence, position) => {
-    const mentions = matcher(sentence);
-    return { sentence, position, hits: [...terms].filter(mentions).length };
-  });
+function bestSentences(text: string, mentions: (sentence: string) => number): string[] {
+  const scored = sentences(text).map((sentence, position) => ({ sentence, position, hits: mentions(sentence) }));
   return scored
     .filter((entry) => entry.hits > 0)
     .sort((a, b) => b.hits - a.hits || a.position - b.position)
@@ -53,11 +50,11 @@ function bestSentences(text: string, terms: ReadonlySet<string>): string[] {
 
 export function extractiveAnswer(request: Pick<ModelRequest, "question" | "passages" | "language" | "intent" | "documentCount">): string {
   if (request.intent === "capabilities") return capabilities(request.language, request.documentCount);
-  const terms = new Set(queryTerms(request.question));
+  const mentions = mentionCounter(queryTerms(request.question));
   const quoted: string[] = [];
   request.passages.forEach((passage, index) => {
     if (quoted.length >= MAX_PASSAGES) return;
-    const picked = bestSentences(passage.text, terms);
+    const picked = bestSentences(passage.text, mentions);
     if (picked.length > 0) quoted.push(`${picked.join(request.language === "zh" ? "" : " ")} [${index + 1}]`);
   });
   if (quoted.length === 0) return notFound(request.language);

@@ -14,6 +14,8 @@ export interface Metrics {
   skillCalls: Counter<"skill" | "outcome">;
   skillErrors: Counter<"skill" | "code">;
   skillDuration: Histogram<"skill">;
+  ingestionJobs: Counter<"outcome">;
+  ingestionDuration: Histogram<"format">;
 }
 
 export function createMetrics(countActiveConversations: () => Promise<number>): Metrics {
@@ -90,6 +92,19 @@ export function createMetrics(countActiveConversations: () => Promise<number>): 
       help: "Time of the HTTP requests to skill endpoints in seconds, by skill.",
       labelNames: ["skill"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    ingestionJobs: new Counter({
+      name: "assistant_ingestion_jobs_total",
+      help: "Knowledge ingestion attempts, by outcome (indexed, unchanged, retried, failed).",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    ingestionDuration: new Histogram({
+      name: "assistant_ingestion_duration_seconds",
+      help: "Time to parse, chunk and index one document in seconds, by format.",
+      labelNames: ["format"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
   };

@@ -6,14 +6,35 @@
  */
 const segmenter = new Intl.Segmenter("zh", { granularity: "word" });
 
-const HAN = /\p{Script=Han}/gu;
+const HAN = /\p{Script=Han}/u;
 const LATIN = /[A-Za-z]/g;
+
+/**
+ * The Han characters in `text`. A regular expression would build a string per match, and prompts run
+ * to thousands of them; nearly all are in the CJK Unified Ideographs block, which is Han throughout,
+ * so only other characters outside Latin and the common scripts are asked of the Unicode property.
+ */
+function countHan(text: string): number {
+  let count = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x2e80) continue;
+    if (code >= 0x4e00 && code <= 0x9fff) {
+      count += 1;
+      continue;
+    }
+    const point = text.codePointAt(index) ?? code;
+    if (point > 0xffff) index += 1;
+    if (HAN.test(String.fromCodePoint(point))) count += 1;
+  }
+  return count;
+}
 
 export type Language = "zh" | "en";
 
 /** Chinese when Han characters carry at least as much of the text as Latin letters do (a Han character ~ a word). */
 export function detectLanguage(text: string): Language {
-  const han = text.match(HAN)?.length ?? 0;
+  const han = countHan(text);
   const latin = text.match(LATIN)?.length ?? 0;
   return han > 0 && han * 4 >= latin ? "zh" : "en";
 }
@@ -38,14 +59,37 @@ export function stem(word: string): string {
   return stemmed.length >= 3 ? stemmed : word;
 }
 
+const SUFFIXES = ["", "ing", "ed", "es", "s"];
+
 /**
- * Whether `text` mentions `term`: Han terms as substrings (Chinese has no spaces to respect),
- * other terms as whole stemmed words. Cheap enough to run on every sentence of every passage.
+ * Counts how many of `terms` a text mentions: Han terms as substrings (Chinese has no spaces to
+ * respect), other terms as whole words that stem like them. Stemming every word of every sentence
+ * would cost more than everything else the extractive model does, so each Latin term is turned once
+ * into the few word forms that stem like it (its stem, alone or with a suffix `stem` removes).
  */
-export function matcher(text: string): (term: string) => boolean {
-  const lower = text.normalize("NFKC").toLowerCase();
-  const latin = new Set((lower.match(LATIN_WORD) ?? []).map(stem));
-  return (term) => (/\p{Script=Han}/u.test(term) ? lower.includes(term) : latin.has(stem(term)));
+export function mentionCounter(terms: Iterable<string>): (text: string) => number {
+  const hanTerms: string[] = [];
+  const latinTermsOf = new Map<string, number[]>();
+  let latinTerms = 0;
+  for (const term of terms) {
+    if (HAN.test(term)) {
+      hanTerms.push(term);
+      continue;
+    }
+    const target = stem(term);
+    for (const form of SUFFIXES.map((suffix) => `${target}${suffix}`).filter((candidate) => stem(candidate) === target)) {
+      latinTermsOf.set(form, [...(latinTermsOf.get(form) ?? []), latinTerms]);
+    }
+    latinTerms += 1;
+  }
+  return (text) => {
+    const lower = text.normalize("NFKC").toLowerCase();
+    const mentioned = new Set<number>();
+    if (latinTerms > 0) {
+      for (const word of lower.match(LATIN_WORD) ?? []) for (const index of latinTermsOf.get(word) ?? []) mentioned.add(index);
+    }
+    return hanTerms.filter((term) => lower.includes(term)).length + mentioned.size;
+  };
 }
 
 export function indexTerms(text: string): string {
@@ -66,9 +110,15 @@ const STOPWORDS = new Set(
   ).split(" "),
 );
 
+/** The last query's terms: a chat turn asks for them twice (retrieval, then the extractive model). */
+let lastQuery: { text: string; max: number; terms: readonly string[] } | undefined;
+
 /** Distinct content terms of a query, capped so a hostile query cannot build an enormous MATCH expression. */
 export function queryTerms(text: string, max = 64): string[] {
-  return [...new Set(words(text))].filter((word) => !STOPWORDS.has(word)).slice(0, max);
+  if (lastQuery?.text !== text || lastQuery.max !== max) {
+    lastQuery = { text, max, terms: [...new Set(words(text))].filter((word) => !STOPWORDS.has(word)).slice(0, max) };
+  }
+  return [...lastQuery.terms];
 }
 
 /**
@@ -76,6 +126,6 @@ export function queryTerms(text: string, max = 64): string[] {
  * enough to budget conversation memory without shipping a model-specific tokenizer.
  */
 export function estimateTokens(text: string): number {
-  const han = text.match(HAN)?.length ?? 0;
+  const han = countHan(text);
   return han + Math.ceil((text.length - han) / 4);
 }

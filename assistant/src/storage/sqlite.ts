@@ -4,10 +4,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import {
   ConversationNotFoundError,
-  InvalidCursorError,
-  type ChunkHit,
+  type ClaimedJob,
   type Conversation,
   type DocumentInput,
+  type IngestionJob,
   type KnowledgeDocument,
   type NewTurn,
   type Owner,
@@ -15,7 +15,16 @@ import {
   type SourceRef,
   type Storage,
   type Turn,
+  type TurnMessage,
 } from "./types.js";
+import { ChunkIndex, type IndexedChunk } from "./chunk-index.js";
+import { groupCommit } from "./group-commit.js";
+import { DOCUMENT_COLUMNS, JOB_COLUMNS } from "./columns.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import { VectorIndex } from "./vector-index.js";
+
+/** The database file under DATA_DIR; the backup tool snapshots and replaces this file. */
+export const DATABASE_FILE = "assistant.db";
 
 /** Schema versions, applied in order and recorded in `PRAGMA user_version`; never edit a shipped one. */
 export const migrations: readonly string[] = [
@@ -68,6 +77,43 @@ export const migrations: readonly string[] = [
   DROP INDEX conversations_by_tenant;
   CREATE INDEX conversations_by_owner ON conversations (tenant, user_id, updated_at DESC, id DESC);
   `,
+  // Knowledge lives in collections: the assistant's own ('assistant', which is what every document
+  // stored before was) and one per tenant. Documents keep their id across versions. Ingestion runs
+  // as durable jobs that carry their upload until they end; seq orders them.
+  `
+  ALTER TABLE documents RENAME COLUMN tenant TO collection;
+  ALTER TABLE chunks RENAME COLUMN tenant TO collection;
+  UPDATE documents SET collection = 'assistant' WHERE collection = 'default';
+  UPDATE chunks SET collection = 'assistant' WHERE collection = 'default';
+  ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE ingestion_jobs (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    collection TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT,
+    format TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    content BLOB,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    outcome TEXT,
+    document_id TEXT,
+    chunk_count INTEGER,
+    run_after TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX ingestion_jobs_queue ON ingestion_jobs (status, run_after);
+  CREATE INDEX ingestion_jobs_by_source ON ingestion_jobs (collection, source, status);
+  CREATE INDEX ingestion_jobs_by_collection ON ingestion_jobs (collection, seq DESC);
+  `,
+  // A chunk's embedding (little-endian float32) when an embeddings endpoint is configured.
+  `
+  ALTER TABLE chunks ADD COLUMN embedding BLOB;
+  `,
 ];
 
 interface ConversationRow {
@@ -88,13 +134,14 @@ interface TurnRow {
   created_at: string;
 }
 
-interface DocumentRow {
-  id: string;
-  source: string;
-  title: string;
-  content_hash: string;
-  chunk_count: number;
-  updated_at: string;
+/** Binds a list of collections as one parameter, so one prepared statement serves any number of them. */
+const IN_COLLECTIONS = "IN (SELECT value FROM json_each(?))";
+
+interface TurnsAppend {
+  owner: Owner;
+  conversationId: string;
+  turns: NewTurn[];
+  newTitle: string | undefined;
 }
 
 function toConversation(row: ConversationRow): Conversation {
@@ -113,26 +160,16 @@ function toTurn(row: TurnRow): Turn {
   };
 }
 
-function encodeCursor(row: ConversationRow): string {
-  return Buffer.from(JSON.stringify([row.updated_at, row.id])).toString("base64url");
-}
 
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string") {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // falls through to the error below: a cursor the client made up is a client error
-  }
-  throw new InvalidCursorError("cursor is not one this service issued");
-}
 
 /** Quotes each term as an FTS5 string so user text can never be read as query syntax. */
 function matchExpression(terms: string[]): string {
   return terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR ");
 }
+
+const toBlob = (vector: Float32Array): Buffer => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+/** Copied out, since a Float32Array needs an aligned buffer. */
+const fromBlob = (blob: Buffer): Float32Array => new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
 
 /** Runs synchronous SQLite work behind the async storage contract; a throw becomes a rejection. */
 function settle<T>(work: () => T): Promise<T> {
@@ -143,7 +180,7 @@ function settle<T>(work: () => T): Promise<T> {
 
 export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full"): Storage {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, "assistant.db"));
+  const db = new Database(join(dataDir, DATABASE_FILE));
   db.pragma("journal_mode = WAL");
   // WAL + NORMAL survives a killed process (the WAL is written before commit returns); FULL also survives power loss.
   db.pragma(`synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
@@ -159,7 +196,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
 
   const statements = {
     insertConversation: db.prepare(
-      "INSERT INTO conversations (id, tenant, user_id, title, created_at, updated_at, turn_count) VALUES (?, ?, ?, ?, ?, ?, 0)",
+      "INSERT INTO conversations (id, tenant, user_id, title, created_at, updated_at, turn_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
     getConversation: db.prepare<[string, string, string], ConversationRow>(
       "SELECT id, title, created_at, updated_at, turn_count FROM conversations WHERE tenant = ? AND user_id = ? AND id = ?",
@@ -182,10 +219,10 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     touchConversation: db.prepare(
       "UPDATE conversations SET updated_at = ?, turn_count = turn_count + ? WHERE tenant = ? AND user_id = ? AND id = ?",
     ),
-    recentTurns: db.prepare<[string, string, string, number], TurnRow>(
-      `SELECT * FROM (SELECT t.seq, t.role, t.content, t.sources, t.prompt_tokens, t.completion_tokens, t.created_at
-         FROM turns t JOIN conversations c ON c.id = t.conversation_id
-         WHERE c.tenant = ? AND c.user_id = ? AND t.conversation_id = ? ORDER BY t.seq DESC LIMIT ?) ORDER BY seq`,
+    // Newest first along the primary key, without the sources, which are big and spill to overflow pages.
+    recentTurns: db.prepare<[string, string, string, number], TurnMessage>(
+      `SELECT t.role, t.content FROM turns t JOIN conversations c ON c.id = t.conversation_id
+       WHERE c.tenant = ? AND c.user_id = ? AND t.conversation_id = ? ORDER BY t.seq DESC LIMIT ?`,
     ),
     listTurns: db.prepare<[string, string, string], TurnRow>(
       `SELECT t.seq, t.role, t.content, t.sources, t.prompt_tokens, t.completion_tokens, t.created_at
@@ -194,26 +231,57 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     ),
     countActive: db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM conversations WHERE updated_at >= ?"),
     documentBySource: db.prepare<[string, string], { id: string; content_hash: string }>(
-      "SELECT id, content_hash FROM documents WHERE tenant = ? AND source = ?",
+      "SELECT id, content_hash FROM documents WHERE collection = ? AND source = ?",
     ),
     deleteFts: db.prepare("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)"),
     deleteChunks: db.prepare("DELETE FROM chunks WHERE document_id = ?"),
     deleteDocument: db.prepare("DELETE FROM documents WHERE id = ?"),
-    documentOwned: db.prepare<[string, string], { id: string }>("SELECT id FROM documents WHERE tenant = ? AND id = ?"),
+    documentOwned: db.prepare<[string, string], { id: string }>("SELECT id FROM documents WHERE collection = ? AND id = ?"),
     insertDocument: db.prepare(
-      "INSERT INTO documents (id, tenant, source, title, content_hash, chunk_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO documents (id, collection, source, title, content_hash, chunk_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
-    insertChunk: db.prepare("INSERT INTO chunks (document_id, tenant, ordinal, heading, text) VALUES (?, ?, ?, ?, ?)"),
+    replaceDocument: db.prepare(
+      "UPDATE documents SET title = ?, content_hash = ?, chunk_count = ?, version = version + 1, updated_at = ? WHERE id = ?",
+    ),
+    insertChunk: db.prepare("INSERT INTO chunks (document_id, collection, ordinal, heading, text, embedding) VALUES (?, ?, ?, ?, ?, ?)"),
+    chunkIds: db.prepare<[string], { id: number }>("SELECT id FROM chunks WHERE document_id = ?"),
     insertFts: db.prepare("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)"),
-    listDocuments: db.prepare<[string], DocumentRow>(
-      "SELECT id, source, title, content_hash, chunk_count, updated_at FROM documents WHERE tenant = ? ORDER BY source",
+    listDocuments: db.prepare<[string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = ? ORDER BY source`),
+    findDocument: db.prepare<[string, string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = ? AND source = ?`),
+    getDocument: db.prepare<[string, string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND collection ${IN_COLLECTIONS}`),
+    countDocuments: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM documents WHERE collection ${IN_COLLECTIONS}`),
+    // Only for queries with a phrase term, which the in-memory index leaves to FTS5 (chunk-index.ts).
+    rankByFts: db.prepare<[string, string, number], { chunkId: number; score: number }>(
+      `SELECT chunks_fts.rowid AS chunkId, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+       WHERE chunks_fts MATCH ? AND c.collection ${IN_COLLECTIONS} ORDER BY score DESC, chunkId LIMIT ?`,
     ),
-    countDocuments: db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM documents WHERE tenant = ?"),
-    search: db.prepare<[string, string, number], { chunk_id: number; document_id: string; title: string; source: string; heading: string; text: string; rank: number }>(
-      `SELECT c.id AS chunk_id, c.document_id, d.title, d.source, c.heading, c.text, bm25(chunks_fts) AS rank
-       FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
-       WHERE chunks_fts MATCH ? AND c.tenant = ? ORDER BY rank LIMIT ?`,
+    insertJob: db.prepare(
+      `INSERT INTO ingestion_jobs (id, collection, source, title, format, content_hash, bytes, content, status, run_after, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
     ),
+    // An older unfinished job for the same document goes first, so a retry can never overwrite newer content.
+    nextJob: db.prepare<[string], { seq: number }>(
+      `SELECT j.seq FROM ingestion_jobs j
+       WHERE j.status = 'queued' AND j.run_after <= ? AND NOT EXISTS (
+         SELECT 1 FROM ingestion_jobs o WHERE o.collection = j.collection AND o.source = j.source
+           AND o.status IN ('queued', 'running') AND o.seq < j.seq)
+       ORDER BY j.seq LIMIT 1`,
+    ),
+    startJob: db.prepare<[string, number], ClaimedJob>(
+      `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE seq = ?
+       RETURNING ${JOB_COLUMNS}, content`,
+    ),
+    completeJob: db.prepare(
+      `UPDATE ingestion_jobs SET status = 'succeeded', content = NULL, error = NULL, outcome = ?, document_id = ?, chunk_count = ?, updated_at = ?
+       WHERE id = ?`,
+    ),
+    retryJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', error = ?, run_after = ?, updated_at = ? WHERE id = ?"),
+    failJob: db.prepare("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE id = ?"),
+    getJob: db.prepare<[string, string], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? AND id = ?`),
+    listJobs: db.prepare<[string, number], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? ORDER BY seq DESC LIMIT ?`),
+    requeueRunning: db.prepare("UPDATE ingestion_jobs SET status = 'queued', updated_at = ? WHERE status = 'running'"),
+    nextJobTime: db.prepare<[], { at: string | null }>("SELECT min(run_after) AS at FROM ingestion_jobs WHERE status = 'queued'"),
+    pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
   };
 
   const removeDocument = (id: string): void => {
@@ -222,12 +290,16 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     statements.deleteDocument.run(id);
   };
 
-  const appendTurns = db.transaction((owner: Owner, conversationId: string, turns: NewTurn[], newTitle: string | undefined) => {
+  const appendTurns = db.transaction(({ owner, conversationId, turns, newTitle }: TurnsAppend) => {
     const now = new Date().toISOString();
-    if (newTitle !== undefined) statements.insertConversation.run(conversationId, owner.tenant, owner.user, newTitle, now, now);
-    const touched = statements.touchConversation.run(now, turns.length, owner.tenant, owner.user, conversationId);
-    if (touched.changes === 0) throw new ConversationNotFoundError(conversationId);
-    let seq = statements.lastSeq.get(conversationId)?.seq ?? 0;
+    let seq = 0;
+    if (newTitle !== undefined) {
+      statements.insertConversation.run(conversationId, owner.tenant, owner.user, newTitle, now, now, turns.length);
+    } else {
+      const touched = statements.touchConversation.run(now, turns.length, owner.tenant, owner.user, conversationId);
+      if (touched.changes === 0) throw new ConversationNotFoundError(conversationId);
+      seq = statements.lastSeq.get(conversationId)?.seq ?? 0;
+    }
     for (const turn of turns) {
       seq += 1;
       statements.insertTurn.run(
@@ -242,32 +314,78 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       );
     }
   });
+  // Concurrent chats share one commit; each append is a savepoint, so one that fails undoes only itself.
+  const turnWriter = groupCommit(
+    db.transaction((appends: readonly TurnsAppend[]) =>
+      appends.map((append) => {
+        try {
+          appendTurns(append);
+          return undefined;
+        } catch (error) {
+          return error;
+        }
+      }),
+    ),
+  );
 
-  const putDocument = db.transaction((tenant: string, document: DocumentInput) => {
-    const existing = statements.documentBySource.get(tenant, document.source);
-    if (existing?.content_hash === document.contentHash) return { id: existing.id, changed: false };
-    if (existing !== undefined) removeDocument(existing.id);
-    const id = randomUUID();
-    statements.insertDocument.run(
-      id,
-      tenant,
-      document.source,
-      document.title,
-      document.contentHash,
-      document.chunks.length,
-      new Date().toISOString(),
-    );
-    for (const chunk of document.chunks) {
-      const { lastInsertRowid } = statements.insertChunk.run(id, tenant, chunk.ordinal, chunk.heading, chunk.text);
-      statements.insertFts.run(lastInsertRowid, chunk.terms);
+  // The vector index follows the chunks table: loaded at open, changed only after a commit.
+  const vectors = new VectorIndex();
+  for (const row of db.prepare<[], { id: number; collection: string; embedding: Buffer }>("SELECT id, collection, embedding FROM chunks WHERE embedding IS NOT NULL").iterate()) {
+    vectors.add(row.collection, row.id, fromBlob(row.embedding));
+  }
+  const chunkIndex = new ChunkIndex(db);
+
+  const putDocument = db.transaction((collection: string, document: DocumentInput) => {
+    const existing = statements.documentBySource.get(collection, document.source);
+    if (existing?.content_hash === document.contentHash) return { id: existing.id, changed: false, removed: [], added: [], indexed: [] };
+    const now = new Date().toISOString();
+    const id = existing?.id ?? randomUUID();
+    const removed = existing === undefined ? [] : statements.chunkIds.all(id).map((row) => row.id);
+    if (existing === undefined) {
+      statements.insertDocument.run(id, collection, document.source, document.title, document.contentHash, document.chunks.length, now);
+    } else {
+      statements.deleteFts.run(id);
+      statements.deleteChunks.run(id);
+      statements.replaceDocument.run(document.title, document.contentHash, document.chunks.length, now, id);
     }
-    return { id, changed: true };
+    const added: [number, Float32Array][] = [];
+    const tokens = chunkIndex.tokenize(document.chunks.map((chunk) => chunk.terms));
+    const indexed: IndexedChunk[] = [];
+    for (const chunk of document.chunks) {
+      const { lastInsertRowid } = statements.insertChunk.run(
+        id,
+        collection,
+        chunk.ordinal,
+        chunk.heading,
+        chunk.text,
+        chunk.embedding === undefined ? null : toBlob(chunk.embedding),
+      );
+      statements.insertFts.run(lastInsertRowid, chunk.terms);
+      indexed.push({
+        chunkId: Number(lastInsertRowid),
+        documentId: id,
+        collection,
+        title: document.title,
+        source: document.source,
+        heading: chunk.heading,
+        text: chunk.text,
+        tokens: tokens[indexed.length] ?? new Map<string, number>(),
+      });
+      if (chunk.embedding !== undefined) added.push([Number(lastInsertRowid), chunk.embedding]);
+    }
+    return { id, changed: true, removed, added, indexed };
   });
 
-  const deleteDocument = db.transaction((tenant: string, id: string) => {
-    if (statements.documentOwned.get(tenant, id) === undefined) return false;
+  const deleteDocument = db.transaction((collection: string, id: string) => {
+    if (statements.documentOwned.get(collection, id) === undefined) return undefined;
+    const removed = statements.chunkIds.all(id).map((row) => row.id);
     removeDocument(id);
-    return true;
+    return removed;
+  });
+
+  const claimJob = db.transaction((nowIso: string): ClaimedJob | undefined => {
+    const next = statements.nextJob.get(nowIso);
+    return next === undefined ? undefined : statements.startJob.get(nowIso, next.seq);
   });
 
   return {
@@ -276,7 +394,10 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     },
     close() {
       return settle(() => {
-        if (db.open) db.close();
+        if (!db.open) return;
+        turnWriter.flush();
+        db.close();
+        chunkIndex.close();
       });
     },
     getConversation(owner, id) {
@@ -298,7 +419,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         const last = items.at(-1);
         const page: Page<Conversation> = {
           items: items.map(toConversation),
-          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.updated_at, last.id) : null,
         };
         return page;
       });
@@ -309,13 +430,11 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       });
     },
     appendTurns(owner, conversationId, turns, newTitle) {
-      return settle(() => {
-        appendTurns(owner, conversationId, turns, newTitle);
-      });
+      return turnWriter.write({ owner, conversationId, turns, newTitle });
     },
     recentTurns(owner, conversationId, limit) {
       return settle(() => {
-        return statements.recentTurns.all(owner.tenant, owner.user, conversationId, limit).map(toTurn);
+        return statements.recentTurns.all(owner.tenant, owner.user, conversationId, limit).reverse();
       });
     },
     listTurns(owner, conversationId) {
@@ -328,48 +447,86 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         return statements.countActive.get(sinceIso)?.n ?? 0;
       });
     },
-    putDocument(tenant, document) {
+    putDocument(collection, document) {
       return settle(() => {
-        return putDocument(tenant, document);
+        const { id, changed, removed, added, indexed } = putDocument(collection, document);
+        chunkIndex.replace(removed, indexed);
+        for (const chunkId of removed) vectors.remove(chunkId);
+        for (const [chunkId, embedding] of added) vectors.add(collection, chunkId, embedding);
+        return { id, changed };
       });
     },
-    listDocuments(tenant) {
+    listDocuments(collection) {
+      return settle(() => statements.listDocuments.all(collection));
+    },
+    getDocument(collections, id) {
+      return settle(() => statements.getDocument.get(id, JSON.stringify(collections)));
+    },
+    findDocument(collection, source) {
+      return settle(() => statements.findDocument.get(collection, source));
+    },
+    countDocuments(collections) {
+      return settle(() => statements.countDocuments.get(JSON.stringify(collections))?.n ?? 0);
+    },
+    deleteDocument(collection, id) {
       return settle(() => {
-        return statements.listDocuments.all(tenant).map(
-          (row): KnowledgeDocument => ({
-            id: row.id,
-            source: row.source,
-            title: row.title,
-            contentHash: row.content_hash,
-            chunkCount: row.chunk_count,
-            updatedAt: row.updated_at,
-          }),
-        );
+        const removed = deleteDocument(collection, id);
+        for (const chunkId of removed ?? []) vectors.remove(chunkId);
+        chunkIndex.replace(removed ?? [], []);
+        return removed !== undefined;
       });
     },
-    countDocuments(tenant) {
-      return settle(() => statements.countDocuments.get(tenant)?.n ?? 0);
-    },
-    deleteDocument(tenant, id) {
-      return settle(() => {
-        return deleteDocument(tenant, id);
-      });
-    },
-    searchChunks(tenant, terms, limit) {
+    searchChunks(collections, terms, limit) {
       return settle(() => {
         if (terms.length === 0) return [];
-        return statements.search.all(matchExpression(terms), tenant, limit).map(
-          (row): ChunkHit => ({
-            chunkId: String(row.chunk_id),
-            documentId: row.document_id,
-            title: row.title,
-            source: row.source,
-            heading: row.heading,
-            text: row.text,
-            score: -row.rank,
-          }),
-        );
+        const ranked = chunkIndex.search(collections, terms, limit) ?? statements.rankByFts.all(matchExpression(terms), JSON.stringify(collections), limit);
+        return chunkIndex.hits(ranked, collections);
       });
+    },
+    searchVectors(collections, vector, limit) {
+      return settle(() => {
+        return chunkIndex.hits(vectors.search(collections, vector, limit), collections);
+      });
+    },
+    enqueueJob(job) {
+      return settle(() => {
+        const now = new Date().toISOString();
+        const id = randomUUID();
+        statements.insertJob.run(id, job.collection, job.source, job.title ?? null, job.format, job.contentHash, job.content.length, job.content, now, now, now);
+        const row = statements.getJob.get(job.collection, id);
+        if (row === undefined) throw new Error(`ingestion job ${id} vanished after insert`);
+        return row;
+      });
+    },
+    claimJob(nowIso) {
+      return settle(() => claimJob(nowIso));
+    },
+    completeJob(id, { outcome, documentId, chunkCount }) {
+      return settle(() => {
+        statements.completeJob.run(outcome, documentId, chunkCount, new Date().toISOString(), id);
+      });
+    },
+    failJob(id, error, retryAtIso) {
+      return settle(() => {
+        const now = new Date().toISOString();
+        if (retryAtIso === undefined) statements.failJob.run(error, now, id);
+        else statements.retryJob.run(error, retryAtIso, now, id);
+      });
+    },
+    getJob(collection, id) {
+      return settle(() => statements.getJob.get(collection, id));
+    },
+    listJobs(collection, limit) {
+      return settle(() => statements.listJobs.all(collection, limit));
+    },
+    requeueRunningJobs() {
+      return settle(() => statements.requeueRunning.run(new Date().toISOString()).changes);
+    },
+    nextJobTime() {
+      return settle(() => statements.nextJobTime.get()?.at ?? undefined);
+    },
+    pruneJobs(endedBeforeIso) {
+      return settle(() => statements.pruneJobs.run(endedBeforeIso).changes);
     },
   };
 }

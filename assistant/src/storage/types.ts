@@ -46,6 +46,9 @@ export interface Turn {
 
 export type NewTurn = Omit<Turn, "seq" | "createdAt">;
 
+/** A turn as a message of a conversation's history. */
+export type TurnMessage = Pick<Turn, "role" | "content">;
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -57,6 +60,8 @@ export interface ChunkInput {
   text: string;
   /** The text as search terms (segmented, lower-cased, space-joined) for the full-text index. */
   terms: string;
+  /** The chunk's embedding, when an embeddings endpoint is configured. */
+  embedding?: Float32Array;
 }
 
 export interface DocumentInput {
@@ -66,24 +71,72 @@ export interface DocumentInput {
   chunks: ChunkInput[];
 }
 
+/**
+ * Knowledge lives in collections: the retrieval layer decides which collection a document belongs
+ * to and which collections a caller may read (see retrieval/collections.ts). The store only ever
+ * reads and writes the collections it is given.
+ */
 export interface KnowledgeDocument {
   id: string;
+  collection: string;
   source: string;
   title: string;
   contentHash: string;
   chunkCount: number;
+  /** 1 for the first content, one more each time new content replaces the chunks. */
+  version: number;
   updatedAt: string;
 }
 
 export interface ChunkHit {
   chunkId: string;
   documentId: string;
+  collection: string;
   title: string;
   source: string;
   heading: string;
   text: string;
-  /** Higher is better (negated BM25). */
+  /** Higher is better: negated BM25 from searchChunks, cosine similarity from searchVectors. */
   score: number;
+}
+
+export type JobStatus = "queued" | "running" | "succeeded" | "failed";
+
+/** What a finished job did: indexed new content, or found the same content already indexed. */
+export type JobOutcome = "indexed" | "unchanged";
+
+export interface NewIngestionJob {
+  collection: string;
+  source: string;
+  /** The title the uploader gave; else one is derived from the content. */
+  title?: string;
+  format: string;
+  contentHash: string;
+  content: Buffer;
+}
+
+export interface IngestionJob {
+  id: string;
+  collection: string;
+  source: string;
+  title: string | null;
+  format: string;
+  contentHash: string;
+  bytes: number;
+  status: JobStatus;
+  attempts: number;
+  /** Why the last attempt failed (kept while a retry is pending, and for a failed job). */
+  error: string | null;
+  outcome: JobOutcome | null;
+  documentId: string | null;
+  chunkCount: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A job taken off the queue to be worked on, with the upload it carries. */
+export interface ClaimedJob extends IngestionJob {
+  content: Buffer;
 }
 
 export interface ConversationStore {
@@ -97,23 +150,49 @@ export interface ConversationStore {
    * conversation.
    */
   appendTurns(owner: Owner, conversationId: string, turns: NewTurn[], newTitle?: string): Promise<void>;
-  /** The newest `limit` turns, oldest first. */
-  recentTurns(owner: Owner, conversationId: string, limit: number): Promise<Turn[]>;
+  /** The newest `limit` turns as messages, oldest first: what a model's history needs, without the sources. */
+  recentTurns(owner: Owner, conversationId: string, limit: number): Promise<TurnMessage[]>;
   listTurns(owner: Owner, conversationId: string): Promise<Turn[]>;
   countActiveConversations(sinceIso: string): Promise<number>;
 }
 
 export interface KnowledgeStore {
-  /** Inserts or replaces a document and all its chunks atomically; unchanged content is left alone. */
-  putDocument(tenant: string, document: DocumentInput): Promise<{ id: string; changed: boolean }>;
-  listDocuments(tenant: string): Promise<KnowledgeDocument[]>;
-  countDocuments(tenant: string): Promise<number>;
-  deleteDocument(tenant: string, id: string): Promise<boolean>;
-  /** BM25 search over chunk terms; `terms` are already-normalised search terms. */
-  searchChunks(tenant: string, terms: string[], limit: number): Promise<ChunkHit[]>;
+  /**
+   * Inserts a document, or replaces the chunks of the one with the same collection and source in one
+   * transaction (keeping its id, counting its version up); unchanged content is left alone.
+   */
+  putDocument(collection: string, document: DocumentInput): Promise<{ id: string; changed: boolean }>;
+  listDocuments(collection: string): Promise<KnowledgeDocument[]>;
+  getDocument(collections: readonly string[], id: string): Promise<KnowledgeDocument | undefined>;
+  findDocument(collection: string, source: string): Promise<KnowledgeDocument | undefined>;
+  countDocuments(collections: readonly string[]): Promise<number>;
+  deleteDocument(collection: string, id: string): Promise<boolean>;
+  /** BM25 search over chunk terms in the given collections; `terms` are already-normalised search terms. */
+  searchChunks(collections: readonly string[], terms: string[], limit: number): Promise<ChunkHit[]>;
+  /** The chunks whose embeddings are nearest to `vector` (cosine) in the given collections. */
+  searchVectors(collections: readonly string[], vector: Float32Array, limit: number): Promise<ChunkHit[]>;
 }
 
-export interface Storage extends ConversationStore, KnowledgeStore {
+/** The durable queue of ingestion work: jobs outlive restarts, their uploads until they end. */
+export interface IngestionJobStore {
+  enqueueJob(job: NewIngestionJob): Promise<IngestionJob>;
+  /** Marks the oldest queued job whose retry time has come as running and returns it. */
+  claimJob(nowIso: string): Promise<ClaimedJob | undefined>;
+  /** The job ended well; its upload is dropped. */
+  completeJob(id: string, result: { outcome: JobOutcome; documentId: string; chunkCount: number }): Promise<void>;
+  /** The attempt failed: queued again after `retryAtIso`, or failed for good (upload dropped) without one. */
+  failJob(id: string, error: string, retryAtIso?: string): Promise<void>;
+  getJob(collection: string, id: string): Promise<IngestionJob | undefined>;
+  listJobs(collection: string, limit: number): Promise<IngestionJob[]>;
+  /** Jobs left running by a process that stopped go back on the queue; returns how many. */
+  requeueRunningJobs(): Promise<number>;
+  /** When the soonest queued job may run, if any is queued. */
+  nextJobTime(): Promise<string | undefined>;
+  /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */
+  pruneJobs(endedBeforeIso: string): Promise<number>;
+}
+
+export interface Storage extends ConversationStore, KnowledgeStore, IngestionJobStore {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

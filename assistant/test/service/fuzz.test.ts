@@ -126,6 +126,7 @@ describe("fuzzing every route with random and hostile input", function () {
       knowledge: { "kb.md": "# KB\n\nThe office opens at nine. 年假需要提前申请。\n" },
       config: {
         limits: { maxMessageChars: 2000, bodyLimitBytes: 65536 },
+        knowledge: { maxUploadBytes: 65536 },
         auth: {
           mode: "apiKeyAndOIDC",
           apiKeys: [{ name: "fuzz", key: API_KEY, tenant: "acme", user: "fuzzer" }],
@@ -155,6 +156,13 @@ describe("fuzzing every route with random and hostile input", function () {
       ["DELETE", "/api/v1/conversations/00000000-0000-0000-0000-000000000000", undefined],
       ["GET", "/api/v1/skills", undefined],
       ["POST", "/api/v1/skills/echo/invoke", { arguments: {} }],
+      ["POST", "/api/v1/knowledge/documents", { source: "a.md", text: "b" }],
+      ["GET", "/api/v1/knowledge/documents", undefined],
+      ["GET", "/api/v1/knowledge/documents/00000000-0000-0000-0000-000000000000", undefined],
+      ["DELETE", "/api/v1/knowledge/documents/00000000-0000-0000-0000-000000000000", undefined],
+      ["POST", "/api/v1/knowledge/search", { query: "年假" }],
+      ["GET", "/api/v1/knowledge/jobs", undefined],
+      ["GET", "/api/v1/knowledge/jobs/00000000-0000-0000-0000-000000000000", undefined],
     ] as const;
     const failures: string[] = [];
     let sent = 0;
@@ -216,6 +224,8 @@ describe("fuzzing every route with random and hostile input", function () {
         () => ({ arguments: value(1), confirm: value(1) }),
         () => ({ arguments: { orderId: pick([...HOSTILE_STRINGS, "A-1001"]), reason: value(2) }, confirm: next() < 0.5 }),
         () => ({ message: `/${pick(["echo", "lookup-order", "create-return", "confirm create-return", "confirm echo"])} ${next() < 0.5 ? JSON.stringify(value(1)) : pick(HOSTILE_STRINGS)}` }),
+        () => ({ source: pick([...HOSTILE_STRINGS, "a.md"]), text: pick([...HOSTILE_STRINGS, "x"]), title: value(1), format: pick(["text", "markdown", "html", "pdf", value(1)]) }),
+        () => ({ query: pick([...HOSTILE_STRINGS, "年假"]), topK: pick([0, 1, 50, 51, -1, 2.5, "3", null]) }),
       ])();
     const rawBodies = [
       '{"message": "unterminated',
@@ -241,6 +251,12 @@ describe("fuzzing every route with random and hostile input", function () {
       { method: "DELETE", path: () => `/api/v1/conversations/${encode(value(2), next() < 0.1)}`, body: false },
       { method: "POST", path: () => `/api/v1/skills/${pick(["echo", "lookup-order", "create-return", encode(value(2), next() < 0.1)])}/invoke`, body: true },
       { method: "GET", path: () => "/api/v1/skills", body: false },
+      { method: "POST", path: () => "/api/v1/knowledge/documents", body: true },
+      { method: "GET", path: () => "/api/v1/knowledge/documents", body: false },
+      { method: pick(["GET", "DELETE"]), path: () => `/api/v1/knowledge/documents/${encode(value(2), next() < 0.1)}`, body: false },
+      { method: "POST", path: () => "/api/v1/knowledge/search", body: true },
+      { method: "GET", path: () => `/api/v1/knowledge/jobs?limit=${encode(value(2), next() < 0.1)}`, body: false },
+      { method: "GET", path: () => `/api/v1/knowledge/jobs/${encode(value(2), next() < 0.1)}`, body: false },
       { method: "GET", path: () => pick(["/", "/assets/main.js", "/assets/style.css", `/assets/${encode(value(2), next() < 0.1)}`]), body: false },
       { method: "GET", path: () => "/healthz", body: false },
       { method: "GET", path: () => "/readyz", body: false },
@@ -283,5 +299,54 @@ describe("fuzzing every route with random and hostile input", function () {
     assert.equal(service.child.exitCode, null);
     assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
     assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
+  });
+
+  it("answers hostile multipart uploads with a 202 job or a 4xx, and every accepted job settles", async () => {
+    const part = (headers: string, content: string): string => `--b\r\n${headers}\r\n\r\n${content}\r\n`;
+    const file = (name: string, content: string): string => part(`Content-Disposition: form-data; name="file"; filename="${name}"`, content);
+    const field = (name: string, content: string): string => part(`Content-Disposition: form-data; name="${name}"`, content);
+    const bodies = [
+      "",
+      "--b--\r\n",
+      "--b\r\n",
+      file("a.md", "unterminated"),
+      `${file("a.md", "x")}${file("b.md", "y")}--b--\r\n`,
+      `${file("../../etc/passwd.md", "x")}--b--\r\n`,
+      `${file("\u0000.md", "x")}--b--\r\n`,
+      `${file("a.pdf", "%PDF-1.4 \u0000\u0001 garbage")}--b--\r\n`,
+      `${file("a.docx", "PK\u0003\u0004 garbage")}--b--\r\n`,
+      `${file("a.html", "<".repeat(5000))}--b--\r\n`,
+      `${file("a.md", "\ud800")}--b--\r\n`,
+      `${file("noext", "x")}--b--\r\n`,
+      `${file("a.md", "x")}${field("source", "x".repeat(3000))}--b--\r\n`,
+      `${file("a.md", "x")}${field("__proto__", "polluted")}${field("constructor", "x")}--b--\r\n`,
+      `${Array.from({ length: 10 }, (_, index) => field(`f${index}`, "v")).join("")}${file("a.md", "x")}--b--\r\n`,
+      `${part('Content-Disposition: form-data; name="file"; filename*=UTF-8\'\'%E5%B9%B4.md', "年假")}--b--\r\n`,
+      `${part("Content-Type: text/plain", "no disposition")}--b--\r\n`,
+      `${file("a.txt", "x".repeat(70000))}--b--\r\n`,
+      `${file("ok.md", "# OK\n\nfuzzed but fine")}--b--\r\n`,
+    ];
+    const failures: string[] = [];
+    const jobs: string[] = [];
+    for (const body of bodies) {
+      const response = await fetch(`${service.url}/api/v1/knowledge/documents`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "multipart/form-data; boundary=b" },
+        body,
+      });
+      const parsed = (await response.json()) as { error?: { code?: unknown }; job?: { id: string } };
+      if (response.status === 202 && parsed.job !== undefined) jobs.push(parsed.job.id);
+      else if (response.status < 400 || response.status >= 500 || typeof parsed.error?.code !== "string") failures.push(`${body.slice(0, 80)} -> ${response.status}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(jobs.length > 0);
+    for (const id of jobs) {
+      for (;;) {
+        const job = (await (await fetch(`${service.url}/api/v1/knowledge/jobs/${id}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as { status: string };
+        if (job.status === "succeeded" || job.status === "failed") break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    assert.equal(service.child.exitCode, null);
   });
 });

@@ -7,6 +7,7 @@ import type { Passage } from "../../src/retrieval/knowledge.js";
 const passage = (text: string, heading = ""): Passage => ({
   chunkId: "1",
   documentId: "d",
+  collection: "assistant",
   title: "Handbook",
   source: "handbook.md",
   heading,

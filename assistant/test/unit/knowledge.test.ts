@@ -2,41 +2,117 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
+import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
+import { ASSISTANT_COLLECTION } from "../../src/retrieval/collections.js";
+import { IngestionQueue, type IngestionSettings } from "../../src/retrieval/ingestion.js";
 import { bm25Retriever, syncKnowledgeDir } from "../../src/retrieval/knowledge.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
+import { docxOf } from "../support/documents.js";
 
-describe("knowledge directory ingestion", () => {
+const settings: IngestionSettings = { chunkChars: 800, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, prepareTimeoutMs: 30000, prepareMemoryMb: 256 };
+
+describe("knowledge ingestion", function () {
+  this.timeout(30000);
   let root: string;
   let kb: string;
   let storage: Storage;
+  let metrics: Metrics;
+  const queues: IngestionQueue[] = [];
+  const startQueue = async (store: Storage, overrides: Partial<IngestionSettings> = {}): Promise<IngestionQueue> => {
+    const queue = new IngestionQueue(store, { ...settings, ...overrides }, metrics, pino({ level: "silent" }));
+    queues.push(queue);
+    await queue.start();
+    return queue;
+  };
+  const sync = async (queue: IngestionQueue) => {
+    const { jobIds, ...report } = await syncKnowledgeDir(storage, queue, kb);
+    await Promise.all(jobIds.map((id) => queue.finished(ASSISTANT_COLLECTION, id)));
+    return report;
+  };
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), "assistant-kb-"));
     kb = join(root, "kb");
     mkdirSync(join(kb, "hr"), { recursive: true });
     storage = openSqliteStorage(join(root, "data"), "normal");
+    metrics = createMetrics(() => Promise.resolve(0));
   });
   afterEach(async () => {
+    await Promise.all(queues.splice(0).map((queue) => queue.stop()));
     await storage.close();
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("indexes .md and .txt files, skips others, and re-syncs by content hash", async () => {
+  it("indexes the readable files of a folder in the background and re-syncs by content hash", async () => {
+    const queue = await startQueue(storage);
     writeFileSync(join(kb, "hr", "leave.md"), "# 年假\n\n员工入职满一年后享有5天带薪年假。\n");
     writeFileSync(join(kb, "vpn.txt"), "Connect to the VPN with the client.\n");
+    writeFileSync(join(kb, "expenses.docx"), docxOf([{ heading: "Expenses" }, { paragraph: "Receipts are required for reimbursement." }]));
     writeFileSync(join(kb, "image.png"), "not text");
-    assert.deepEqual(await syncKnowledgeDir(storage, "t", kb, 800), { added: 2, unchanged: 0, removed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 3, unchanged: 0, removed: 0 });
     const retriever = bm25Retriever(storage);
-    assert.equal(await retriever.documentCount("t"), 2);
-    const [hit] = await retriever.search("t", "年假几天", 3);
-    assert.equal(hit?.source, "hr/leave.md");
-    assert.equal(hit?.title, "年假");
+    // Any tenant reads the assistant's collection.
+    assert.equal(await retriever.documentCount("anyone"), 3);
+    const [hit] = await retriever.search("anyone", "年假几天", 3);
+    assert.deepEqual([hit?.source, hit?.title, hit?.collection], ["hr/leave.md", "年假", ASSISTANT_COLLECTION]);
+    assert.equal((await retriever.search("anyone", "reimbursement receipts", 3))[0]?.title, "Expenses");
 
     writeFileSync(join(kb, "vpn.txt"), "Connecting requires the new VPN client.\n");
     rmSync(join(kb, "hr", "leave.md"));
-    assert.deepEqual(await syncKnowledgeDir(storage, "t", kb, 800), { added: 1, unchanged: 0, removed: 1 });
-    assert.deepEqual(await syncKnowledgeDir(storage, "t", kb, 800), { added: 0, unchanged: 1, removed: 0 });
-    assert.deepEqual(await retriever.search("t", "年假", 3), []);
-    assert.match((await retriever.search("t", "connect vpn", 3))[0]?.text ?? "", /new VPN client/);
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 1, removed: 1 });
+    assert.deepEqual(await sync(queue), { queued: 0, unchanged: 2, removed: 0 });
+    assert.deepEqual(await retriever.search("anyone", "年假", 3), []);
+    assert.match((await retriever.search("anyone", "connect vpn", 3))[0]?.text ?? "", /new VPN client/);
+  });
+
+  it("leaves the documents of knowledge URLs alone when syncing the folder", async () => {
+    const queue = await startQueue(storage);
+    await storage.putDocument(ASSISTANT_COLLECTION, { source: "https://intranet.example/handbook", title: "Handbook", contentHash: "h", chunks: [] });
+    writeFileSync(join(kb, "a.md"), "# A\n\nalpha");
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0 });
+    assert.deepEqual((await storage.listDocuments(ASSISTANT_COLLECTION)).map((document) => document.source), ["a.md", "https://intranet.example/handbook"]);
+  });
+
+  it("fails an unreadable document at once and keeps going with the next", async () => {
+    const queue = await startQueue(storage);
+    const broken = await queue.submit({ collection: "tenant/a", source: "broken.pdf", format: "pdf", contentHash: "h1", content: Buffer.from("%PDF-1.4 nothing") });
+    const good = await queue.submit({ collection: "tenant/a", source: "good.md", format: "markdown", contentHash: "h2", content: Buffer.from("# Good\n\nfine words") });
+    await queue.finished("tenant/a", good.id);
+    await queue.finished("tenant/a", broken.id);
+    const failed = await storage.getJob("tenant/a", broken.id);
+    assert.deepEqual([failed?.status, failed?.attempts], ["failed", 1]);
+    assert.match(failed?.error ?? "", /not a readable PDF/);
+    assert.deepEqual(await storage.getJob("tenant/a", good.id).then((job) => [job?.status, job?.outcome, job?.chunkCount]), ["succeeded", "indexed", 1]);
+    const again = await queue.submit({ collection: "tenant/a", source: "good.md", format: "markdown", contentHash: "h2", content: Buffer.from("# Good\n\nfine words") });
+    await queue.finished("tenant/a", again.id);
+    assert.equal((await storage.getJob("tenant/a", again.id))?.outcome, "unchanged");
+  });
+
+  it("retries a failed attempt with backoff, then fails for good after maxAttempts", async () => {
+    let failures = 1;
+    // The real store, with its writes failing as often as the test says.
+    const flaky: Storage = Object.create(storage) as Storage;
+    flaky.putDocument = (collection, document) => (failures-- > 0 ? Promise.reject(new Error("disk hiccup")) : storage.putDocument(collection, document));
+    const queue = await startQueue(flaky, { maxAttempts: 2 });
+    const recovered = await queue.submit({ collection: "tenant/a", source: "a.md", format: "markdown", contentHash: "h1", content: Buffer.from("alpha") });
+    await queue.finished("tenant/a", recovered.id);
+    assert.deepEqual(await storage.getJob("tenant/a", recovered.id).then((job) => [job?.status, job?.attempts, job?.error]), ["succeeded", 2, null]);
+    failures = 2;
+    const doomed = await queue.submit({ collection: "tenant/a", source: "b.md", format: "markdown", contentHash: "h2", content: Buffer.from("beta") });
+    await queue.finished("tenant/a", doomed.id);
+    assert.deepEqual(await storage.getJob("tenant/a", doomed.id).then((job) => [job?.status, job?.attempts, job?.error]), ["failed", 2, "disk hiccup"]);
+    const counts = await metrics.registry.getSingleMetric("assistant_ingestion_jobs_total")?.get();
+    assert.deepEqual(Object.fromEntries((counts?.values ?? []).map((value) => [value.labels["outcome"], value.value])), { retried: 2, indexed: 1, failed: 1 });
+  });
+
+  it("runs a job interrupted by a stop again at the next start", async () => {
+    await storage.enqueueJob({ collection: "tenant/a", source: "a.md", format: "markdown", contentHash: "h1", content: Buffer.from("# A\n\ninterrupted words") });
+    const claimed = await storage.claimJob(new Date().toISOString());
+    assert.equal(claimed?.status, "running");
+    const queue = await startQueue(storage);
+    await queue.finished("tenant/a", claimed?.id ?? "");
+    assert.deepEqual(await storage.getJob("tenant/a", claimed?.id ?? "").then((job) => [job?.status, job?.attempts]), ["succeeded", 2]);
+    assert.equal((await bm25Retriever(storage).search("a", "interrupted", 1))[0]?.source, "a.md");
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { chunkText, sentences, titleOf } from "../../src/retrieval/chunk.js";
-import { detectLanguage, estimateTokens, indexTerms, queryTerms } from "../../src/retrieval/text.js";
+import { detectLanguage, estimateTokens, indexTerms, mentionCounter, queryTerms } from "../../src/retrieval/text.js";
 
 describe("text analysis", () => {
   it("segments Chinese into words, not sentences or single characters", () => {
@@ -26,9 +26,18 @@ describe("text analysis", () => {
     assert.equal(detectLanguage("12345"), "en");
   });
 
-  it("estimates tokens with Han characters counting one each", () => {
+  it("estimates tokens with Han characters counting one each, in and beyond the common block", () => {
     assert.equal(estimateTokens("你好世界"), 4);
     assert.equal(estimateTokens("abcdefgh"), 2);
+    assert.equal(estimateTokens("〇々中"), 3);
+  });
+
+  it("counts the query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
+    const mentions = mentionCounter(["approves", "approved", "vpn", "年假", "报销"]);
+    assert.equal(mentions("The manager approving it uses the VPN."), 3);
+    assert.equal(mentions("请在系统中申请年假。"), 1);
+    assert.equal(mentions("Approval of 报销 is separate."), 1);
+    assert.equal(mentions("nothing here"), 0);
   });
 });
 

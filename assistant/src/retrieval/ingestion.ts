@@ -1,0 +1,211 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import type { Metrics } from "../observability/metrics.js";
+import type { ClaimedJob, IngestionJob, IngestionJobStore, JobOutcome, KnowledgeStore, NewIngestionJob } from "../storage/types.js";
+import { DOCUMENT_FORMATS, UnreadableDocumentError, type DocumentFormat } from "./parse.js";
+import type { Embedder } from "./embeddings.js";
+import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
+
+export interface IngestionSettings extends PreparerSettings {
+  chunkChars: number;
+  /** Limits of the preparing thread for one document. */
+  prepareTimeoutMs: number;
+  prepareMemoryMb: number;
+  /** Attempts per job before it fails for good; an unreadable document fails at once. */
+  maxAttempts: number;
+  /** The first retry waits this long, each further one twice as long as the one before. */
+  retryBaseMs: number;
+  /** Jobs that ended longer ago than this are deleted (checked at start and every hour). */
+  jobRetentionMs: number;
+}
+
+const isFormat = (format: string): format is DocumentFormat => (DOCUMENT_FORMATS as readonly string[]).includes(format);
+const logged = (job: ClaimedJob) => ({ jobId: job.id, format: job.format, bytes: job.bytes, attempt: job.attempts });
+
+/**
+ * Works through the durable ingestion queue one job at a time: the preparing thread parses, masks,
+ * chunks and segments, then one transaction stores the document's new chunks in place of the old.
+ * One job at a time leaves the other core to chat; jobs left running by a stopped process go back
+ * on the queue at start, and a failed attempt is retried with exponential backoff.
+ */
+export class IngestionQueue {
+  private stopped = false;
+  /** Aborts a request to the embeddings endpoint when the service stops. */
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  /** Counted up by every submit, so a job that arrives while the loop looks for work is not missed. */
+  private submissions = 0;
+  private wake: (() => void) | undefined;
+  private readonly waiters = new Map<string, (() => void)[]>();
+  private pruning: NodeJS.Timeout | undefined;
+  private readonly preparer: DocumentPreparer;
+  /** The settings that shape the stored chunks: content indexed under other settings counts as changed. */
+  private readonly fingerprint: string;
+
+  constructor(
+    private readonly store: KnowledgeStore & IngestionJobStore,
+    private readonly settings: IngestionSettings,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly embedder?: Embedder,
+  ) {
+    this.preparer = new DocumentPreparer(settings.mask === undefined ? {} : { mask: settings.mask }, {
+      timeoutMs: settings.prepareTimeoutMs,
+      maxMemoryMb: settings.prepareMemoryMb,
+    });
+    this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
+  }
+
+  /** The de-duplication key of a document's content: the same bytes indexed the same way. */
+  contentHash(content: Uint8Array): string {
+    return createHash("sha256").update(this.fingerprint).update("\0").update(content).digest("hex");
+  }
+
+  async start(): Promise<void> {
+    const requeued = await this.store.requeueRunningJobs();
+    if (requeued > 0) this.logger.info({ requeued }, "ingestion jobs interrupted by the last stop are queued again");
+    await this.prune();
+    this.pruning = setInterval(() => void this.prune(), 3600000);
+    this.pruning.unref();
+    this.loop = this.work();
+  }
+
+  async submit(job: NewIngestionJob): Promise<IngestionJob> {
+    const queued = await this.store.enqueueJob(job);
+    this.submissions += 1;
+    this.wake?.();
+    return queued;
+  }
+
+  /**
+   * Resolves once the job has succeeded or failed for good. Another replica sharing the store may be
+   * the one that runs it, so the store is asked again every `pollMs` as well.
+   */
+  async finished(collection: string, id: string, pollMs = 500): Promise<void> {
+    for (;;) {
+      const done = new Promise<void>((resolve) => {
+        this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]);
+      });
+      const job = await this.store.getJob(collection, id);
+      if (job === undefined || job.status === "succeeded" || job.status === "failed") {
+        this.settle(id);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, pollMs)))]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops taking jobs and waits for the current one; a job cut short by the stop runs again at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pruning);
+    this.stopping.abort();
+    this.wake?.();
+    // Closing the preparer first ends a long parse at once instead of waiting for it.
+    await this.preparer.close();
+    await this.loop;
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped) {
+      const submissions = this.submissions;
+      let writeMs = 0;
+      try {
+        const job = await this.store.claimJob(new Date().toISOString());
+        if (job === undefined) await this.idle(submissions);
+        else writeMs = await this.run(job);
+      } catch (error) {
+        this.logger.error({ err: error }, "ingestion queue failed, retrying shortly");
+        await new Promise((resolve) => setTimeout(resolve, this.settings.retryBaseMs));
+      }
+      // The store write runs on the event loop: pausing as long as it took leaves chat at least half of it.
+      await new Promise((resolve) => setTimeout(resolve, writeMs));
+    }
+  }
+
+  /** Waits for a submit, the stop, or the time the soonest retry is due. */
+  private async idle(submissions: number): Promise<void> {
+    const next = await this.store.nextJobTime();
+    if (this.submissions !== submissions || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = next === undefined ? undefined : setTimeout(resolve, Math.max(0, Date.parse(next) - Date.now()));
+      timer?.unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  /** Runs one attempt of a job; resolves with how long its store write held the event loop, in ms. */
+  private async run(job: ClaimedJob): Promise<number> {
+    const started = Date.now();
+    try {
+      if (!isFormat(job.format)) throw new UnreadableDocumentError(`unknown format ${job.format}`);
+      const current = await this.store.findDocument(job.collection, job.source);
+      if (current?.contentHash === job.contentHash) {
+        await this.finish(job, started, { outcome: "unchanged", documentId: current.id, chunkCount: current.chunkCount });
+        return 0;
+      }
+      const prepared = await this.preparer.prepare({
+        format: job.format,
+        content: job.content,
+        source: job.source,
+        ...(job.title === null ? {} : { title: job.title }),
+        chunkChars: this.settings.chunkChars,
+      });
+      const embeddings = await this.embedder?.embed(
+        prepared.chunks.map((chunk) => `${chunk.heading}\n${chunk.text}`),
+        this.stopping.signal,
+      );
+      const writing = performance.now();
+      const { id, changed } = await this.store.putDocument(job.collection, {
+        source: job.source,
+        title: prepared.title,
+        contentHash: job.contentHash,
+        chunks: prepared.chunks.map((chunk, index) => {
+          const embedding = embeddings?.[index];
+          return embedding === undefined ? chunk : { ...chunk, embedding };
+        }),
+      });
+      const writeMs = performance.now() - writing;
+      await this.finish(job, started, { outcome: changed ? "indexed" : "unchanged", documentId: id, chunkCount: prepared.chunks.length });
+      return writeMs;
+    } catch (error) {
+      if (this.stopped) return 0;
+      const message = error instanceof Error ? error.message : String(error);
+      const retry = !(error instanceof UnreadableDocumentError) && job.attempts < this.settings.maxAttempts;
+      const retryAt = retry ? new Date(Date.now() + this.settings.retryBaseMs * 2 ** (job.attempts - 1)).toISOString() : undefined;
+      await this.store.failJob(job.id, message, retryAt);
+      this.metrics.ingestionJobs.inc({ outcome: retry ? "retried" : "failed" });
+      this.logger.warn({ ...logged(job), error: message, retryAt }, retry ? "document ingestion failed, will retry" : "document ingestion failed");
+      if (!retry) this.settle(job.id);
+      return 0;
+    }
+  }
+
+  private async finish(job: ClaimedJob, started: number, result: { outcome: JobOutcome; documentId: string; chunkCount: number }): Promise<void> {
+    await this.store.completeJob(job.id, result);
+    this.metrics.ingestionJobs.inc({ outcome: result.outcome });
+    this.metrics.ingestionDuration.observe({ format: job.format }, (Date.now() - started) / 1000);
+    this.logger.info({ ...logged(job), ...result, ms: Date.now() - started }, "document ingested");
+    this.settle(job.id);
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const pruned = await this.store.pruneJobs(new Date(Date.now() - this.settings.jobRetentionMs).toISOString());
+      if (pruned > 0) this.logger.info({ pruned }, "ended ingestion jobs past their retention deleted");
+    } catch (error) {
+      this.logger.warn({ err: error }, "pruning ended ingestion jobs failed, trying again later");
+    }
+  }
+
+  private settle(id: string): void {
+    for (const resolve of this.waiters.get(id) ?? []) resolve();
+    this.waiters.delete(id);
+  }
+}

@@ -1,0 +1,35 @@
+import type { Masker } from "../masking/mask.js";
+import type { ChunkInput } from "../storage/types.js";
+import { chunkText, titleOf } from "./chunk.js";
+import { extractText, type DocumentFormat } from "./parse.js";
+import { indexTerms } from "./text.js";
+
+export interface PrepareRequest {
+  format: DocumentFormat;
+  content: Uint8Array;
+  source: string;
+  title?: string;
+  chunkChars: number;
+}
+
+export interface PreparedDocument {
+  title: string;
+  chunks: ChunkInput[];
+}
+
+/**
+ * Everything ingestion does before storing: extract the text, mask it when configured, chunk it and
+ * segment each chunk into index terms. CPU-bound from start to end, so it runs off the event loop.
+ */
+export async function prepareDocument(request: PrepareRequest, mask: Masker | undefined): Promise<PreparedDocument> {
+  const raw = await extractText(request.format, request.content);
+  const text = mask === undefined ? raw : mask(raw);
+  const given = request.title === undefined ? undefined : (mask?.(request.title) ?? request.title);
+  const chunks = chunkText(text, request.chunkChars).map((chunk, ordinal) => ({
+    ordinal,
+    heading: chunk.heading,
+    text: chunk.text,
+    terms: indexTerms(`${chunk.heading}\n${chunk.text}`),
+  }));
+  return { title: given ?? titleOf(text, request.source.split("/").at(-1) ?? request.source), chunks };
+}

@@ -1,0 +1,89 @@
+import type { Logger } from "pino";
+import type { KnowledgeStore } from "../storage/types.js";
+import { ASSISTANT_COLLECTION } from "./collections.js";
+import type { IngestionQueue } from "./ingestion.js";
+import type { SyncReport } from "./knowledge.js";
+import { formatOfName, type DocumentFormat } from "./parse.js";
+
+/** A URL source's document is named by its URL, which no file under the knowledge folder can be. */
+export const isUrlSource = (source: string): boolean => /^https?:\/\//.test(source);
+
+const BY_MEDIA_TYPE: Record<string, DocumentFormat> = {
+  "text/plain": "text",
+  "text/markdown": "markdown",
+  "text/x-markdown": "markdown",
+  "text/html": "html",
+  "application/xhtml+xml": "html",
+  "application/pdf": "pdf",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+};
+
+/** The format by the answer's media type, else by the URL path's extension. */
+function formatOf(url: string, contentType: string | null): DocumentFormat | undefined {
+  const mediaType = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return BY_MEDIA_TYPE[mediaType] ?? formatOfName(new URL(url).pathname);
+}
+
+/** Reads at most `maxBytes` of the body: a larger document is refused, not cut. */
+async function boundedBody(response: Response, maxBytes: number): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  // The DOM typings Node 20 ships leave the chunks untyped; a fetch body yields bytes.
+  const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader();
+  if (reader === undefined) return Buffer.alloc(0);
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    total += read.value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new Error(`larger than ${maxBytes} bytes`);
+    }
+    parts.push(read.value);
+  }
+  return Buffer.concat(parts);
+}
+
+export interface UrlFetchLimits {
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+/**
+ * Makes the assistant's URL documents match `urls`: each is fetched, and queued for ingestion when
+ * its content hash changed; documents of URLs no longer listed are deleted. A URL that cannot be
+ * fetched keeps its last good document and is tried again at the next sync.
+ */
+export async function syncKnowledgeUrls(
+  store: KnowledgeStore,
+  queue: IngestionQueue,
+  urls: readonly string[],
+  limits: UrlFetchLimits,
+  logger: Logger,
+): Promise<SyncReport & { failed: number }> {
+  const report = { queued: 0, unchanged: 0, removed: 0, failed: 0, jobIds: [] as string[] };
+  const indexed = new Map((await store.listDocuments(ASSISTANT_COLLECTION)).filter((document) => isUrlSource(document.source)).map((document) => [document.source, document]));
+  for (const url of urls) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(limits.timeoutMs), headers: { accept: Object.keys(BY_MEDIA_TYPE).join(", ") } });
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      const format = formatOf(url, response.headers.get("content-type"));
+      if (format === undefined) throw new Error(`cannot read ${response.headers.get("content-type") ?? "an answer without a content type"}`);
+      const content = await boundedBody(response, limits.maxBytes);
+      const contentHash = queue.contentHash(content);
+      if (indexed.get(url)?.contentHash === contentHash) {
+        report.unchanged += 1;
+        continue;
+      }
+      const job = await queue.submit({ collection: ASSISTANT_COLLECTION, source: url, format, contentHash, content });
+      report.queued += 1;
+      report.jobIds.push(job.id);
+    } catch (error) {
+      report.failed += 1;
+      logger.warn({ url, problem: (error as Error).message }, "knowledge URL could not be fetched, keeping its last version");
+    }
+  }
+  const listed = new Set(urls);
+  for (const document of indexed.values()) {
+    if (!listed.has(document.source) && (await store.deleteDocument(ASSISTANT_COLLECTION, document.id))) report.removed += 1;
+  }
+  return report;
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { apiClient } from "../support/client.js";
+import { KNOWLEDGE } from "../support/knowledge.js";
+import { settledJob, type JobView, type SearchHit } from "../support/knowledge-api.js";
+import { testPostgres } from "../support/postgres-tier.js";
+import { runFailingService, startService, type RunningService } from "../support/service.js";
+
+const KEY = "acme-alice-Kd8Fj3Lm9Qw2Er5T";
+
+describe("stateless replicas on one PostgreSQL store", function () {
+  this.timeout(120000);
+  let replicas: RunningService[] = [];
+  before(async () => {
+    const env = { DATABASE_URL: await testPostgres().createDatabase() };
+    const config = { storage: { mode: "postgres", urlEnv: "DATABASE_URL" }, auth: { mode: "apiKey", apiKeys: [{ name: "alice", key: KEY, tenant: "acme", user: "alice" }] } };
+    // Both start together: the schema is created once, under the migration lock.
+    replicas = await Promise.all([startService({ knowledge: KNOWLEDGE, config, env }), startService({ knowledge: KNOWLEDGE, config, env })]);
+  });
+  after(async () => {
+    await Promise.all(replicas.map((replica) => replica.stop()));
+  });
+  const on = (index: number) => apiClient(replicas[index]?.url ?? "", KEY);
+
+  it("serves a conversation started on one replica from the other", async () => {
+    const first = await on(0)<{ conversationId: string }>("POST", "/api/v1/chat", { message: "How do I connect to the VPN?" });
+    assert.equal(first.status, 200);
+    const next = await on(1)<{ sources: { source: string }[] }>("POST", "/api/v1/chat", { message: "年假有几天？", conversationId: first.body.conversationId });
+    assert.equal(next.status, 200);
+    assert.equal(next.body.sources[0]?.source, "hr/leave.md");
+    const stored = await on(0)<{ turnCount: number }>("GET", `/api/v1/conversations/${first.body.conversationId}`);
+    assert.equal(stored.body.turnCount, 4);
+  });
+
+  it("shares documents and the ingestion queue: each job runs once, on whichever replica claims it", async () => {
+    const jobs: JobView[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      const reply = await on(index % 2)<{ job: JobView }>("POST", "/api/v1/knowledge/documents", { source: `notes/${index}.md`, text: `# Note ${index}\n\nShared note number ${index} about kumquats.` });
+      jobs.push(reply.body.job);
+    }
+    const settled = await Promise.all(jobs.map((job, index) => settledJob(on((index + 1) % 2), job.id)));
+    assert.deepEqual(new Set(settled.map((job) => `${job.status}/${String(job.attempts)}`)), new Set(["succeeded/1"]));
+    const hits = await on(1)<{ items: SearchHit[] }>("POST", "/api/v1/knowledge/search", { query: "kumquats", topK: 20 });
+    assert.equal(hits.body.items.length, 12);
+    const claims = replicas.map((replica) => replica.logs.filter((line) => line.includes('"msg":"document ingested"') && line.includes('"outcome":"indexed"') && !line.includes("hr/")).length);
+    assert.equal(claims.reduce((total, count) => total + count, 0), 12 + 3, `claims per replica: ${claims.join(", ")}`);
+  });
+
+  it("refuses to start, without printing the URL, when the database cannot be reached", async () => {
+    const { code, output } = await runFailingService({
+      config: { storage: { mode: "postgres", urlEnv: "DATABASE_URL" } },
+      env: { DATABASE_URL: "postgres://assistant:s3cret-pw@127.0.0.1:1/assistant" },
+    });
+    assert.equal(code, 1);
+    assert.match(output, /cannot open the storage/);
+    assert.doesNotMatch(output, /s3cret-pw/);
+  });
+});

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { queryTerms, indexTerms } from "../../src/retrieval/text.js";
+import { ConversationNotFoundError, InvalidCursorError, type NewTurn, type Storage } from "../../src/storage/types.js";
+
+/** A store to test: empty at first; `reopen` closes it and opens the same data again, as a restart would. */
+export interface StoreUnderTest {
+  storage: Storage;
+  reopen(): Promise<Storage>;
+  /** Removes whatever the store left behind. */
+  dispose(): Promise<void>;
+}
+
+const owner = { tenant: "t", user: "u" };
+const turn = (role: "user" | "assistant", content: string): NewTurn => ({ role, content, sources: [], promptTokens: null, completionTokens: null });
+
+const doc = (source: string, texts: string[], hash = source, embeddings?: number[][]) => ({
+  source,
+  title: source,
+  contentHash: hash,
+  chunks: texts.map((text, ordinal) => {
+    const embedding = embeddings?.[ordinal];
+    return { ordinal, heading: "", text, terms: indexTerms(text), ...(embedding === undefined ? {} : { embedding: Float32Array.from(embedding) }) };
+  }),
+});
+
+/**
+ * The storage contract, run against every store (embedded SQLite in the unit tier, PostgreSQL with
+ * pgvector in the service tier), so both behave the same to everything above them.
+ */
+export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`${name}: the storage contract`, function () {
+    this.timeout(30000);
+    let current: StoreUnderTest;
+    let storage: Storage;
+    beforeEach(async () => {
+      current = await open();
+      storage = current.storage;
+    });
+    afterEach(async () => {
+      await current.dispose();
+    });
+
+    it("creates a conversation with its first turns and reopens it after a restart", async () => {
+      await storage.appendTurns(owner, "c1", [turn("user", "hi"), turn("assistant", "hello")], "hi");
+      await storage.appendTurns(owner, "c1", [turn("user", "again"), turn("assistant", "sure")]);
+      storage = await current.reopen();
+      const conversation = await storage.getConversation(owner, "c1");
+      assert.equal(conversation?.turnCount, 4);
+      assert.deepEqual((await storage.listTurns(owner, "c1")).map((t) => [t.seq, t.role, t.content]), [
+        [1, "user", "hi"],
+        [2, "assistant", "hello"],
+        [3, "user", "again"],
+        [4, "assistant", "sure"],
+      ]);
+      assert.deepEqual((await storage.recentTurns(owner, "c1", 2)).map((t) => t.content), ["again", "sure"]);
+    });
+
+    it("refuses turns for a conversation that does not exist", async () => {
+      await assert.rejects(storage.appendTurns(owner, "missing", [turn("user", "x")]), ConversationNotFoundError);
+    });
+
+    it("keeps tenants, and users within a tenant, apart", async () => {
+      await storage.appendTurns(owner, "c1", [turn("user", "secret")], "secret");
+      for (const stranger of [{ tenant: "other", user: owner.user }, { tenant: owner.tenant, user: "other" }]) {
+        assert.equal(await storage.getConversation(stranger, "c1"), undefined);
+        assert.deepEqual(await storage.listTurns(stranger, "c1"), []);
+        assert.deepEqual(await storage.recentTurns(stranger, "c1", 10), []);
+        assert.equal(await storage.deleteConversation(stranger, "c1"), false);
+        assert.equal((await storage.listConversations(stranger, 10, undefined)).items.length, 0);
+        await assert.rejects(storage.appendTurns(stranger, "c1", [turn("user", "intrusion")]), ConversationNotFoundError);
+      }
+      assert.deepEqual((await storage.listTurns(owner, "c1")).map((t) => t.content), ["secret"]);
+      await storage.putDocument("a", doc("a.md", ["private vacation policy"]));
+      assert.deepEqual(await storage.searchChunks(["b"], ["vacation"], 5), []);
+      assert.equal((await storage.searchChunks(["a"], ["vacation"], 5)).length, 1);
+    });
+
+    it("pages conversations newest first with an opaque cursor", async () => {
+      for (let index = 0; index < 5; index += 1) {
+        await storage.appendTurns(owner, `c${index}`, [turn("user", `m${index}`)], `m${index}`);
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await storage.listConversations(owner, 2, cursor);
+        seen.push(...page.items.map((item) => item.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      assert.deepEqual(seen, ["c4", "c3", "c2", "c1", "c0"]);
+      await assert.rejects(storage.listConversations(owner, 2, "not-a-cursor"), InvalidCursorError);
+    });
+
+    it("deletes a conversation with its turns", async () => {
+      await storage.appendTurns(owner, "c1", [turn("user", "x")], "x");
+      assert.equal(await storage.deleteConversation(owner, "c1"), true);
+      assert.equal(await storage.getConversation(owner, "c1"), undefined);
+      assert.deepEqual(await storage.listTurns(owner, "c1"), []);
+    });
+
+    it("ranks chunks with BM25 and stems English", async () => {
+      await storage.putDocument("t", doc("vpn.md", ["Connecting to the VPN requires the client.", "The cafeteria opens at noon."]));
+      await storage.putDocument("t", doc("misc.md", ["VPN VPN VPN connection problems are handled by the VPN desk."]));
+      const hits = await storage.searchChunks(["t"], queryTerms("how do I connect the vpn"), 5);
+      assert.equal(hits.length, 2);
+      assert.ok(hits.every((hit) => /vpn/i.test(hit.text)));
+      assert.ok(hits[0] !== undefined && hits[1] !== undefined && hits[0].score >= hits[1].score);
+      // "connect" finds "Connecting" and "connection" only through stemming.
+      const stemmed = await storage.searchChunks(["t"], queryTerms("connect"), 5);
+      assert.deepEqual(stemmed.map((hit) => hit.source).sort(), ["misc.md", "vpn.md"]);
+    });
+
+    it("finds Chinese words inside segmented text", async () => {
+      await storage.putDocument("t", doc("hr.md", ["员工入职满一年后享有5天带薪年假。", "食堂中午十二点开放。"]));
+      const hits = await storage.searchChunks(["t"], queryTerms("年假有几天"), 5);
+      assert.equal(hits.length, 1);
+      assert.match(hits[0]?.text ?? "", /年假/);
+    });
+
+    it("treats query syntax as plain words", async () => {
+      await storage.putDocument("t", doc("a.md", ["alpha beta"]));
+      const syntax = ['"', "NEAR(", "*", "OR", "AND", "NOT", ")", "'", ":*", "!", "\\", "|", "&", "<->", "^"];
+      assert.deepEqual(await storage.searchChunks(["t"], syntax, 5), []);
+      assert.deepEqual((await storage.searchChunks(["t"], [...syntax, "alpha"], 5)).map((hit) => hit.text), ["alpha beta"]);
+    });
+
+    it("replaces a changed document atomically under the same id and skips an unchanged one", async () => {
+      const first = await storage.putDocument("t", doc("a.md", ["old words"], "h1"));
+      assert.equal(first.changed, true);
+      assert.equal((await storage.putDocument("t", doc("a.md", ["old words"], "h1"))).changed, false);
+      const second = await storage.putDocument("t", doc("a.md", ["new words", "more new words"], "h2"));
+      assert.equal(second.changed, true);
+      assert.equal(second.id, first.id);
+      assert.deepEqual(
+        await storage.getDocument(["t"], first.id).then((document) => [document?.version, document?.chunkCount, document?.contentHash]),
+        [2, 2, "h2"],
+      );
+      assert.deepEqual(await storage.searchChunks(["t"], ["old"], 5), []);
+      assert.equal((await storage.searchChunks(["t"], ["new"], 5)).length, 2);
+      assert.equal((await storage.listDocuments("t")).length, 1);
+      assert.equal(await storage.countDocuments(["t"]), 1);
+      assert.equal(await storage.countDocuments(["other"]), 0);
+      assert.equal(await storage.deleteDocument("other", second.id), false);
+      assert.equal(await storage.deleteDocument("t", second.id), true);
+      assert.deepEqual(await storage.searchChunks(["t"], ["new"], 5), []);
+    });
+
+    it("searches, counts and reads only the collections it is given", async () => {
+      const shared = await storage.putDocument("assistant", doc("handbook.md", ["shared travel policy"]));
+      const own = await storage.putDocument("tenant/a", doc("a.md", ["travel notes of tenant a"]));
+      await storage.putDocument("tenant/b", doc("b.md", ["travel secrets of tenant b"]));
+      const hits = await storage.searchChunks(["assistant", "tenant/a"], ["travel"], 10);
+      assert.deepEqual(hits.map((hit) => [hit.collection, hit.source]).sort(), [["assistant", "handbook.md"], ["tenant/a", "a.md"]]);
+      assert.equal(await storage.countDocuments(["assistant", "tenant/a"]), 2);
+      assert.equal((await storage.getDocument(["assistant", "tenant/a"], own.id))?.source, "a.md");
+      assert.equal(await storage.getDocument(["tenant/a"], shared.id), undefined);
+      assert.equal(await storage.deleteDocument("tenant/a", shared.id), false);
+    });
+
+    describe("ingestion jobs", () => {
+      const job = (source: string, content = "x") => ({ collection: "tenant/a", source, format: "text", contentHash: `h-${content}`, content: Buffer.from(content) });
+      const now = () => new Date().toISOString();
+
+      it("hands out queued jobs in order, with their upload, and keeps a retry of one document ahead of its newer upload", async () => {
+        const first = await storage.enqueueJob(job("a.txt", "v1"));
+        const second = await storage.enqueueJob(job("a.txt", "v2"));
+        const other = await storage.enqueueJob(job("b.txt"));
+        assert.deepEqual([first.status, first.attempts, first.bytes], ["queued", 0, 2]);
+        const claimed = await storage.claimJob(now());
+        assert.deepEqual([claimed?.id, claimed?.status, claimed?.attempts, claimed?.content.toString()], [first.id, "running", 1, "v1"]);
+        // While a.txt v1 is unfinished, v2 waits; b.txt may go.
+        assert.equal((await storage.claimJob(now()))?.id, other.id);
+        assert.equal(await storage.claimJob(now()), undefined);
+        const later = new Date(Date.now() + 60000).toISOString();
+        await storage.failJob(first.id, "endpoint down", later);
+        assert.deepEqual(await storage.getJob("tenant/a", first.id).then((j) => [j?.status, j?.error]), ["queued", "endpoint down"]);
+        assert.equal(await storage.nextJobTime(), second.createdAt);
+        assert.equal(await storage.claimJob(now()), undefined, "v2 overtook the retry of v1");
+        assert.equal((await storage.claimJob(later))?.id, first.id);
+        await storage.completeJob(first.id, { outcome: "indexed", documentId: "d1", chunkCount: 3 });
+        assert.equal((await storage.claimJob(later))?.id, second.id);
+        assert.deepEqual(await storage.getJob("tenant/a", first.id).then((j) => [j?.status, j?.outcome, j?.documentId, j?.chunkCount, j?.error]), ["succeeded", "indexed", "d1", 3, null]);
+      });
+
+      it("queues interrupted jobs again, fails jobs for good, shows a collection only its own jobs, and prunes ended ones", async () => {
+        const interrupted = await storage.enqueueJob(job("a.txt"));
+        assert.equal((await storage.claimJob(now()))?.id, interrupted.id);
+        assert.equal(await storage.requeueRunningJobs(), 1);
+        assert.equal((await storage.claimJob(now()))?.attempts, 2);
+        await storage.failJob(interrupted.id, "not a PDF");
+        assert.deepEqual(await storage.getJob("tenant/a", interrupted.id).then((j) => [j?.status, j?.error]), ["failed", "not a PDF"]);
+        assert.equal(await storage.claimJob(now()), undefined);
+        assert.equal(await storage.getJob("tenant/b", interrupted.id), undefined);
+        assert.deepEqual(await storage.listJobs("tenant/b", 10), []);
+        assert.deepEqual((await storage.listJobs("tenant/a", 10)).map((j) => j.id), [interrupted.id]);
+      const waiting = await storage.enqueueJob(job("b.txt"));
+      assert.equal(await storage.pruneJobs(new Date(Date.now() - 60000).toISOString()), 0);
+      assert.equal(await storage.pruneJobs(new Date(Date.now() + 60000).toISOString()), 1);
+      assert.deepEqual((await storage.listJobs("tenant/a", 10)).map((j) => j.id), [waiting.id]);
+      });
+    });
+
+    it("finds the nearest chunk vectors within the given collections, replaces them with a new version, and keeps them across a restart", async () => {
+      await storage.putDocument("assistant", doc("a.md", ["alpha", "beta"], "h1", [[1, 0, 0], [0, 1, 0]]));
+      await storage.putDocument("tenant/a", doc("b.md", ["gamma"], "h2", [[0.9, 0.1, 0]]));
+      await storage.putDocument("tenant/b", doc("c.md", ["delta"], "h3", [[1, 0, 0]]));
+      const nearest = await storage.searchVectors(["assistant", "tenant/a"], Float32Array.from([1, 0, 0]), 2);
+      assert.deepEqual(nearest.map((hit) => [hit.text, hit.collection]), [["alpha", "assistant"], ["gamma", "tenant/a"]]);
+      assert.ok(Math.abs((nearest[0]?.score ?? 0) - 1) < 1e-6 && (nearest[1]?.score ?? 0) < 1);
+      assert.deepEqual(await storage.searchVectors(["tenant/c"], Float32Array.from([1, 0, 0]), 5), []);
+      assert.deepEqual(await storage.searchVectors(["assistant"], Float32Array.from([1, 0]), 5), [], "a vector of another length was compared");
+      await storage.putDocument("assistant", doc("a.md", ["epsilon"], "h4", [[0, 0, 1]]));
+      storage = await current.reopen();
+      assert.deepEqual((await storage.searchVectors(["assistant"], Float32Array.from([1, 0, 0.1]), 5)).map((hit) => hit.text), ["epsilon"]);
+      const [gamma] = await storage.searchVectors(["tenant/a"], Float32Array.from([1, 0, 0]), 1);
+      assert.equal(await storage.deleteDocument("tenant/a", gamma?.documentId ?? ""), true);
+      assert.deepEqual(await storage.searchVectors(["tenant/a"], Float32Array.from([1, 0, 0]), 1), []);
+      assert.equal((await storage.findDocument("assistant", "a.md"))?.version, 2);
+    });
+  });
+}

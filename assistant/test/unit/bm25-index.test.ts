@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { indexTerms, queryTerms } from "../../src/retrieval/text.js";
+import { ChunkIndex } from "../../src/storage/chunk-index.js";
+import { DATABASE_FILE, openSqliteStorage } from "../../src/storage/sqlite.js";
+import type { Storage } from "../../src/storage/types.js";
+
+/** A deterministic corpus whose word frequencies fall off like natural text's (Zipf), in both languages. */
+const ENGLISH = (
+  "policy approve approved approves approving request requests laptop vpn password reset expense expenses travel " +
+  "manager portal quarter review badge parking onboarding backup email payroll security firewall printer desk " +
+  "account access contract invoice budget vendor training leave holiday office meeting room booking shuttle"
+).split(" ");
+const CHINESE = (
+  "年假 报销 差旅 加班 社保 公积金 考勤 入职 离职 培训 绩效 采购 合同 门禁 会议室 申请 审批 部门 系统 账号 " +
+  "密码 邮箱 电脑 网络 打印机 发票 预算 供应商 付款 财务 工资 福利 体检 保险 停车 食堂 班车 安全 数据 备份"
+).split(" ");
+
+function corpus(seed: number, documents: number): { source: string; texts: string[] }[] {
+  let state = seed;
+  const random = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  // Rank r is drawn with probability ~ 1/r.
+  const zipf = (words: string[]): string => words[Math.floor(Math.exp(random() * Math.log(words.length + 1))) - 1] ?? "";
+  return Array.from({ length: documents }, (_, index) => {
+    const words = index % 2 === 0 ? ENGLISH : CHINESE;
+    const texts = Array.from({ length: 1 + (index % 3) }, () =>
+      Array.from({ length: 5 + Math.floor(random() * 40) }, () => zipf(words)).join(words === ENGLISH ? " " : ""),
+    );
+    return { source: `doc-${index}.md`, texts };
+  });
+}
+
+const QUERIES = [
+  "How do I approve a travel expense request?",
+  "vpn password reset",
+  "Who reviews the firewall policy every quarter?",
+  "年假需要怎么申请？",
+  "报销发票由哪个部门审批",
+  "会议室 booking 和 食堂",
+  "printer",
+  "nothing matches this zebra",
+];
+
+interface Ranked {
+  chunkId: number;
+  score: number;
+}
+
+function assertSameRanking(actual: Ranked[], expected: Ranked[], context: string): void {
+  assert.deepEqual(
+    actual.map((hit) => hit.chunkId),
+    expected.map((hit) => hit.chunkId),
+    context,
+  );
+  actual.forEach((hit, index) => {
+    const exact = expected[index]?.score ?? NaN;
+    assert.ok(Math.abs(hit.score - exact) <= 1e-12 * Math.abs(exact), `${context}: score ${hit.score} != ${exact}`);
+  });
+}
+
+describe("in-memory BM25 index", () => {
+  let dir: string;
+  let storage: Storage;
+  let oracle: Database.Database;
+  /** FTS5's own bm25() over every matching chunk: the exact ranking the index must reproduce. */
+  let exact: Database.Statement<[string, string, number], Ranked>;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "assistant-bm25-"));
+    storage = openSqliteStorage(dir, "normal");
+    for (const [collection, seed] of [["assistant", 7], ["tenant/a", 11]] as const) {
+      for (const { source, texts } of corpus(seed, 120)) {
+        await storage.putDocument(collection, {
+          source,
+          title: source,
+          contentHash: source,
+          chunks: texts.map((text, ordinal) => ({ ordinal, heading: "", text, terms: indexTerms(text) })),
+        });
+      }
+    }
+    oracle = new Database(join(dir, DATABASE_FILE));
+    exact = oracle.prepare(
+      `SELECT chunks_fts.rowid AS chunkId, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+       WHERE chunks_fts MATCH ? AND c.collection IN (SELECT value FROM json_each(?)) ORDER BY score DESC, chunkId LIMIT ?`,
+    );
+  });
+  afterEach(async () => {
+    oracle.close();
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const expectedFor = (collections: string[], terms: string[], limit: number): Ranked[] =>
+    exact.all(terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR "), JSON.stringify(collections), limit);
+
+  const compareAll = async (context: string): Promise<void> => {
+    const loaded = new ChunkIndex(oracle);
+    try {
+      for (const collections of [["assistant"], ["assistant", "tenant/a"], ["tenant/b"]]) {
+        for (const query of QUERIES) {
+          for (const limit of [1, 4, 50]) {
+            const terms = queryTerms(query);
+            const expected = expectedFor(collections, terms, limit);
+            const where = `${context}, ${collections.join("+")}, "${query}", top ${limit}`;
+            // Built afresh from the table, as at open...
+            const fresh = loaded.search(collections, terms, limit);
+            assert.ok(fresh !== undefined, `${where}: no phrase term, so the index must answer`);
+            assertSameRanking(fresh, expected, `${where} (loaded)`);
+            // ...and kept in step by every write since.
+            const hits = await storage.searchChunks(collections, terms, limit);
+            assertSameRanking(hits.map((hit) => ({ chunkId: Number(hit.chunkId), score: hit.score })), expected, `${where} (live)`);
+          }
+        }
+      }
+    } finally {
+      loaded.close();
+    }
+  };
+
+  it("returns exactly FTS5's BM25 top k, scores included, for English and Chinese queries", async () => {
+    assert.ok(expectedFor(["assistant"], queryTerms(QUERIES[0] ?? ""), 50).length > 10, "the corpus must make the ranking non-trivial");
+    await compareAll("after ingestion");
+  });
+
+  it("stays exact as documents are replaced, re-indexed unchanged and deleted", async () => {
+    for (const { source, texts } of corpus(13, 40)) {
+      await storage.putDocument("assistant", {
+        source,
+        title: source,
+        contentHash: `${source}-v2`,
+        chunks: texts.map((text, ordinal) => ({ ordinal, heading: "", text, terms: indexTerms(text) })),
+      });
+    }
+    for (const document of (await storage.listDocuments("tenant/a")).slice(0, 30)) {
+      assert.equal(await storage.deleteDocument("tenant/a", document.id), true);
+    }
+    await compareAll("after re-sync");
+  });
+
+  it("ranks equal scores by chunk id, and leaves phrase terms to FTS5 with the same result", async () => {
+    for (const source of ["same-1.md", "same-2.md"]) {
+      const text = "The VPN server address is vpn.example.com for every office.";
+      await storage.putDocument("tenant/a", { source, title: source, contentHash: source, chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
+    }
+    const ties = await storage.searchChunks(["tenant/a"], ["office"], 2);
+    assert.equal(ties[0]?.score, ties[1]?.score);
+    assert.ok(Number(ties[0]?.chunkId) < Number(ties[1]?.chunkId));
+    const phrase = queryTerms("what is vpn.example.com");
+    const hits = await storage.searchChunks(["tenant/a"], phrase, 4);
+    assert.equal(hits.length, 2);
+    assertSameRanking(
+      hits.map((hit) => ({ chunkId: Number(hit.chunkId), score: hit.score })),
+      expectedFor(["tenant/a"], phrase, 4),
+      "phrase query",
+    );
+  });
+});

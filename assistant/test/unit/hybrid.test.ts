@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { EmbeddingsUnavailableError, openaiEmbedder } from "../../src/retrieval/embeddings.js";
+import { fuseRankings, hybridRetriever } from "../../src/retrieval/hybrid.js";
+import type { Passage } from "../../src/retrieval/knowledge.js";
+import { indexTerms } from "../../src/retrieval/text.js";
+import { openSqliteStorage } from "../../src/storage/sqlite.js";
+import { VectorIndex } from "../../src/storage/vector-index.js";
+import { ngramVector, startEmbeddingsServer, type EmbeddingsServer } from "../support/embeddings-server.js";
+
+const passage = (chunkId: string): Passage => ({ chunkId, documentId: "d", collection: "c", title: "t", source: "s", heading: "", text: chunkId, score: 0 });
+const cosine = (a: Float32Array, b: Float32Array): number => a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0);
+
+describe("vector search and hybrid ranking", () => {
+  it("finds the exact nearest vectors within the given collections, and forgets removed ones", () => {
+    const index = new VectorIndex();
+    index.add("a", 1, Float32Array.from([1, 0, 0]));
+    index.add("a", 2, Float32Array.from([0.7, 0.7, 0]));
+    index.add("a", 3, Float32Array.from([0, 0, 5]));
+    index.add("b", 4, Float32Array.from([1, 0, 0]));
+    index.add("a", 5, Float32Array.from([1, 0]));
+    const hits = index.search(["a"], Float32Array.from([2, 0.1, 0]), 2);
+    assert.deepEqual(hits.map((hit) => hit.chunkId), [1, 2]);
+    assert.ok(Math.abs((hits[0]?.score ?? 0) - 0.9988) < 1e-3);
+    assert.deepEqual(index.search(["a", "b"], Float32Array.from([1, 0, 0]), 5).map((hit) => hit.chunkId).sort(), [1, 2, 3, 4]);
+    index.remove(1);
+    index.add("a", 2, Float32Array.from([0, 0, 1]));
+    const after = index.search(["a"], Float32Array.from([1, 0, 0]), 5);
+    assert.deepEqual(after.map((hit) => hit.chunkId).sort(), [2, 3]);
+    assert.ok(after.every((hit) => Math.abs(hit.score) < 1e-6));
+    assert.deepEqual(index.search(["c"], Float32Array.from([1, 0, 0]), 5), []);
+  });
+
+  it("fuses rankings by reciprocal rank with weights", () => {
+    const bm25 = ["a", "b", "c"].map(passage);
+    const vectors = ["c", "d", "a"].map(passage);
+    const fused = fuseRankings([{ passages: bm25, weight: 1 }, { passages: vectors, weight: 1 }], 60, 3);
+    assert.deepEqual(fused.map((hit) => hit.chunkId), ["a", "c", "b"]);
+    assert.equal(fused[0]?.score, 1 / 61 + 1 / 63);
+    assert.deepEqual(fuseRankings([{ passages: bm25, weight: 0 }, { passages: vectors, weight: 2 }], 60, 5).map((hit) => hit.chunkId), ["c", "d", "a"]);
+  });
+
+  it("makes hashed n-gram vectors that are near for shared words and word pieces, in both languages", () => {
+    const near = cosine(ngramVector("connecting to the VPN", 256), ngramVector("VPN connection", 256));
+    const far = cosine(ngramVector("connecting to the VPN", 256), ngramVector("cafeteria lunch menu", 256));
+    assert.ok(near > 0.3 && far < 0.15, `${near} ${far}`);
+    assert.ok(cosine(ngramVector("年休假有几天", 256), ngramVector("员工享有带薪年假", 256)) > cosine(ngramVector("年休假有几天", 256), ngramVector("食堂中午开放", 256)) + 0.1);
+    assert.deepEqual(ngramVector("same text", 64), ngramVector("same text", 64));
+  });
+
+  describe("against an OpenAI-compatible embeddings server", () => {
+    let server: EmbeddingsServer;
+    let dir: string;
+    before(async () => {
+      server = await startEmbeddingsServer({ dimensions: 128, apiKey: "embed-key" });
+    });
+    after(async () => {
+      await server.close();
+    });
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "assistant-hybrid-"));
+      server.requests.length = 0;
+      server.failures.length = 0;
+    });
+    afterEach(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const config = { baseURL: "", model: "ngram", batchSize: 3, timeoutMs: 5000, maxRetries: 1 };
+
+    it("embeds in batches, in order, and retries a failed request", async () => {
+      const embedder = openaiEmbedder({ ...config, baseURL: server.baseURL }, "embed-key");
+      server.failures.push(503);
+      const texts = ["one", "two", "three", "four", "five", "六", "七"];
+      const vectors = await embedder.embed(texts);
+      assert.deepEqual(vectors.map((vector) => Array.from(vector)), texts.map((text) => Array.from(ngramVector(text, 128))));
+      assert.deepEqual(server.requests.map((request) => request.inputs.length), [3, 3, 3, 1]);
+      assert.ok(server.requests.every((request) => request.authorization === "Bearer embed-key" && request.model === "ngram"));
+    });
+
+    it("reports an endpoint that keeps failing or answers the wrong size as unavailable", async () => {
+      const failing = openaiEmbedder({ ...config, baseURL: server.baseURL, maxRetries: 0 }, "embed-key");
+      server.failures.push(500);
+      await assert.rejects(failing.embed(["x"]), EmbeddingsUnavailableError);
+      await assert.rejects(openaiEmbedder({ ...config, baseURL: server.baseURL }, "wrong-key").embed(["x"]), EmbeddingsUnavailableError);
+      const wrongSize = openaiEmbedder({ ...config, baseURL: server.baseURL, dimensions: 64 }, "embed-key");
+      assert.equal((await wrongSize.embed(["x"]))[0]?.length, 64);
+      server.failures.push(400);
+      await assert.rejects(wrongSize.embed(["x"]), /embeddings endpoint failed/);
+    });
+
+    it("finds by meaning what BM25 misses, keeps tenants apart, and falls back to BM25 when the query cannot be embedded", async () => {
+      const storage = openSqliteStorage(dir, "normal");
+      const embedder = openaiEmbedder({ ...config, baseURL: server.baseURL }, "embed-key");
+      const put = async (collection: string, source: string, text: string) => {
+        const [embedding] = await embedder.embed([`\n${text}`]);
+        await storage.putDocument(collection, { source, title: source, contentHash: text, chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text), ...(embedding === undefined ? {} : { embedding }) }] });
+      };
+      await put("assistant", "leave.md", "员工入职满一年后享有5天带薪年假。");
+      await put("assistant", "canteen.md", "食堂中午十二点开放。");
+      await put("tenant/globex", "secret.md", "年休假政策：globex 员工享有20天年休假。");
+      const retriever = hybridRetriever(storage, embedder, { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }));
+      assert.deepEqual(await storage.searchChunks(["assistant", "tenant/acme"], ["年休假"], 5), [], "BM25 alone already finds it");
+      const hits = await retriever.search("acme", "年休假有几天", 2);
+      assert.equal(hits[0]?.source, "leave.md");
+      assert.ok(!hits.some((hit) => hit.collection === "tenant/globex"));
+      assert.equal((await retriever.search("globex", "年休假有几天", 1))[0]?.source, "secret.md");
+      await storage.close();
+      const reopened = openSqliteStorage(dir, "normal");
+      const down = hybridRetriever(reopened, openaiEmbedder({ ...config, baseURL: "http://127.0.0.1:1/v1", maxRetries: 0 }, undefined), { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }));
+      assert.deepEqual((await down.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
+      // The vectors were loaded again from the database.
+      assert.equal((await reopened.searchVectors(["assistant"], ngramVector("\n食堂中午十二点开放。", 128), 1))[0]?.source, "canteen.md");
+      await reopened.close();
+    });
+  });
+});
