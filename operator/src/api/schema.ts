@@ -310,7 +310,10 @@ const skill = obj(
     confirm: bool("Ask the user before calling (side-effecting tools).", { default: false }),
     authSecretRef: secretKeyRef("Secret holding an Authorization header value for the tool.", "authorization"),
   },
-  { required: ["name", "description", "endpoint"] },
+  {
+    required: ["name", "description", "endpoint"],
+    "x-kubernetes-validations": [{ rule: "self.name != 'confirm'", message: "skill name confirm is reserved (the /confirm chat command)" }],
+  },
 );
 
 const ingress = obj(
@@ -405,12 +408,14 @@ const backup = obj(
       {
         endpoint: httpURL("S3-compatible endpoint."),
         bucket: str("Bucket.", { minLength: 3, maxLength: 63 }),
-        prefix: str("Key prefix.", { maxLength: 512 }),
+        region: str("Region.", { maxLength: 64, default: "us-east-1" }),
+        prefix: str("Key prefix; backups go under <prefix><namespace>/<name>/.", { maxLength: 512 }),
         credentialsSecretRef: secretRef("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."),
       },
       { required: ["bucket", "credentialsSecretRef"] },
     ),
     retentionDays: int("Delete backups older than this.", { minimum: 1, maximum: 3650, default: 14 }),
+    retentionCount: int("Keep at most this many backups (the newest).", { minimum: 1, maximum: 10000 }),
   },
   {
     default: { enabled: false },
@@ -486,6 +491,10 @@ export const specSchema: JsonSchema = obj(
       {
         rule: "!has(self.autoscaling) || !has(self.storage) || self.storage.mode != 'embedded'",
         message: "autoscaling needs storage.mode postgres; embedded storage serves one replica",
+      },
+      {
+        rule: "!has(self.backup) || !self.backup.enabled || !has(self.storage) || self.storage.mode == 'embedded'",
+        message: "backup backs up embedded storage (SQLite); back up Postgres with its own tools",
       },
       {
         rule: "!has(self.ingress) || !self.ingress.enabled || !has(self.auth) || self.auth.mode != 'none' || self.ingress.allowUnauthenticated",

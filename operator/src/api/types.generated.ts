@@ -1566,7 +1566,11 @@ export interface AIAssistantSpec {
        */
       bucket: string;
       /**
-       * Key prefix.
+       * Region.
+       */
+      region: string;
+      /**
+       * Key prefix; backups go under <prefix><namespace>/<name>/.
        */
       prefix?: string;
       /**
@@ -1587,6 +1591,10 @@ export interface AIAssistantSpec {
      * Delete backups older than this.
      */
     retentionDays: number;
+    /**
+     * Keep at most this many backups (the newest).
+     */
+    retentionCount?: number;
   };
 }
 /**

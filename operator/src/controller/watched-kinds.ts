@@ -21,6 +21,7 @@ export const ownedKinds: WatchedKind[] = [
   { kind: "PodDisruptionBudget", apiPrefix: "/apis/policy/v1", resource: "poddisruptionbudgets" },
   { kind: "NetworkPolicy", apiPrefix: "/apis/networking.k8s.io/v1", resource: "networkpolicies" },
   { kind: "Ingress", apiPrefix: "/apis/networking.k8s.io/v1", resource: "ingresses" },
+  { kind: "CronJob", apiPrefix: "/apis/batch/v1", resource: "cronjobs" },
 ];
 
 /**

@@ -26,24 +26,6 @@ export function mergeConditions(previous: Condition[] | undefined, next: Conditi
   });
 }
 
-/**
- * Set fields this release (operator and assistant 0.1.0) accepts and validates but does not act
- * on yet. The assistant refuses to start on the ones it would have to enforce (postgres,
- * embeddings, skills) rather than run without them, so the pods fail closed; this condition says why.
- */
-export function notActedOn(aia: AIAssistant): string[] {
-  const spec = aia.spec;
-  const { backup } = spec;
-  const fields: [boolean, string][] = [
-    [spec.storage.mode === "postgres", "spec.storage.mode postgres"],
-    [spec.embeddings !== undefined, "spec.embeddings"],
-    [(spec.knowledge?.sources ?? []).some((source) => source.url !== undefined), "spec.knowledge.sources[].url"],
-    [(spec.skills ?? []).length > 0, "spec.skills"],
-    [backup.enabled, "spec.backup"],
-  ];
-  return fields.filter(([set]) => set).map(([, field]) => field);
-}
-
 function monitoringCondition(aia: AIAssistant, next: ConditionInput | undefined): ConditionInput[] {
   if (next) return [next];
   const kept = aia.status?.conditions?.find((c) => c.type === "Monitoring");
@@ -102,7 +84,6 @@ export function computeStatus(
   const failure = servingFailure ?? plan?.failure;
   const ready = servingFailure === undefined && progress.done;
   const rollingOut = inFlight(plan);
-  const unsupported = notActedOn(aia);
   const revision = plan?.lastRollout?.revision ?? plan?.stableRevision;
   const conditions = mergeConditions(
     aia.status?.conditions,
@@ -121,9 +102,6 @@ export function computeStatus(
       previewReadyCondition(plan),
       promotedCondition(plan, failure),
       ...monitoringCondition(aia, input.monitoring),
-      unsupported.length > 0
-        ? { type: "Unsupported", status: "True", reason: "FieldsNotActedOn", message: `set but not acted on by this operator version: ${unsupported.join(", ")}` }
-        : { type: "Unsupported", status: "False", reason: "AllFieldsActedOn", message: "every set field is acted on" },
     ],
     generation,
     input.now,

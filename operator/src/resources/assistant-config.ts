@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 import type { V1EnvVar } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import type { AIAssistant, AIAssistantSpec } from "../api/types.generated.js";
@@ -57,9 +58,15 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
 
   config["storage"] = spec.storage.mode === "postgres" ? { mode: "postgres", urlEnv: secretEnv.databaseURL } : { mode: "embedded" };
 
-  // Every mounted source is a folder under one knowledge root, which the assistant walks.
-  if ((spec.knowledge?.sources ?? []).some((source) => source.url === undefined)) {
-    config["knowledge"] = { dir: paths.knowledgeDir };
+  // Every mounted source is a folder under one knowledge root, which the assistant walks; URL
+  // sources the assistant fetches itself (the NetworkPolicy opens egress to their hosts).
+  const sources = spec.knowledge?.sources ?? [];
+  const urls = sources.flatMap((source) => (source.url === undefined ? [] : [{ url: source.url }]));
+  if (sources.length > 0) {
+    config["knowledge"] = {
+      ...(urls.length < sources.length ? { dir: paths.knowledgeDir } : {}),
+      ...(urls.length > 0 ? { urls } : {}),
+    };
   }
 
   const { mode, apiKeysSecretRef, oidc } = spec.auth;
@@ -85,8 +92,21 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
       ...(s.authSecretRef ? { authorizationEnv: secretEnv.skillAuth(s.name) } : {}),
     }));
     config["skillHosts"] = [...new Set(skills.map((s) => hostPort(s.endpoint.url)))];
+    // The assistant refuses private addresses for skills unless told otherwise; a skill the spec
+    // names by its in-cluster Service name or a private IP is meant to be reached there.
+    if (skills.some((s) => reachedPrivately(s.endpoint.url))) config["skillOptions"] = { allowPrivateNetworks: true };
   }
   return config;
+}
+
+function reachedPrivately(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  if (/\.svc(\.cluster\.local)?$/.test(host)) return true;
+  if (isIPv4(host)) {
+    const [a = 0, b = 0] = host.split(".").map(Number);
+    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  }
+  return isIPv6(host) && /^f[cd]/i.test(host);
 }
 
 function hostPort(url: string): string {

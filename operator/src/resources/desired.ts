@@ -2,6 +2,7 @@ import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
 import type { ColorPlan } from "../rollout/plan.js";
 import { renderAssistantConfigYAML, sha256 } from "./assistant-config.js";
+import { backupCronJob, backupCronJobName } from "./backup.js";
 import { configMap, configMapName } from "./config-map.js";
 import { serviceAccount } from "./identity.js";
 import { annotationKeys, otherColor, type Color } from "./metadata.js";
@@ -86,15 +87,16 @@ export function desiredState(aia: AIAssistant, layout: ColorLayout = steadyLayou
   serving.push(stableService(aia, layout.active), previewService(aia, layout.active));
 
   const remove: ObjectRef[] = [];
-  const optional: [KubernetesObject | undefined, string, string][] = [
-    [autoscaler(aia), "autoscaling/v2", "HorizontalPodAutoscaler"],
-    [disruptionBudget(aia, layout.active), "policy/v1", "PodDisruptionBudget"],
-    [networkPolicy(aia), "networking.k8s.io/v1", "NetworkPolicy"],
-    [ingress(aia), "networking.k8s.io/v1", "Ingress"],
+  const optional: [KubernetesObject | undefined, string, string, string][] = [
+    [autoscaler(aia), "autoscaling/v2", "HorizontalPodAutoscaler", name],
+    [disruptionBudget(aia, layout.active), "policy/v1", "PodDisruptionBudget", name],
+    [networkPolicy(aia), "networking.k8s.io/v1", "NetworkPolicy", name],
+    [ingress(aia), "networking.k8s.io/v1", "Ingress", name],
+    [backupCronJob(aia), "batch/v1", "CronJob", backupCronJobName(aia)],
   ];
-  for (const [object, apiVersion, kind] of optional) {
+  for (const [object, apiVersion, kind, objectName] of optional) {
     if (object) serving.push(object);
-    else remove.push({ apiVersion, kind, namespace, name });
+    else remove.push({ apiVersion, kind, namespace, name: objectName });
   }
   return { waves: [podInputs, serving], remove, rendered };
 }

@@ -2,9 +2,11 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
+  V1PodSecurityContext,
   V1PodSpec,
   V1PodTemplateSpec,
   V1ResourceRequirements,
+  V1SecurityContext,
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
@@ -88,14 +90,24 @@ function container(aia: AIAssistant, mounts: V1VolumeMount[]): V1Container {
     livenessProbe: probe("/healthz", 10, 3),
     readinessProbe: probe("/readyz", 5, 2),
     volumeMounts: mounts,
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-    },
+    securityContext: restrictedContainer,
   };
 }
+
+/** The restricted Pod Security Standard, for every pod and container of an assistant. */
+export const restrictedPod: V1PodSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: assistantUID,
+  runAsGroup: assistantUID,
+  fsGroup: assistantUID,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+export const restrictedContainer: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ["ALL"] },
+};
 
 function podSpec(aia: AIAssistant, configMapName: string): V1PodSpec {
   const overrides = aia.spec.podTemplate ?? {};
@@ -105,13 +117,7 @@ function podSpec(aia: AIAssistant, configMapName: string): V1PodSpec {
     automountServiceAccountToken: false,
     // The assistant drains in-flight requests (streams included) on SIGTERM.
     terminationGracePeriodSeconds: 30,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: assistantUID,
-      runAsGroup: assistantUID,
-      fsGroup: assistantUID,
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: restrictedPod,
     containers: [container(aia, mounts)],
     volumes: podVolumes,
     ...(overrides.nodeSelector ? { nodeSelector: overrides.nodeSelector } : {}),

@@ -50,6 +50,8 @@ describe("the AIAssistant CRD on a real API server", function () {
     ["an unauthenticated Ingress", { ingress: { enabled: true, host: "chat.example.com" } }, /Ingress-exposed assistant needs auth/],
     ["an Ingress without a host", { auth: { mode: "oidc", oidc: { issuer: "https://id.example", audience: "chat" } }, ingress: { enabled: true } }, /ingress.enabled needs ingress.host/],
     ["an Ingress over plain HTTP", { auth: { mode: "oidc", oidc: { issuer: "https://id.example", audience: "chat" } }, ingress: { enabled: true, host: "chat.example.com" } }, /ingress.enabled needs ingress.tls/],
+    ["a skill named confirm", { skills: [{ name: "confirm", description: "x", endpoint: { url: "http://erp.apps.svc/x" } }] }, /skill name confirm is reserved/],
+    ["backup of postgres storage", { storage: postgres, backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } } }, /backup backs up embedded storage/],
     ["backup without a destination", { backup: { enabled: true } }, /backup.enabled needs backup.s3/],
     ["an unknown provider", { model: { provider: "gpt" } }, /Unsupported value: "gpt"/],
     ["negative replicas", { replicas: -1 }, /should be greater than or equal to 0/],

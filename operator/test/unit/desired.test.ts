@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type {
   KubernetesObject,
   V1ConfigMap,
+  V1CronJob,
   V1Deployment,
   V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
@@ -106,13 +107,28 @@ describe("desired objects of an AIAssistant", function () {
     assert.equal(withSecrets.waves.flat().some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
   });
 
-  it("mounts knowledge sources and lists them in the config", function () {
+  it("lists skill hosts and lets in-cluster or private skill hosts resolve to private addresses", function () {
+    const configOf = (url: string) => {
+      const rendered = desiredState(defaultedAIAssistant({ skills: [{ name: "order", description: "Look up an order", endpoint: { url } }] }));
+      return parse(find<V1ConfigMap>(rendered.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { skillHosts: string[]; skillOptions?: unknown };
+    };
+    const inCluster = configOf("http://erp.apps.svc:8080/orders");
+    assert.deepEqual([inCluster.skillHosts, inCluster.skillOptions], [["erp.apps.svc:8080"], { allowPrivateNetworks: true }]);
+    assert.deepEqual(configOf("http://10.1.2.3/orders").skillOptions, { allowPrivateNetworks: true });
+    assert.equal(configOf("https://erp.example.com/orders").skillOptions, undefined, "public hosts stay public");
+    assert.deepEqual(configOf("https://erp.example.com/orders").skillHosts, ["erp.example.com:443"]);
+  });
+
+  it("mounts file sources for the assistant to walk and hands it the URL sources to fetch", function () {
     const withKnowledge = desiredState(
       defaultedAIAssistant({ knowledge: { sources: [{ name: "handbook", configMap: { name: "hb" } }, { name: "faq", url: "https://intranet.example/faq.md" }] } }));
     const deployment = find<V1Deployment>(withKnowledge.waves.flat(), "Deployment");
     assert.ok(deployment.spec?.template.spec?.volumes?.some((v) => v.configMap?.name === "hb"));
     const config = parse(find<V1ConfigMap>(withKnowledge.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
-    assert.deepEqual(config.knowledge, { dir: "/etc/assistant/knowledge" });
+    assert.deepEqual(config.knowledge, { dir: "/etc/assistant/knowledge", urls: [{ url: "https://intranet.example/faq.md" }] });
+    const urlsOnly = desiredState(defaultedAIAssistant({ knowledge: { sources: [{ name: "faq", url: "https://intranet.example/faq.md" }] } }));
+    const urlsConfig = parse(find<V1ConfigMap>(urlsOnly.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
+    assert.deepEqual(urlsConfig.knowledge, { urls: [{ url: "https://intranet.example/faq.md" }] });
   });
 
   it("sizes the data volume from the spec", function () {
@@ -121,7 +137,7 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("adds an HPA on the AIAssistant's /scale and a PDB only when there is more than one pod", function () {
-    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress"]);
+    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "CronJob"]);
     const autoscaled = defaultedAIAssistant({
       storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
       autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },
@@ -133,6 +149,57 @@ describe("desired objects of an AIAssistant", function () {
     assert.deepEqual(hpa.spec?.metrics?.map((m) => m.resource?.name), ["memory"]);
     const pdb = find<V1PodDisruptionBudget>(scaled.waves.flat(), "PodDisruptionBudget");
     assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
-    assert.equal(scaled.remove.length, 0);
+    assert.deepEqual(scaled.remove.map((r) => r.kind), ["NetworkPolicy", "Ingress", "CronJob"]);
+  });
+});
+
+describe("the backup CronJob", function () {
+  const withBackup = defaultedAIAssistant({
+    backup: {
+      enabled: true,
+      schedule: "15 2 * * *",
+      retentionCount: 7,
+      s3: { endpoint: "http://minio.storage.svc:9000", bucket: "assistants", prefix: "prod/", credentialsSecretRef: { name: "s3" } },
+    },
+  });
+  const cronJob = find<V1CronJob>(desiredState(withBackup).waves.flat(), "CronJob", "demo-backup");
+  const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
+  const container = pod?.containers[0];
+
+  it("runs the image's backup command on the schedule, one at a time", function () {
+    assert.equal(cronJob.spec?.schedule, "15 2 * * *");
+    assert.equal(cronJob.spec?.concurrencyPolicy, "Forbid");
+    assert.deepEqual(container?.command, ["node", "dist/src/backup/main.js", "backup"]);
+    assert.equal(container?.image, withBackup.spec.image);
+  });
+
+  it("passes the destination as values and the credentials by Secret reference only", function () {
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef]));
+    assert.deepEqual(env, {
+      DATA_DIR: "/app/data",
+      BACKUP_NAME: "team-a/demo",
+      BACKUP_S3_BUCKET: "assistants",
+      BACKUP_S3_REGION: "us-east-1",
+      BACKUP_S3_ENDPOINT: "http://minio.storage.svc:9000",
+      BACKUP_S3_PREFIX: "prod/",
+      BACKUP_RETENTION_DAYS: "14",
+      BACKUP_RETENTION_COUNT: "7",
+      AWS_ACCESS_KEY_ID: { name: "s3", key: "AWS_ACCESS_KEY_ID" },
+      AWS_SECRET_ACCESS_KEY: { name: "s3", key: "AWS_SECRET_ACCESS_KEY" },
+    });
+  });
+
+  it("mounts the data volume on the node of the assistant's pod, restricted", function () {
+    assert.ok(pod?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === "demo-data"));
+    const affinity = pod?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0];
+    assert.equal(affinity?.topologyKey, "kubernetes.io/hostname");
+    assert.equal(affinity?.labelSelector?.matchLabels?.["app.kubernetes.io/component"], "assistant");
+    assert.equal(pod?.securityContext?.runAsNonRoot, true);
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(pod?.automountServiceAccountToken, false);
+  });
+
+  it("exists only while backup is enabled", function () {
+    assert.ok(desiredState(defaultedAIAssistant()).remove.some((r) => r.kind === "CronJob" && r.name === "demo-backup"));
   });
 });

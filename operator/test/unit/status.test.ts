@@ -106,16 +106,4 @@ describe("status", function () {
       ],
     );
   });
-
-  it("names set fields it does not act on yet, instead of ignoring them", function () {
-    const quiet = computeStatus(defaultedAIAssistant(), { plan: undefined, deployments: { blue: undefined, green: undefined }, failure: undefined, now });
-    assert.equal(condition(quiet, "Unsupported")?.status, "False");
-    const aia = defaultedAIAssistant({
-      monitoring: { enabled: true },
-      backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } },
-    });
-    const status = computeStatus(aia, { plan: undefined, deployments: { blue: undefined, green: undefined }, failure: undefined, now });
-    assert.equal(condition(status, "Unsupported")?.status, "True");
-    assert.match(condition(status, "Unsupported")?.message ?? "", /: spec\.backup$/);
-  });
 });
