@@ -5,7 +5,7 @@ import { defaultedAIAssistant } from "../support/aiassistant.js";
 
 /** The assistant's own config loader (compiled; `npm test` builds both workspaces first). */
 interface AssistantConfigModule {
-  buildConfig(document: unknown, env: NodeJS.ProcessEnv): Record<string, unknown>;
+  buildConfig: (document: unknown, env: NodeJS.ProcessEnv) => Record<string, unknown>;
 }
 const assistantLoader = new URL("../../../../assistant/dist/src/config/load.js", import.meta.url).href;
 
