@@ -1,4 +1,4 @@
-import type { IngestionJob, IngestionJobStore, KnowledgeDocument, KnowledgeStore } from "../storage/types.js";
+import type { IngestionJob, IngestionJobStore, KnowledgeDocument, KnowledgeStore, Page } from "../storage/types.js";
 import { ASSISTANT_COLLECTION, readableCollections, tenantCollection } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
 import type { Passage, Retriever } from "./knowledge.js";
@@ -36,9 +36,8 @@ export class KnowledgeBase {
     });
   }
 
-  async documents(tenant: string): Promise<KnowledgeDocument[]> {
-    const lists = await Promise.all(readableCollections(tenant).map((collection) => this.store.listDocuments(collection)));
-    return lists.flat();
+  documents(tenant: string, limit: number, cursor: string | undefined): Promise<Page<KnowledgeDocument>> {
+    return this.store.pageDocuments(readableCollections(tenant), limit, cursor);
   }
 
   document(tenant: string, id: string): Promise<KnowledgeDocument | undefined> {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import pgvector from "pgvector/pg";
 import { DOCUMENT_COLUMNS, JOB_COLUMNS } from "./columns.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
+import { decodeCursor, pageOf } from "./cursor.js";
 import {
   ConversationNotFoundError,
   type ChunkHit,
@@ -10,7 +10,6 @@ import {
   type Conversation,
   type IngestionJob,
   type KnowledgeDocument,
-  type Page,
   type Storage,
   type Turn,
 } from "./types.js";
@@ -180,10 +179,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
          AND ($3::text IS NULL OR (updated_at, id) < ($3, $4)) ORDER BY updated_at DESC, id DESC LIMIT $5`,
         [owner.tenant, owner.user, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
       );
-      const items = found.slice(0, limit);
-      const last = items.at(-1);
-      const page: Page<Conversation> = { items, nextCursor: found.length > limit && last !== undefined ? encodeCursor(last.updatedAt, last.id) : null };
-      return page;
+      return pageOf(found, limit, (conversation) => [conversation.updatedAt, conversation.id]);
     },
     async deleteConversation(owner, id) {
       return ((await pool.query("DELETE FROM conversations WHERE tenant = $1 AND user_id = $2 AND id = $3", [owner.tenant, owner.user, id])).rowCount ?? 0) > 0;
@@ -290,6 +286,16 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
     async listDocuments(collection) {
       return rows<KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = $1 ORDER BY source COLLATE "C"`, [collection]);
+    },
+    async pageDocuments(collections, limit, cursor) {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      // Bytewise order ("C"), as SQLite's, so a page boundary means the same in both stores.
+      const found = await rows<KnowledgeDocument>(
+        `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = ANY($1)
+         AND ($2::text IS NULL OR (source COLLATE "C", id) > ($2::text COLLATE "C", $3::text)) ORDER BY source COLLATE "C", id LIMIT $4`,
+        [collections, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      );
+      return pageOf(found, limit, (document) => [document.source, document.id]);
     },
     async getDocument(collections, id) {
       const [row] = await rows<KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = $1 AND collection = ANY($2)`, [id, collections]);

@@ -11,7 +11,6 @@ import {
   type KnowledgeDocument,
   type NewTurn,
   type Owner,
-  type Page,
   type SourceRef,
   type Storage,
   type Turn,
@@ -20,7 +19,7 @@ import {
 import { ChunkIndex, type IndexedChunk } from "./chunk-index.js";
 import { groupCommit } from "./group-commit.js";
 import { DOCUMENT_COLUMNS, JOB_COLUMNS } from "./columns.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
+import { decodeCursor, pageOf } from "./cursor.js";
 import { VectorIndex } from "./vector-index.js";
 
 /** The database file under DATA_DIR; the backup tool snapshots and replaces this file. */
@@ -247,6 +246,12 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     chunkIds: db.prepare<[string], { id: number }>("SELECT id FROM chunks WHERE document_id = ?"),
     insertFts: db.prepare("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)"),
     listDocuments: db.prepare<[string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = ? ORDER BY source`),
+    firstDocuments: db.prepare<[string, number], KnowledgeDocument>(
+      `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection ${IN_COLLECTIONS} ORDER BY source, id LIMIT ?`,
+    ),
+    nextDocuments: db.prepare<[string, string, string, number], KnowledgeDocument>(
+      `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection ${IN_COLLECTIONS} AND (source, id) > (?, ?) ORDER BY source, id LIMIT ?`,
+    ),
     findDocument: db.prepare<[string, string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = ? AND source = ?`),
     getDocument: db.prepare<[string, string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND collection ${IN_COLLECTIONS}`),
     countDocuments: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM documents WHERE collection ${IN_COLLECTIONS}`),
@@ -415,13 +420,8 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
                 const [updatedAt, id] = decodeCursor(cursor);
                 return statements.nextPage.all(owner.tenant, owner.user, updatedAt, updatedAt, id, limit + 1);
               })();
-        const items = rows.slice(0, limit);
-        const last = items.at(-1);
-        const page: Page<Conversation> = {
-          items: items.map(toConversation),
-          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.updated_at, last.id) : null,
-        };
-        return page;
+        const page = pageOf(rows, limit, (row) => [row.updated_at, row.id]);
+        return { items: page.items.map(toConversation), nextCursor: page.nextCursor };
       });
     },
     deleteConversation(owner, id) {
@@ -458,6 +458,14 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     },
     listDocuments(collection) {
       return settle(() => statements.listDocuments.all(collection));
+    },
+    pageDocuments(collections, limit, cursor) {
+      return settle(() => {
+        const scope = JSON.stringify(collections);
+        const rows =
+          cursor === undefined ? statements.firstDocuments.all(scope, limit + 1) : statements.nextDocuments.all(scope, ...decodeCursor(cursor), limit + 1);
+        return pageOf(rows, limit, (document) => [document.source, document.id]);
+      });
     },
     getDocument(collections, id) {
       return settle(() => statements.getDocument.get(id, JSON.stringify(collections)));

@@ -162,7 +162,10 @@ export interface KnowledgeStore {
    * transaction (keeping its id, counting its version up); unchanged content is left alone.
    */
   putDocument(collection: string, document: DocumentInput): Promise<{ id: string; changed: boolean }>;
+  /** Every document of one collection, by source (for syncing a source list against it). */
   listDocuments(collection: string): Promise<KnowledgeDocument[]>;
+  /** A page of the documents in the given collections, by source then id (bytewise); the cursor is the previous page's. */
+  pageDocuments(collections: readonly string[], limit: number, cursor: string | undefined): Promise<Page<KnowledgeDocument>>;
   getDocument(collections: readonly string[], id: string): Promise<KnowledgeDocument | undefined>;
   findDocument(collection: string, source: string): Promise<KnowledgeDocument | undefined>;
   countDocuments(collections: readonly string[]): Promise<number>;

@@ -252,7 +252,7 @@ describe("fuzzing every route with random and hostile input", function () {
       { method: "POST", path: () => `/api/v1/skills/${pick(["echo", "lookup-order", "create-return", encode(value(2), next() < 0.1)])}/invoke`, body: true },
       { method: "GET", path: () => "/api/v1/skills", body: false },
       { method: "POST", path: () => "/api/v1/knowledge/documents", body: true },
-      { method: "GET", path: () => "/api/v1/knowledge/documents", body: false },
+      { method: "GET", path: () => `/api/v1/knowledge/documents?limit=${encode(value(2), next() < 0.1)}&cursor=${encode(value(2), next() < 0.1)}`, body: false },
       { method: pick(["GET", "DELETE"]), path: () => `/api/v1/knowledge/documents/${encode(value(2), next() < 0.1)}`, body: false },
       { method: "POST", path: () => "/api/v1/knowledge/search", body: true },
       { method: "GET", path: () => `/api/v1/knowledge/jobs?limit=${encode(value(2), next() < 0.1)}`, body: false },

@@ -67,6 +67,18 @@ for (const store of STORE_KINDS) {
         ["assistant", "it/vpn.md"],
         ["tenant", "policies/travel.md"],
       ]);
+      const paged: DocumentView[] = [];
+      for (let query = "?limit=3"; ; ) {
+        const page = await as("bob")<{ items: DocumentView[]; nextCursor: string | null }>("GET", `/api/v1/knowledge/documents${query}`);
+        assert.ok(page.body.items.length <= 3);
+        paged.push(...page.body.items);
+        if (page.body.nextCursor === null) break;
+        query = `?limit=3&cursor=${encodeURIComponent(page.body.nextCursor)}`;
+      }
+      assert.deepEqual(paged, listed.body.items);
+      const madeUp = await as("bob")<{ error: { code: string } }>("GET", "/api/v1/knowledge/documents?cursor=bm90LW91cnM");
+      assert.deepEqual([madeUp.status, madeUp.body.error.code], [400, "invalid_cursor"]);
+      assert.equal((await as("bob")("GET", "/api/v1/knowledge/documents?limit=0")).status, 400);
 
       const [hit] = await search("bob", "how are hotels booked?");
       assert.deepEqual([hit?.documentId, hit?.title, hit?.section, hit?.scope], [job.documentId, "Travel policy", "Hotels", "tenant"]);
@@ -135,7 +147,16 @@ for (const store of STORE_KINDS) {
         });
         return { status: response.status, body: await response.json() };
       };
+      const plainText = async () => {
+        const response = await fetch(`${service.url}/api/v1/knowledge/documents`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${CALLERS.alice.key}`, "content-type": "text/plain" },
+          body: '{"source": "a.md", "text": "JSON sent as text"}',
+        });
+        return { status: response.status, body: await response.json() };
+      };
       const cases: [Promise<{ status: number; body: unknown }>, number, string][] = [
+        [plainText(), 415, "unsupported_media_type"],
         [uploadFile(service.url, CALLERS.alice.key, { name: "virus.exe", content: "MZ" }), 415, "unsupported_media_type"],
         [uploadFile(service.url, CALLERS.alice.key, { name: "big.txt", content: "a".repeat(70000) }), 413, "payload_too_large"],
         [uploadFile(service.url, CALLERS.alice.key, { name: "a.md", content: "x" }, { source: "bad\u0001name" }), 400, "invalid_request"],

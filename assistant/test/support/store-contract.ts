@@ -144,6 +144,33 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       assert.deepEqual(await storage.searchChunks(["t"], ["new"], 5), []);
     });
 
+    it("pages through the documents of the given collections by source, bytewise, and refuses a made-up cursor", async () => {
+      // Mixed-case, non-ASCII and a source both collections hold: the order must be the same in every store.
+      const sources = ["b.md", "B.md", "a.md", "年假.md", "z/x.md", "shared.md"];
+      for (const source of sources) await storage.putDocument("tenant/a", doc(source, [`text of ${source}`]));
+      await storage.putDocument("assistant", doc("shared.md", ["the assistant's own"]));
+      await storage.putDocument("assistant", doc("c.md", ["another of its own"]));
+      await storage.putDocument("tenant/b", doc("a0.md", ["not readable here"]));
+      const seen: { source: string; collection: string }[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await storage.pageDocuments(["assistant", "tenant/a"], 3, cursor);
+        assert.ok(page.items.length <= 3);
+        seen.push(...page.items.map(({ source, collection }) => ({ source, collection })));
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor !== undefined);
+      assert.equal(pages, 3);
+      assert.deepEqual(
+        seen.map((item) => item.source),
+        ["B.md", "a.md", "b.md", "c.md", "shared.md", "shared.md", "z/x.md", "年假.md"],
+      );
+      assert.deepEqual(new Set(seen.filter((item) => item.source === "shared.md").map((item) => item.collection)), new Set(["assistant", "tenant/a"]));
+      assert.deepEqual(await storage.pageDocuments(["tenant/c"], 10, undefined), { items: [], nextCursor: null });
+      await assert.rejects(storage.pageDocuments(["tenant/a"], 3, "bm90IG91cnM"), InvalidCursorError);
+    });
+
     it("searches, counts and reads only the collections it is given", async () => {
       const shared = await storage.putDocument("assistant", doc("handbook.md", ["shared travel policy"]));
       const own = await storage.putDocument("tenant/a", doc("a.md", ["travel notes of tenant a"]));

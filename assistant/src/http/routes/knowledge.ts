@@ -153,7 +153,10 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
         let upload: Upload;
         if (request.isMultipart()) upload = await readUpload(request, limits.maxUploadBytes);
         else if (request.body === undefined) throw new ApiError(400, "invalid_request", `send JSON {"source", "text"} or ${UPLOAD_HINT}`);
-        else {
+        // Fastify validates only the media types the schema names; any other it can parse (text/plain) arrives unchecked.
+        else if (typeof request.body !== "object") {
+          throw new ApiError(415, "unsupported_media_type", `send JSON {"source", "text"} as application/json, or ${UPLOAD_HINT} as multipart/form-data`);
+        } else {
           const { source, text, title, format } = request.body;
           upload = { source, format, content: Buffer.from(text, "utf8"), ...(title === undefined ? {} : { title }) };
         }
@@ -163,15 +166,33 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     );
   });
 
-  app.get(
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     "/api/v1/knowledge/documents",
     {
       schema: {
-        summary: "The documents the caller reads: the assistant's own and the caller's tenant's",
-        response: { 200: { type: "object", required: ["items"], properties: { items: { type: "array", items: documentSchema } } }, "4xx": errorSchema },
+        summary: "The documents the caller reads, the assistant's own and the caller's tenant's, by source; paginated",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: limits.maxPageSize },
+            cursor: { type: "string", maxLength: 4096, description: "nextCursor of the previous page" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            required: ["items", "nextCursor"],
+            properties: { items: { type: "array", items: documentSchema }, nextCursor: { type: ["string", "null"] } },
+          },
+          "4xx": errorSchema,
+        },
       },
     },
-    async (request) => ({ items: (await knowledge.documents(callerOf(request).tenant)).map(toDocumentView) }),
+    async (request) => {
+      const page = await knowledge.documents(callerOf(request).tenant, request.query.limit ?? Math.min(100, limits.maxPageSize), request.query.cursor);
+      return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
+    },
   );
 
   app.get<{ Params: { id: string } }>(
