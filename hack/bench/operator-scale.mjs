@@ -8,10 +8,16 @@
 // server per assistant (from the audit log: its writes are the requests carrying its field
 // manager and the Events it records; its reads are its LISTs and WATCHes), its peak RSS
 // (VmHWM), and the writes it sends during one idle resync.
+//
+// The operator runs under the memory limit its chart gives the container (resources.limits.memory),
+// in a memory cgroup as a pod would, because Node sizes V8's heap by that limit: unconstrained on a
+// big machine it lets garbage pile up far longer than it would in the cluster. Without a writable
+// memory cgroup (not root, or no memory controller) it runs unconstrained and says so.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
+import { parse } from "yaml";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const support = `${root}operator/dist/test/support/`;
@@ -23,6 +29,28 @@ const namespaces = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
 const resyncSeconds = 20;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const binaryUnits = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9, "": 1 };
+function chartMemoryLimit() {
+  const values = parse(readFileSync(`${root}charts/ai-assistant-operator/values.yaml`, "utf8"));
+  const [, amount, unit] = /^(\d+)(Ki|Mi|Gi|K|M|G|)$/.exec(values.resources.limits.memory);
+  return Number(amount) * binaryUnits[unit];
+}
+
+/** A memory cgroup (v2, else v1) limited to `bytes`; undefined when none can be made here. */
+function memoryCgroup(bytes) {
+  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
+  const dir = v2 ? "/sys/fs/cgroup/aia-operator-bench" : "/sys/fs/cgroup/memory/aia-operator-bench";
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/${v2 ? "memory.max" : "memory.limit_in_bytes"}`, String(bytes));
+    return { procs: `${dir}/cgroup.procs`, remove: () => rmdirSync(dir) };
+  } catch {
+    return undefined;
+  }
+}
+const memoryLimit = chartMemoryLimit();
+const cgroup = memoryCgroup(memoryLimit);
 
 const plane = await startControlPlane({ full: false });
 process.env.KUBECONFIG = plane.kubeconfig;
@@ -36,7 +64,9 @@ try {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 
   const port = await freePort();
-  operator = spawn(process.execPath, [`${root}operator/dist/src/main.js`], {
+  const main = `${root}operator/dist/src/main.js`;
+  // The shell joins the cgroup, then becomes the operator: the pid (and its VmHWM) is the operator's.
+  operator = spawn(cgroup ? "sh" : process.execPath, cgroup ? ["-c", 'echo $$ > "$1" && exec "$2" "$3"', "sh", cgroup.procs, process.execPath, main] : [main], {
     env: { ...process.env, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port), LOG_LEVEL: "warn", RESYNC_SECONDS: String(resyncSeconds), LEADER_ELECTION_NAMESPACE: "default" },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -87,9 +117,15 @@ try {
   console.log(`created in:                 ${createdAfter.toFixed(1)} s`);
   console.log(`all reconciled after:       ${reconciledAfter.toFixed(1)} s (target < 60 s)`);
   console.log(`operator writes / assistant: ${(untilConverged.length / total).toFixed(2)} (${untilConverged.length} writes)`);
-  console.log(`operator peak RSS:          ${peakRSS().toFixed(0)} MiB (target < 250 MiB)`);
+  const limitNote = cgroup ? `under the chart's ${memoryLimit / 2 ** 20} MiB memory limit` : "no memory limit: no writable memory cgroup here";
+  console.log(`operator peak RSS:          ${peakRSS().toFixed(0)} MiB (target < 250 MiB; ${limitNote})`);
   console.log(`writes in one idle resync:  ${idleWrites.length} (target 0; resync every ${resyncSeconds} s)`);
 } finally {
-  operator?.kill("SIGTERM");
+  if (operator && operator.exitCode === null) {
+    const exited = new Promise((resolve) => operator.once("exit", resolve));
+    operator.kill("SIGTERM");
+    await exited;
+  }
   stopControlPlane(plane);
+  cgroup?.remove();
 }
