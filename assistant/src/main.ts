@@ -75,11 +75,12 @@ async function main(): Promise<void> {
   const skills = new Skills(config.skills, config.skillOptions, config.skillHosts, config.skillAuthorizations, metrics);
   const embedder = config.embeddings === undefined ? undefined : openaiEmbedder(config.embeddings, config.embeddingsApiKey);
   const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger);
-  const { chunkChars, maxAttempts, retryDelayMs, jobRetentionDays, parseTimeoutMs, parseMemoryMb } = config.knowledge;
+  const { chunkChars, chunkOverlapChars, maxAttempts, retryDelayMs, jobRetentionDays, parseTimeoutMs, parseMemoryMb } = config.knowledge;
   const ingestion = new IngestionQueue(
     storage,
     {
       chunkChars,
+      chunkOverlapChars,
       maxAttempts,
       retryBaseMs: retryDelayMs,
       jobRetentionMs: jobRetentionDays * 86400000,

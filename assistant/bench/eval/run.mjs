@@ -34,7 +34,7 @@ try {
   const embedder = openaiEmbedder({ baseURL: server.baseURL, model: "ngram", batchSize: 64, timeoutMs: 30000, maxRetries: 2 }, undefined);
   const documentOf = new Map();
   for (const document of documents) {
-    const prepared = await prepareDocument({ format: "markdown", content: Buffer.from(document.text), source: `${document.id}.md`, chunkChars: 800 }, undefined);
+    const prepared = await prepareDocument({ format: "markdown", content: Buffer.from(document.text), source: `${document.id}.md`, chunkChars: 800, chunkOverlapChars: 0 }, undefined);
     const vectors = await embedder.embed(prepared.chunks.map((chunk) => `${chunk.heading}\n${chunk.text}`));
     const { id } = await storage.putDocument("assistant", {
       source: `${document.id}.md`,

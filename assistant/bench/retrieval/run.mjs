@@ -101,7 +101,7 @@ try {
     let started = performance.now();
     const prepared = [];
     for (const [index, text] of texts.entries()) {
-      prepared.push(await prepareDocument({ format: "markdown", content: Buffer.from(text), source: `doc-${index}.md`, chunkChars: 800 }, undefined));
+      prepared.push(await prepareDocument({ format: "markdown", content: Buffer.from(text), source: `doc-${index}.md`, chunkChars: 800, chunkOverlapChars: 0 }, undefined));
     }
     const prepareSeconds = (performance.now() - started) / 1000;
     started = performance.now();

@@ -50,6 +50,14 @@ function idleTimeout({ server, model }: FileConfig): number {
   return idle;
 }
 
+function checkChunking({ knowledge }: FileConfig): void {
+  if (knowledge.chunkOverlapChars >= knowledge.chunkChars) {
+    throw new ConfigError(
+      `config field knowledge.chunkOverlapChars: must be less than knowledge.chunkChars (${String(knowledge.chunkChars)}), got ${String(knowledge.chunkOverlapChars)}`,
+    );
+  }
+}
+
 function checkRules(config: FileConfig): void {
   config.privacy.rules.forEach((rule, index) => {
     try {
@@ -118,6 +126,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
   const file = candidate as FileConfig;
   checkAuth(file.auth);
   checkRules(file);
+  checkChunking(file);
   const skillAuthorizations = checkSkills(file, env);
   const server = { ...file.server, connectionTimeoutMs: idleTimeout(file) };
   const modelApiKey = file.model.apiKeyEnv === undefined ? undefined : secretFrom(env, file.model.apiKeyEnv, "model.apiKeyEnv");

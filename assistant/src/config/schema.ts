@@ -207,6 +207,8 @@ export const configSchema = {
         dir: { type: "string", minLength: 1 },
         topK: { type: "integer", minimum: 1, maximum: 50, default: 4 },
         chunkChars: { type: "integer", minimum: 100, maximum: 20000, default: 800 },
+        // Whole sentences of a chunk repeated at the start of the next one of its section; less than chunkChars.
+        chunkOverlapChars: { type: "integer", minimum: 0, maximum: 10000, default: 0 },
         // How often the folder is synced again after the start (0: only at start).
         resyncSeconds: { type: "integer", minimum: 0, maximum: 86400, default: 30 },
         // Documents fetched over HTTP(S) into the assistant's own knowledge, as the folder's files are.
@@ -393,6 +395,7 @@ export interface FileConfig {
     dir?: string;
     topK: number;
     chunkChars: number;
+    chunkOverlapChars: number;
     /** Seconds between syncs of `dir` after the start; 0 syncs only at start. */
     resyncSeconds: number;
     urls: { url: string }[];

@@ -1,7 +1,10 @@
 /**
  * Structure-aware chunking: Markdown headings start sections, blank lines separate paragraphs,
  * and a paragraph longer than the budget is cut at sentence ends (Chinese 。！？； and Latin .!?;).
- * Small neighbouring paragraphs of one section are packed together up to the budget.
+ * Small neighbouring paragraphs of one section are packed together up to the budget. With an
+ * overlap, a chunk that continues a section starts with the previous chunk's last whole sentences
+ * (up to that many characters, and only as many as still fit), so a statement cut at a chunk border
+ * is found whole in one of them.
  */
 export interface Chunk {
   heading: string;
@@ -64,14 +67,27 @@ function sectionsOf(text: string): Section[] {
   return sections;
 }
 
-export function chunkText(text: string, maxChars: number): Chunk[] {
+/** The last whole sentences of `text` that fit in `budget` characters, joined by spaces. */
+function tailSentences(text: string, budget: number): string {
+  const kept: string[] = [];
+  let length = -1;
+  for (const sentence of sentences(text).reverse()) {
+    if (length + 1 + sentence.length > budget) break;
+    kept.unshift(sentence);
+    length += 1 + sentence.length;
+  }
+  return kept.join(" ");
+}
+
+export function chunkText(text: string, maxChars: number, overlapChars = 0): Chunk[] {
   const chunks: Chunk[] = [];
   for (const section of sectionsOf(text)) {
     let current = "";
     for (const paragraph of section.paragraphs.flatMap((p) => splitLong(p, maxChars))) {
       if (current !== "" && current.length + paragraph.length + 2 > maxChars) {
         chunks.push({ heading: section.heading, text: current });
-        current = paragraph;
+        const carried = overlapChars === 0 ? "" : tailSentences(current, Math.min(overlapChars, maxChars - paragraph.length - 2));
+        current = carried === "" ? paragraph : `${carried}\n\n${paragraph}`;
       } else {
         current = current === "" ? paragraph : `${current}\n\n${paragraph}`;
       }

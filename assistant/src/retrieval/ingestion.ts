@@ -8,6 +8,7 @@ import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
 
 export interface IngestionSettings extends PreparerSettings {
   chunkChars: number;
+  chunkOverlapChars: number;
   /** Limits of the preparing thread for one document. */
   prepareTimeoutMs: number;
   prepareMemoryMb: number;
@@ -53,7 +54,7 @@ export class IngestionQueue {
       timeoutMs: settings.prepareTimeoutMs,
       maxMemoryMb: settings.prepareMemoryMb,
     });
-    this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
+    this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, chunkOverlapChars: settings.chunkOverlapChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
   }
 
   /** The de-duplication key of a document's content: the same bytes indexed the same way. */
@@ -156,6 +157,7 @@ export class IngestionQueue {
         source: job.source,
         ...(job.title === null ? {} : { title: job.title }),
         chunkChars: this.settings.chunkChars,
+        chunkOverlapChars: this.settings.chunkOverlapChars,
       });
       const embeddings = await this.embedder?.embed(
         prepared.chunks.map((chunk) => `${chunk.heading}\n${chunk.text}`),

@@ -10,6 +10,7 @@ export interface PrepareRequest {
   source: string;
   title?: string;
   chunkChars: number;
+  chunkOverlapChars: number;
 }
 
 export interface PreparedDocument {
@@ -25,7 +26,7 @@ export async function prepareDocument(request: PrepareRequest, mask: Masker | un
   const raw = await extractText(request.format, request.content);
   const text = mask === undefined ? raw : mask(raw);
   const given = request.title === undefined ? undefined : (mask?.(request.title) ?? request.title);
-  const chunks = chunkText(text, request.chunkChars).map((chunk, ordinal) => ({
+  const chunks = chunkText(text, request.chunkChars, request.chunkOverlapChars).map((chunk, ordinal) => ({
     ordinal,
     heading: chunk.heading,
     text: chunk.text,

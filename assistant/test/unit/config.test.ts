@@ -66,6 +66,7 @@ describe("configuration", () => {
     { name: "skill parameters that are no JSON Schema", document: { skills: [skill({ parameters: { type: "object", required: "id" } })], skillHosts: ["erp.internal:8080"] }, field: /skills\.0\.parameters: not a valid JSON Schema/ },
     { name: "a missing skill Authorization variable", document: { skills: [skill({ authorizationEnv: "SKILL_X_AUTHORIZATION" })], skillHosts: ["erp.internal:8080"] }, field: /skills\.0\.authorizationEnv: environment variable SKILL_X_AUTHORIZATION is not set/ },
     { name: "a zero step limit", document: { skillOptions: { maxSteps: 0 } }, field: /config field skillOptions\.maxSteps: must be >= 1/ },
+    { name: "a chunk overlap as long as the chunk", document: { knowledge: { chunkChars: 500, chunkOverlapChars: 500 } }, field: /knowledge\.chunkOverlapChars: must be less than knowledge\.chunkChars \(500\), got 500/ },
     { name: "a bad PORT", document: {}, env: { PORT: "http" }, field: /env PORT/ },
   ];
   for (const { name, document, env, field } of failures) {

@@ -50,14 +50,14 @@ describe("document parsing", () => {
 
   it("prepares chunks with index terms, a derived or given title, and masks when asked", async () => {
     const text = "# 联系方式\n\n请联系 zhang.san@example.com 或致电 13812345678。\n";
-    const plain = await prepareDocument({ format: "markdown", content: bytes(text), source: "hr/contacts.md", chunkChars: 800 }, undefined);
+    const plain = await prepareDocument({ format: "markdown", content: bytes(text), source: "hr/contacts.md", chunkChars: 800, chunkOverlapChars: 0 }, undefined);
     assert.equal(plain.title, "联系方式");
     assert.deepEqual(plain.chunks.map((chunk) => [chunk.ordinal, chunk.heading]), [[0, "联系方式"]]);
     assert.match(plain.chunks[0]?.terms ?? "", /联系/);
-    const masked = await prepareDocument({ format: "text", content: bytes(text), source: "contacts.txt", title: "Call 13812345678", chunkChars: 800 }, createMasker("mask", []));
+    const masked = await prepareDocument({ format: "text", content: bytes(text), source: "contacts.txt", title: "Call 13812345678", chunkChars: 800, chunkOverlapChars: 0 }, createMasker("mask", []));
     assert.equal(masked.title, "Call 138****5678");
     assert.doesNotMatch(JSON.stringify(masked), /zhang\.san@|13812345678/);
-    const untitled = await prepareDocument({ format: "text", content: bytes("just text"), source: "folder/notes.txt", chunkChars: 800 }, undefined);
+    const untitled = await prepareDocument({ format: "text", content: bytes("just text"), source: "folder/notes.txt", chunkChars: 800, chunkOverlapChars: 0 }, undefined);
     assert.equal(untitled.title, "notes");
   });
 });

@@ -72,6 +72,29 @@ describe("chunking", () => {
     assert.equal(chunks.map((chunk) => chunk.text.replaceAll(" ", "")).join(""), paragraph);
   });
 
+  it("with an overlap, starts a section's next chunk with the last whole sentences that fit, never across headings", () => {
+    const section = ["First point here.", "Second point follows.", "第三点在这里。", "Fourth point now.", "Fifth and last."].join("\n\n");
+    const text = `# A\n\n${section}\n\n# B\n\nAnother section.`;
+    const chunks = chunkText(text, 60, 30);
+    assert.deepEqual(chunks, [
+      { heading: "A", text: "First point here.\n\nSecond point follows.\n\n第三点在这里。" },
+      { heading: "A", text: "Second point follows. 第三点在这里。\n\nFourth point now." },
+      { heading: "A", text: "第三点在这里。 Fourth point now.\n\nFifth and last." },
+      { heading: "B", text: "Another section." },
+    ]);
+    for (const chunk of chunks) assert.ok(chunk.text.length <= 60, `${chunk.text.length}`);
+    assert.deepEqual(chunkText(text, 60, 0).map((chunk) => chunk.text), [
+      "First point here.\n\nSecond point follows.\n\n第三点在这里。",
+      "Fourth point now.\n\nFifth and last.",
+      "Another section.",
+    ]);
+    // A tail sentence longer than the overlap is not cut: no overlap then.
+    assert.deepEqual(chunkText("A sentence that is far too long to carry.\n\nNext.", 45, 10).map((chunk) => chunk.text), [
+      "A sentence that is far too long to carry.",
+      "Next.",
+    ]);
+  });
+
   it("takes the title from the first heading, else the file name", () => {
     assert.equal(titleOf("intro\n# Leave policy\ntext", "hr/leave.md"), "Leave policy");
     assert.equal(titleOf("no heading", "hr/leave.md"), "hr/leave");

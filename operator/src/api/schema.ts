@@ -452,16 +452,33 @@ export const specSchema: JsonSchema = obj(
     systemPrompt: str("System prompt of every conversation.", { maxLength: 32768 }),
     model,
     embeddings,
-    knowledge: obj("Documents the assistant answers from.", {
-      sources: {
-        type: "array",
-        description: "Knowledge sources, ingested at start and on change.",
-        maxItems: 64,
-        "x-kubernetes-list-type": "map",
-        "x-kubernetes-list-map-keys": ["name"],
-        items: knowledgeSource,
+    knowledge: obj(
+      "Documents the assistant answers from.",
+      {
+        sources: {
+          type: "array",
+          description: "Knowledge sources, ingested at start and on change.",
+          maxItems: 64,
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["name"],
+          items: knowledgeSource,
+        },
+        topK: int("Passages retrieved for each answer.", { minimum: 1, maximum: 50, default: 4 }),
+        chunkChars: int("The most characters per indexed chunk; changing it re-indexes every document.", { minimum: 100, maximum: 20000, default: 800 }),
+        chunkOverlapChars: int(
+          "A section's next chunk starts with the last whole sentences of the one before, up to this many characters (0: no overlap).",
+          { minimum: 0, maximum: 10000, default: 0 },
+        ),
       },
-    }),
+      {
+        "x-kubernetes-validations": [
+          {
+            rule: "!has(self.chunkOverlapChars) || !has(self.chunkChars) || self.chunkOverlapChars < self.chunkChars",
+            message: "knowledge.chunkOverlapChars must be less than knowledge.chunkChars",
+          },
+        ],
+      },
+    ),
     storage,
     autoscaling,
     rollout,

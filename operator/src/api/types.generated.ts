@@ -1112,6 +1112,18 @@ export interface AIAssistantSpec {
        */
       url?: string;
     }[];
+    /**
+     * Passages retrieved for each answer.
+     */
+    topK: number;
+    /**
+     * The most characters per indexed chunk; changing it re-indexes every document.
+     */
+    chunkChars: number;
+    /**
+     * A section's next chunk starts with the last whole sentences of the one before, up to this many characters (0: no overlap).
+     */
+    chunkOverlapChars: number;
   };
   /**
    * Where conversations and the knowledge index live.

@@ -60,12 +60,15 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
 
   // Every mounted source is a folder under one knowledge root, which the assistant walks; URL
   // sources the assistant fetches itself (the NetworkPolicy opens egress to their hosts).
-  const sources = spec.knowledge?.sources ?? [];
-  const urls = sources.flatMap((source) => (source.url === undefined ? [] : [{ url: source.url }]));
-  if (sources.length > 0) {
+  if (spec.knowledge) {
+    const { sources = [], topK, chunkChars, chunkOverlapChars } = spec.knowledge;
+    const urls = sources.flatMap((source) => (source.url === undefined ? [] : [{ url: source.url }]));
     config["knowledge"] = {
       ...(urls.length < sources.length ? { dir: paths.knowledgeDir } : {}),
       ...(urls.length > 0 ? { urls } : {}),
+      topK,
+      chunkChars,
+      chunkOverlapChars,
     };
   }
 

@@ -53,6 +53,7 @@ describe("the AIAssistant CRD on a real API server", function () {
     ["a skill named confirm", { skills: [{ name: "confirm", description: "x", endpoint: { url: "http://erp.apps.svc/x" } }] }, /skill name confirm is reserved/],
     ["backup of postgres storage", { storage: postgres, backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } } }, /backup backs up embedded storage/],
     ["backup without a destination", { backup: { enabled: true } }, /backup.enabled needs backup.s3/],
+    ["a chunk overlap as long as the default chunk", { knowledge: { chunkOverlapChars: 800 } }, /chunkOverlapChars must be less than knowledge.chunkChars/],
     ["an unknown provider", { model: { provider: "gpt" } }, /Unsupported value: "gpt"/],
     ["negative replicas", { replicas: -1 }, /should be greater than or equal to 0/],
   ];

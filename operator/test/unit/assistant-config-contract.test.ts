@@ -30,6 +30,9 @@ const everyRenderedField = {
       { name: "policies", secret: { name: "policies" } },
       { name: "faq", url: "https://intranet.example/faq.md" },
     ],
+    topK: 6,
+    chunkChars: 1200,
+    chunkOverlapChars: 200,
   },
   storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
   auth: {
@@ -59,7 +62,9 @@ describe("the config the operator renders, read by the assistant it deploys", fu
     const config = buildConfig(parse(renderAssistantConfigYAML(spec)), env);
     assert.equal(config["databaseUrl"], "value of DATABASE_URL");
     assert.equal(config["embeddingsApiKey"], "value of EMBEDDINGS_API_KEY");
-    assert.deepEqual((config["knowledge"] as { urls: unknown }).urls, [{ url: "https://intranet.example/faq.md" }]);
+    const knowledge = config["knowledge"] as { urls: unknown; topK: number; chunkChars: number; chunkOverlapChars: number };
+    assert.deepEqual(knowledge.urls, [{ url: "https://intranet.example/faq.md" }]);
+    assert.deepEqual([knowledge.topK, knowledge.chunkChars, knowledge.chunkOverlapChars], [6, 1200, 200]);
   });
 
   it("is accepted for the smallest spec", async function () {

@@ -125,10 +125,10 @@ describe("desired objects of an AIAssistant", function () {
     const deployment = find<V1Deployment>(withKnowledge.waves.flat(), "Deployment");
     assert.ok(deployment.spec?.template.spec?.volumes?.some((v) => v.configMap?.name === "hb"));
     const config = parse(find<V1ConfigMap>(withKnowledge.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
-    assert.deepEqual(config.knowledge, { dir: "/etc/assistant/knowledge", urls: [{ url: "https://intranet.example/faq.md" }] });
+    assert.deepEqual(config.knowledge, { dir: "/etc/assistant/knowledge", urls: [{ url: "https://intranet.example/faq.md" }], topK: 4, chunkChars: 800, chunkOverlapChars: 0 });
     const urlsOnly = desiredState(defaultedAIAssistant({ knowledge: { sources: [{ name: "faq", url: "https://intranet.example/faq.md" }] } }));
     const urlsConfig = parse(find<V1ConfigMap>(urlsOnly.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
-    assert.deepEqual(urlsConfig.knowledge, { urls: [{ url: "https://intranet.example/faq.md" }] });
+    assert.deepEqual(urlsConfig.knowledge, { urls: [{ url: "https://intranet.example/faq.md" }], topK: 4, chunkChars: 800, chunkOverlapChars: 0 });
   });
 
   it("sizes the data volume from the spec", function () {
