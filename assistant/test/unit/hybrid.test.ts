@@ -34,6 +34,23 @@ describe("vector search and hybrid ranking", () => {
     assert.deepEqual(index.search(["c"], Float32Array.from([1, 0, 0]), 5), []);
   });
 
+  it("ranks exactly as a plain cosine over every vector, whatever the length's remainder by four", () => {
+    let state = 7;
+    const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    for (const dimensions of [5, 8, 257]) {
+      const vectors = Array.from({ length: 300 }, () => Float32Array.from({ length: dimensions }, next));
+      const index = new VectorIndex();
+      vectors.forEach((vector, chunkId) => { index.add("a", chunkId, vector); });
+      const query = Float32Array.from({ length: dimensions }, next);
+      const norm = (vector: Float32Array) => Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+      const cosine = (vector: Float32Array) => vector.reduce((sum, value, at) => sum + value * (query[at] ?? 0), 0) / (norm(vector) * norm(query));
+      const expected = vectors.map((vector, chunkId) => ({ chunkId, score: cosine(vector) })).sort((a, b) => b.score - a.score).slice(0, 10);
+      const hits = index.search(["a"], query, 10);
+      assert.deepEqual(hits.map((hit) => hit.chunkId), expected.map((hit) => hit.chunkId), `${dimensions} dimensions`);
+      hits.forEach((hit, at) => { assert.ok(Math.abs(hit.score - (expected[at]?.score ?? 0)) < 1e-5); });
+    }
+  });
+
   it("fuses rankings by reciprocal rank with weights", () => {
     const bm25 = ["a", "b", "c"].map(passage);
     const vectors = ["c", "d", "a"].map(passage);
