@@ -63,7 +63,13 @@ async function main(): Promise<void> {
   }
   let storage: Storage;
   try {
-    storage = config.databaseUrl === undefined ? openSqliteStorage(config.dataDir, config.storage.synchronous) : await openPostgresStorage(config.databaseUrl);
+    const onIdleConnectionError = (error: Error): void => {
+      logger.warn({ problem: error.message }, "an idle PostgreSQL connection broke; the pool opens a new one when needed");
+    };
+    storage =
+      config.databaseUrl === undefined
+        ? openSqliteStorage(config.dataDir, config.storage.synchronous)
+        : await openPostgresStorage(config.databaseUrl, { onIdleConnectionError });
   } catch (error) {
     // Never the URL: it carries the password.
     logger.fatal({ problem: (error as Error).message, mode: config.storage.mode }, "cannot open the storage");

@@ -112,6 +112,12 @@ const ANY_TERM = `(SELECT string_agg('(' || plainto_tsquery('english', t)::text 
  */
 export interface PostgresOptions {
   maxConnections?: number;
+  /**
+   * Told when an idle pooled connection breaks (a restart or failover of the server, a proxy timing
+   * the connection out). The pool drops that connection and opens a new one when it needs it; without
+   * a listener the pool's error event would end the process.
+   */
+  onIdleConnectionError?: (error: Error) => void;
   /** A running job untouched this long belongs to a replica that stopped, and is queued again at start. */
   staleJobMs?: number;
 }
@@ -120,18 +126,24 @@ export async function openPostgresStorage(connectionString: string, options: Pos
   const staleJobMs = options.staleJobMs ?? 15 * 60 * 1000;
   // Set for every session: an HNSW scan filtered to a caller's collections keeps going until it has enough rows.
   const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10, options: "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100" });
+  const onIdleConnectionError = options.onIdleConnectionError ?? (() => undefined);
+  pool.on("error", onIdleConnectionError);
   const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
+    // A connection that cannot even roll back is broken: it leaves the pool instead of going back to it.
+    let broken: Error | undefined;
     try {
       await client.query("BEGIN");
       const result = await work(client);
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK");
+      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   };
   const rows = async <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> => (await pool.query<T>(sql, values)).rows;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import pg from "pg";
 import { apiClient } from "../support/client.js";
 import { KNOWLEDGE } from "../support/knowledge.js";
 import { settledJob, type JobView, type SearchHit } from "../support/knowledge-api.js";
@@ -10,8 +11,10 @@ const KEY = "acme-alice-Kd8Fj3Lm9Qw2Er5T";
 describe("stateless replicas on one PostgreSQL store", function () {
   this.timeout(120000);
   let replicas: RunningService[] = [];
+  let databaseUrl = "";
   before(async () => {
-    const env = { DATABASE_URL: await testPostgres().createDatabase() };
+    databaseUrl = await testPostgres().createDatabase();
+    const env = { DATABASE_URL: databaseUrl };
     const config = { storage: { mode: "postgres", urlEnv: "DATABASE_URL" }, auth: { mode: "apiKey", apiKeys: [{ name: "alice", key: KEY, tenant: "acme", user: "alice" }] } };
     // Both start together: the schema is created once, under the migration lock.
     replicas = await Promise.all([startService({ knowledge: KNOWLEDGE, config, env }), startService({ knowledge: KNOWLEDGE, config, env })]);
@@ -43,6 +46,26 @@ describe("stateless replicas on one PostgreSQL store", function () {
     assert.equal(hits.body.items.length, 12);
     const claims = replicas.map((replica) => replica.logs.filter((line) => line.includes('"msg":"document ingested"') && line.includes('"outcome":"indexed"') && !line.includes("hr/")).length);
     assert.equal(claims.reduce((total, count) => total + count, 0), 12 + 3, `claims per replica: ${claims.join(", ")}`);
+  });
+
+  it("keeps serving when the server drops every connection, as in a restart or failover", async () => {
+    // Idle pooled connections first: warm both pools, then cut them from the server side.
+    for (const index of [0, 1]) assert.equal((await on(index)("POST", "/api/v1/chat", { message: "How do I connect to the VPN?" })).status, 200);
+    const admin = new pg.Client({ connectionString: testPostgres().url });
+    await admin.connect();
+    try {
+      const database = new URL(databaseUrl).pathname.slice(1);
+      const cut = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [database]);
+      assert.ok((cut.rowCount ?? 0) >= 2, `connections cut: ${String(cut.rowCount)}`);
+    } finally {
+      await admin.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const [index, replica] of replicas.entries()) {
+      assert.equal(replica.child.exitCode, null, `replica ${String(index)} is alive`);
+      assert.ok(replica.logs.some((line) => line.includes("an idle PostgreSQL connection broke")), `replica ${String(index)} logged the broken connection`);
+      assert.equal((await on(index)("POST", "/api/v1/chat", { message: "年假有几天？" })).status, 200);
+    }
   });
 
   it("refuses to start, without printing the URL, when the database cannot be reached", async () => {
