@@ -18,6 +18,11 @@ export interface IngestionSettings extends PreparerSettings {
   retryBaseMs: number;
   /** Jobs that ended longer ago than this are deleted (checked at start and every hour). */
   jobRetentionMs: number;
+  /**
+   * How often the running job is touched (so other replicas never take it for abandoned) and jobs a
+   * stopped replica abandoned are looked for; default one minute.
+   */
+  heartbeatMs?: number;
 }
 
 const isFormat = (format: string): format is DocumentFormat => (DOCUMENT_FORMATS as readonly string[]).includes(format);
@@ -26,8 +31,9 @@ const logged = (job: ClaimedJob) => ({ jobId: job.id, format: job.format, bytes:
 /**
  * Works through the durable ingestion queue one job at a time: the preparing thread parses, masks,
  * chunks and segments, then one transaction stores the document's new chunks in place of the old.
- * One job at a time leaves the other core to chat; jobs left running by a stopped process go back
- * on the queue at start, and a failed attempt is retried with exponential backoff.
+ * One job at a time leaves the other core to chat. A stop puts the job it cuts short back on the
+ * queue; jobs a crashed process left running go back at the next start, or (on a shared store) once
+ * their replica has stopped touching them. A failed attempt is retried with exponential backoff.
  */
 export class IngestionQueue {
   private stopped = false;
@@ -39,6 +45,7 @@ export class IngestionQueue {
   private wake: (() => void) | undefined;
   private readonly waiters = new Map<string, (() => void)[]>();
   private pruning: NodeJS.Timeout | undefined;
+  private requeueing: NodeJS.Timeout | undefined;
   private readonly preparer: DocumentPreparer;
   /** The settings that shape the stored chunks: content indexed under other settings counts as changed. */
   private readonly fingerprint: string;
@@ -63,11 +70,12 @@ export class IngestionQueue {
   }
 
   async start(): Promise<void> {
-    const requeued = await this.store.requeueRunningJobs();
-    if (requeued > 0) this.logger.info({ requeued }, "ingestion jobs interrupted by the last stop are queued again");
+    await this.requeueAbandoned();
     await this.prune();
     this.pruning = setInterval(() => void this.prune(), 3600000);
     this.pruning.unref();
+    this.requeueing = setInterval(() => void this.requeueAbandoned(), this.settings.heartbeatMs ?? 60000);
+    this.requeueing.unref();
     this.loop = this.work();
   }
 
@@ -84,7 +92,9 @@ export class IngestionQueue {
    */
   async finished(collection: string, id: string, pollMs = 500): Promise<void> {
     for (;;) {
+      let wake: () => void = () => undefined;
       const done = new Promise<void>((resolve) => {
+        wake = resolve;
         this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]);
       });
       const job = await this.store.getJob(collection, id);
@@ -95,6 +105,10 @@ export class IngestionQueue {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, pollMs)))]);
       clearTimeout(timer);
+      // Each round waits with a new resolver: the old one goes, so a long wait holds one, not thousands.
+      const left = (this.waiters.get(id) ?? []).filter((resolve) => resolve !== wake);
+      if (left.length > 0) this.waiters.set(id, left);
+      else this.waiters.delete(id);
     }
   }
 
@@ -102,6 +116,7 @@ export class IngestionQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pruning);
+    clearInterval(this.requeueing);
     this.stopping.abort();
     this.wake?.();
     // Closing the preparer first ends a long parse at once instead of waiting for it.
@@ -144,6 +159,12 @@ export class IngestionQueue {
   /** Runs one attempt of a job; resolves with how long its store write held the event loop, in ms. */
   private async run(job: ClaimedJob): Promise<number> {
     const started = Date.now();
+    const heartbeat = setInterval(() => {
+      this.store.touchJob(job.id).catch((error: unknown) => {
+        this.logger.warn({ ...logged(job), err: error }, "marking the running ingestion job as alive failed");
+      });
+    }, this.settings.heartbeatMs ?? 60000);
+    heartbeat.unref();
     try {
       if (!isFormat(job.format)) throw new UnreadableDocumentError(`unknown format ${job.format}`);
       const current = await this.store.findDocument(job.collection, job.source);
@@ -177,7 +198,13 @@ export class IngestionQueue {
       await this.finish(job, started, { outcome: changed ? "indexed" : "unchanged", documentId: id, chunkCount: prepared.chunks.length });
       return writeMs;
     } catch (error) {
-      if (this.stopped) return 0;
+      if (this.stopped) {
+        // Cut short by the stop: not a failed attempt, and the next start (or another replica) runs it.
+        await this.store.releaseJob(job.id).catch((releaseError: unknown) => {
+          this.logger.warn({ ...logged(job), err: releaseError }, "putting the interrupted ingestion job back on the queue failed");
+        });
+        return 0;
+      }
       const message = error instanceof Error ? error.message : String(error);
       const retry = !(error instanceof UnreadableDocumentError) && job.attempts < this.settings.maxAttempts;
       const retryAt = retry ? new Date(Date.now() + this.settings.retryBaseMs * 2 ** (job.attempts - 1)).toISOString() : undefined;
@@ -186,6 +213,17 @@ export class IngestionQueue {
       this.logger.warn({ ...logged(job), error: message, retryAt }, retry ? "document ingestion failed, will retry" : "document ingestion failed");
       if (!retry) this.settle(job.id);
       return 0;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async requeueAbandoned(): Promise<void> {
+    try {
+      const requeued = await this.store.requeueRunningJobs();
+      if (requeued > 0) this.logger.info({ requeued }, "ingestion jobs a stopped process left running are queued again");
+    } catch (error) {
+      this.logger.warn({ err: error }, "looking for abandoned ingestion jobs failed, trying again later");
     }
   }
 

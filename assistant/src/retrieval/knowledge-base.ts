@@ -44,9 +44,17 @@ export class KnowledgeBase {
     return this.store.getDocument(readableCollections(tenant), id);
   }
 
-  /** The assistant's own documents are read-only here: they change with `knowledge.dir`. */
+  /**
+   * The assistant's own documents are read-only here: they change with `knowledge.dir`. A delete also
+   * fails the document's queued uploads, which would otherwise bring it back.
+   */
   async deleteDocument(tenant: string, id: string): Promise<DeleteOutcome> {
-    if (await this.store.deleteDocument(tenantCollection(tenant), id)) return "deleted";
+    const collection = tenantCollection(tenant);
+    const document = await this.store.getDocument([collection], id);
+    if (document !== undefined && (await this.store.deleteDocument(collection, id))) {
+      await this.store.cancelQueuedJobs(collection, document.source, "the document was deleted before this upload was indexed");
+      return "deleted";
+    }
     return (await this.store.getDocument([ASSISTANT_COLLECTION], id)) === undefined ? "not_found" : "read_only";
   }
 

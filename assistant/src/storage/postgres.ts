@@ -118,7 +118,10 @@ export interface PostgresOptions {
    * a listener the pool's error event would end the process.
    */
   onIdleConnectionError?: (error: Error) => void;
-  /** A running job untouched this long belongs to a replica that stopped, and is queued again at start. */
+  /**
+   * A running job untouched this long belongs to a replica that stopped, and is queued again. The
+   * replica working on a job touches it far more often than this.
+   */
   staleJobMs?: number;
 }
 
@@ -394,7 +397,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       return rows<IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = $1 ORDER BY seq DESC LIMIT $2`, [collection, limit]);
     },
     async requeueRunningJobs() {
-      // Other replicas may be running jobs right now: only those left untouched for long are taken back.
+      // Other replicas may be running jobs right now (and touch them): only those left untouched for long are taken back.
       const now = Date.now();
       const result = await pool.query("UPDATE ingestion_jobs SET status = 'queued', updated_at = $1 WHERE status = 'running' AND updated_at < $2", [
         new Date(now).toISOString(),
@@ -404,6 +407,22 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
     async nextJobTime() {
       return (await rows<{ at: string | null }>("SELECT min(run_after) AS at FROM ingestion_jobs WHERE status = 'queued'"))[0]?.at ?? undefined;
+    },
+    async releaseJob(id) {
+      await pool.query("UPDATE ingestion_jobs SET status = 'queued', attempts = attempts - 1, updated_at = $1 WHERE id = $2 AND status = 'running'", [
+        new Date().toISOString(),
+        id,
+      ]);
+    },
+    async touchJob(id) {
+      await pool.query("UPDATE ingestion_jobs SET updated_at = $1 WHERE id = $2 AND status = 'running'", [new Date().toISOString(), id]);
+    },
+    async cancelQueuedJobs(collection, source, reason) {
+      const result = await pool.query(
+        "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = $1, updated_at = $2 WHERE collection = $3 AND source = $4 AND status = 'queued'",
+        [reason, new Date().toISOString(), collection, source],
+      );
+      return result.rowCount ?? 0;
     },
     async pruneJobs(endedBeforeIso) {
       const result = await pool.query("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < $1", [endedBeforeIso]);

@@ -284,7 +284,14 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     failJob: db.prepare("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE id = ?"),
     getJob: db.prepare<[string, string], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? AND id = ?`),
     listJobs: db.prepare<[string, number], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? ORDER BY seq DESC LIMIT ?`),
-    requeueRunning: db.prepare("UPDATE ingestion_jobs SET status = 'queued', updated_at = ? WHERE status = 'running'"),
+    requeueRunning: db.prepare(
+      "UPDATE ingestion_jobs SET status = 'queued', updated_at = ? WHERE status = 'running' AND id NOT IN (SELECT value FROM json_each(?))",
+    ),
+    releaseJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', attempts = attempts - 1, updated_at = ? WHERE id = ? AND status = 'running'"),
+    touchJob: db.prepare("UPDATE ingestion_jobs SET updated_at = ? WHERE id = ? AND status = 'running'"),
+    cancelQueued: db.prepare(
+      "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status = 'queued'",
+    ),
     nextJobTime: db.prepare<[], { at: string | null }>("SELECT min(run_after) AS at FROM ingestion_jobs WHERE status = 'queued'"),
     pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
   };
@@ -388,9 +395,13 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     return removed;
   });
 
+  // The file belongs to this process alone: a running job it did not claim was left by an earlier one.
+  const claimed = new Set<string>();
   const claimJob = db.transaction((nowIso: string): ClaimedJob | undefined => {
     const next = statements.nextJob.get(nowIso);
-    return next === undefined ? undefined : statements.startJob.get(nowIso, next.seq);
+    const job = next === undefined ? undefined : statements.startJob.get(nowIso, next.seq);
+    if (job !== undefined) claimed.add(job.id);
+    return job;
   });
 
   return {
@@ -512,6 +523,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     completeJob(id, { outcome, documentId, chunkCount }) {
       return settle(() => {
         statements.completeJob.run(outcome, documentId, chunkCount, new Date().toISOString(), id);
+        claimed.delete(id);
       });
     },
     failJob(id, error, retryAtIso) {
@@ -519,6 +531,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         const now = new Date().toISOString();
         if (retryAtIso === undefined) statements.failJob.run(error, now, id);
         else statements.retryJob.run(error, retryAtIso, now, id);
+        claimed.delete(id);
       });
     },
     getJob(collection, id) {
@@ -528,7 +541,21 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       return settle(() => statements.listJobs.all(collection, limit));
     },
     requeueRunningJobs() {
-      return settle(() => statements.requeueRunning.run(new Date().toISOString()).changes);
+      return settle(() => statements.requeueRunning.run(new Date().toISOString(), JSON.stringify([...claimed])).changes);
+    },
+    releaseJob(id) {
+      return settle(() => {
+        statements.releaseJob.run(new Date().toISOString(), id);
+        claimed.delete(id);
+      });
+    },
+    touchJob(id) {
+      return settle(() => {
+        statements.touchJob.run(new Date().toISOString(), id);
+      });
+    },
+    cancelQueuedJobs(collection, source, reason) {
+      return settle(() => statements.cancelQueued.run(reason, new Date().toISOString(), collection, source).changes);
     },
     nextJobTime() {
       return settle(() => statements.nextJobTime.get()?.at ?? undefined);

@@ -189,6 +189,12 @@ export interface IngestionJobStore {
   listJobs(collection: string, limit: number): Promise<IngestionJob[]>;
   /** Jobs left running by a process that stopped go back on the queue; returns how many. */
   requeueRunningJobs(): Promise<number>;
+  /** A running job this process stops working on goes back on the queue, the attempt not counted. */
+  releaseJob(id: string): Promise<void>;
+  /** Marks a running job as still being worked on, so other replicas never take it for abandoned. */
+  touchJob(id: string): Promise<void>;
+  /** Fails the queued jobs of a document that was deleted, so none brings it back; returns how many. */
+  cancelQueuedJobs(collection: string, source: string, reason: string): Promise<number>;
   /** When the soonest queued job may run, if any is queued. */
   nextJobTime(): Promise<string | undefined>;
   /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */

@@ -208,9 +208,39 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.deepEqual(await storage.getJob("tenant/a", first.id).then((j) => [j?.status, j?.outcome, j?.documentId, j?.chunkCount, j?.error]), ["succeeded", "indexed", "d1", 3, null]);
       });
 
+      it("puts a job it stops working on back without counting the attempt, and keeps it while it is touched", async () => {
+        const queued = await storage.enqueueJob(job("a.txt"));
+        assert.equal((await storage.claimJob(now()))?.attempts, 1);
+        await storage.touchJob(queued.id);
+        assert.equal((await storage.getJob("tenant/a", queued.id))?.status, "running");
+        await storage.releaseJob(queued.id);
+        assert.deepEqual(await storage.getJob("tenant/a", queued.id).then((j) => [j?.status, j?.attempts]), ["queued", 0]);
+        assert.equal((await storage.claimJob(now()))?.attempts, 1);
+        await storage.completeJob(queued.id, { outcome: "indexed", documentId: "d1", chunkCount: 1 });
+        // Releasing or touching a job that ended changes nothing.
+        await storage.releaseJob(queued.id);
+        await storage.touchJob(queued.id);
+        assert.equal((await storage.getJob("tenant/a", queued.id))?.status, "succeeded");
+      });
+
+      it("fails the queued jobs of one deleted document, and no other", async () => {
+        const running = await storage.enqueueJob(job("a.txt", "v1"));
+        assert.equal((await storage.claimJob(now()))?.id, running.id);
+        const queuedA = await storage.enqueueJob(job("a.txt", "v2"));
+        const queuedB = await storage.enqueueJob(job("b.txt"));
+        const otherTenant = await storage.enqueueJob({ ...job("a.txt"), collection: "tenant/b" });
+        assert.equal(await storage.cancelQueuedJobs("tenant/a", "a.txt", "deleted"), 1);
+        assert.deepEqual(await storage.getJob("tenant/a", queuedA.id).then((j) => [j?.status, j?.error]), ["failed", "deleted"]);
+        assert.equal((await storage.getJob("tenant/a", running.id))?.status, "running");
+        assert.equal((await storage.getJob("tenant/a", queuedB.id))?.status, "queued");
+        assert.equal((await storage.getJob("tenant/b", otherTenant.id))?.status, "queued");
+      });
+
       it("queues interrupted jobs again, fails jobs for good, shows a collection only its own jobs, and prunes ended ones", async () => {
         const interrupted = await storage.enqueueJob(job("a.txt"));
         assert.equal((await storage.claimJob(now()))?.id, interrupted.id);
+        // The process that claimed it is gone: a restart (a new store on the same data) takes it back.
+        storage = await current.reopen();
         assert.equal(await storage.requeueRunningJobs(), 1);
         assert.equal((await storage.claimJob(now()))?.attempts, 2);
         await storage.failJob(interrupted.id, "not a PDF");
