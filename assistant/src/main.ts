@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   // The assistant's own knowledge: the mounted folder and the URLs, each synced at start and then again every so often.
   const urls = config.knowledge.urls.map(({ url }) => url);
   const sources: { what: string; intervalSeconds: number; sync: () => Promise<SyncReport> }[] = [
-    ...(dir === undefined ? [] : [{ what: dir, intervalSeconds: config.knowledge.resyncSeconds, sync: () => syncKnowledgeDir(storage, ingestion, dir) }]),
+    ...(dir === undefined ? [] : [{ what: dir, intervalSeconds: config.knowledge.resyncSeconds, sync: () => syncKnowledgeDir(storage, ingestion, dir, logger) }]),
     ...(urls.length === 0
       ? []
       : [

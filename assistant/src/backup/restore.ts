@@ -8,7 +8,7 @@ import { BackupError } from "./errors.js";
 import { fsync, gunzipToFile, removeFiles, withSqliteCompanions } from "./files.js";
 import { describeFailure, type ObjectStore } from "./object-store.js";
 import type { BackupSettings } from "./settings.js";
-import { checkSchemaVersion, settleIdleDatabase, verifyDatabase } from "./sqlite-files.js";
+import { checkSchemaVersion, lockIdleDatabase, verifyDatabase } from "./sqlite-files.js";
 
 export interface RestoreOptions {
   /** The object to restore; the newest backup of this assistant when undefined. */
@@ -34,23 +34,30 @@ async function download(store: ObjectStore, key: string, target: string): Promis
 
 /**
  * Puts `incoming` in place of `target` with one rename, so the data directory never lacks a whole
- * database. The WAL and shared memory of the replaced database go first: SQLite would otherwise
- * apply the old WAL's pages to the restored file.
+ * database. The replaced database stays locked from the check that nothing uses it until after the
+ * rename, so no process can open it and write in between (writes the rename would lose). The WAL and
+ * shared memory of the replaced database go first: SQLite would otherwise apply the old WAL's pages
+ * to the restored file.
  */
 async function replaceDatabase(target: string, incoming: string, keepAs: string | undefined, logger: Logger): Promise<void> {
   const [, wal, shm] = withSqliteCompanions(target);
-  if (existsSync(target)) {
-    if (!settleIdleDatabase(target)) logger.warn({ path: target }, "the database being replaced is not readable; replacing it anyway");
-    if (keepAs !== undefined) {
-      await copyFile(target, keepAs, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-      // Only an unreadable database still has a WAL here; beside the copy, SQLite reads it with it.
-      if (existsSync(wal)) await rename(wal, `${keepAs}-wal`);
-      logger.info({ path: keepAs, bytes: (await stat(keepAs)).size }, "replaced database kept");
+  const lock = existsSync(target) ? lockIdleDatabase(target) : undefined;
+  try {
+    if (existsSync(target)) {
+      if (lock === undefined) logger.warn({ path: target }, "the database being replaced is not readable; replacing it anyway");
+      if (keepAs !== undefined) {
+        await copyFile(target, keepAs, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        // Only an unreadable database still has a WAL here; beside the copy, SQLite reads it with it.
+        if (existsSync(wal)) await rename(wal, `${keepAs}-wal`);
+        logger.info({ path: keepAs, bytes: (await stat(keepAs)).size }, "replaced database kept");
+      }
     }
+    await removeFiles([wal, shm]);
+    await rename(incoming, target);
+    await fsync(dirname(target));
+  } finally {
+    lock?.release();
   }
-  await removeFiles([wal, shm]);
-  await rename(incoming, target);
-  await fsync(dirname(target));
 }
 
 /** Downloads, verifies and puts a backup in place of the database, which nothing may have open. */
@@ -58,7 +65,7 @@ export async function restoreBackup(settings: BackupSettings, store: ObjectStore
   const target = join(settings.dataDir, DATABASE_FILE);
   await mkdir(settings.dataDir, { recursive: true });
   // Refuse before a long download, not only after it.
-  if (existsSync(target)) settleIdleDatabase(target);
+  if (existsSync(target)) lockIdleDatabase(target)?.release();
   const key = options.key ?? (await newestKey(settings, store));
   const stamp = timestampOf(new Date());
   const incoming = join(settings.dataDir, `${DATABASE_FILE}.restore-${stamp}.tmp`);

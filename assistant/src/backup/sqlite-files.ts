@@ -49,31 +49,42 @@ export function checkSchemaVersion(version: number, what: string): void {
   }
 }
 
+export interface IdleDatabaseLock {
+  /** Closes the connection, which lets go of the lock. */
+  release(): void;
+}
+
 /**
- * Makes sure no process has the database open and folds its WAL into the main file, so the file alone
- * is the whole database. A connection in WAL mode holds a shared lock on the database file for as long
- * as it is open, even when idle, so an exclusive lock fails exactly while the assistant runs (a plain
- * `BEGIN EXCLUSIVE` would not: in WAL mode it only excludes other writers).
- * Resolves false when the existing file is not a readable database (the reason to restore, often).
+ * Makes sure no process has the database open, folds its WAL into the main file (so the file alone is
+ * the whole database) and keeps it that way: the returned lock excludes every other connection until
+ * released. A connection in WAL mode holds a shared lock on the database file for as long as it is
+ * open, even when idle, so an exclusive lock fails exactly while the assistant runs (a plain
+ * `BEGIN EXCLUSIVE` would not: in WAL mode it only excludes other writers). The database also leaves
+ * WAL mode: closing this connection after the file was renamed over must not touch the `-wal` path,
+ * which by then belongs to the database put in its place (the assistant turns WAL on again when it opens).
+ * Undefined when the existing file is not a readable database (the reason to restore, often).
  */
-export function settleIdleDatabase(path: string): boolean {
+export function lockIdleDatabase(path: string): IdleDatabaseLock | undefined {
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { fileMustExist: true, timeout: IN_USE_TIMEOUT_MS });
     db.pragma("locking_mode = EXCLUSIVE");
     db.exec("BEGIN EXCLUSIVE; COMMIT");
     db.pragma("wal_checkpoint(TRUNCATE)");
-    return true;
+    db.pragma("journal_mode = DELETE");
+    // With locking_mode EXCLUSIVE the lock this takes is kept after the commit, until the connection closes.
+    db.exec("BEGIN EXCLUSIVE; COMMIT");
+    const held = db;
+    return { release: () => held.close() };
   } catch (error) {
+    db?.close();
     if (error instanceof SqliteError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED")) {
       throw new BackupError(
         `${path} is in use: stop the assistant first (kubectl scale aia <name> --replicas=0), then run the restore again`,
         2,
       );
     }
-    if (error instanceof SqliteError) return false;
+    if (error instanceof SqliteError) return undefined;
     throw error;
-  } finally {
-    db?.close();
   }
 }

@@ -63,10 +63,11 @@ export interface SyncReport {
 /**
  * Makes the assistant's collection match the files under `dir`: new or changed files (by content
  * hash) are queued for ingestion, unchanged ones are skipped without being read twice, vanished
- * ones are deleted.
+ * ones are deleted. A file that cannot be read (its permissions, or the kubelet swapping a mounted
+ * volume's files mid-sync) keeps its last version and is tried again at the next sync.
  */
-export async function syncKnowledgeDir(store: KnowledgeStore, queue: IngestionQueue, dir: string): Promise<SyncReport> {
-  const report: SyncReport = { queued: 0, unchanged: 0, removed: 0, jobIds: [] };
+export async function syncKnowledgeDir(store: KnowledgeStore, queue: IngestionQueue, dir: string, logger: Logger): Promise<SyncReport & { failed: number }> {
+  const report = { queued: 0, unchanged: 0, removed: 0, failed: 0, jobIds: [] as string[] };
   const indexed = new Map((await store.listDocuments(ASSISTANT_COLLECTION)).map((document) => [document.source, document]));
   const seen = new Set<string>();
   for (const path of await filesUnder(dir)) {
@@ -74,7 +75,14 @@ export async function syncKnowledgeDir(store: KnowledgeStore, queue: IngestionQu
     const format = formatOfName(source);
     if (format === undefined) continue;
     seen.add(source);
-    const content = await readFile(path);
+    let content: Buffer;
+    try {
+      content = await readFile(path);
+    } catch (error) {
+      report.failed += 1;
+      logger.warn({ source, problem: (error as Error).message }, "knowledge file could not be read, keeping its last version");
+      continue;
+    }
     const contentHash = queue.contentHash(content);
     if (indexed.get(source)?.contentHash === contentHash) {
       report.unchanged += 1;

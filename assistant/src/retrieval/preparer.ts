@@ -32,6 +32,8 @@ export class DocumentPreparer {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** After close, no thread is started again: a request then fails at once. */
+  private closed = false;
 
   constructor(
     private readonly settings: PreparerSettings,
@@ -39,6 +41,7 @@ export class DocumentPreparer {
   ) {}
 
   prepare(request: PrepareRequest): Promise<PreparedDocument> {
+    if (this.closed) return Promise.reject(new PreparationFailedError("the service is stopping"));
     const worker = (this.worker ??= this.spawn());
     const id = (this.nextId += 1);
     return new Promise<PreparedDocument>((resolve, reject) => {
@@ -52,6 +55,7 @@ export class DocumentPreparer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     if (worker !== undefined) {
       this.stop(worker, new PreparationFailedError("the service is stopping"));

@@ -9,7 +9,7 @@ import { BackupError } from "../../src/backup/errors.js";
 import { gunzipToFile, gzipFile } from "../../src/backup/files.js";
 import { expiredBackups } from "../../src/backup/retention.js";
 import { backupSettings } from "../../src/backup/settings.js";
-import { checkSchemaVersion, settleIdleDatabase, verifyDatabase } from "../../src/backup/sqlite-files.js";
+import { checkSchemaVersion, lockIdleDatabase, verifyDatabase } from "../../src/backup/sqlite-files.js";
 import { migrations } from "../../src/storage/sqlite.js";
 
 const HOUR = 60 * 60 * 1000;
@@ -160,11 +160,11 @@ describe("backup SQLite files", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("refuses to settle a database another connection has open, even an idle one", () => {
+  it("refuses to lock a database another connection has open, even an idle one", () => {
     const other = new Database(path);
     try {
       other.prepare("SELECT count(*) FROM items").get();
-      const { message, exitCode } = failure(() => settleIdleDatabase(path));
+      const { message, exitCode } = failure(() => lockIdleDatabase(path));
       assert.match(message, /is in use: stop the assistant first \(kubectl scale aia <name> --replicas=0\)/);
       assert.equal(exitCode, 2);
     } finally {
@@ -181,7 +181,7 @@ describe("backup SQLite files", () => {
     for (const suffix of ["", "-wal"]) copyFileSync(`${path}${suffix}`, `${killed}${suffix}`);
     writer.close();
 
-    assert.equal(settleIdleDatabase(killed), true);
+    lockIdleDatabase(killed)?.release();
     assert.equal(existsSync(`${killed}-wal`), false);
     const reopened = new Database(killed, { readonly: true });
     assert.deepEqual(reopened.prepare("SELECT count(*) AS n FROM items WHERE text = 'only in the WAL'").get(), { n: 1 });
@@ -190,7 +190,25 @@ describe("backup SQLite files", () => {
 
   it("reports a file that is no database as unreadable instead of in use", () => {
     writeFileSync(path, "not a database at all, just text that is long enough to have a header".repeat(100));
-    assert.equal(settleIdleDatabase(path), false);
+    assert.equal(lockIdleDatabase(path), undefined);
+  });
+
+  it("keeps every other connection out until the lock is released", () => {
+    const lock = lockIdleDatabase(path);
+    assert.ok(lock);
+    try {
+      const opener = new Database(path, { timeout: 100 });
+      try {
+        assert.throws(() => opener.prepare("SELECT count(*) FROM items").get(), /database is locked/);
+      } finally {
+        opener.close();
+      }
+    } finally {
+      lock.release();
+    }
+    const after = new Database(path, { readonly: true });
+    assert.equal((after.prepare("SELECT count(*) AS n FROM items").get() as { n: number }).n, 2000);
+    after.close();
   });
 
   it("verifies a sound database and returns its schema version", () => {

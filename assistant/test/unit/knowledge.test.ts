@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
 import { ASSISTANT_COLLECTION } from "../../src/retrieval/collections.js";
 import { IngestionQueue, type IngestionSettings } from "../../src/retrieval/ingestion.js";
+import { KnowledgeBase } from "../../src/retrieval/knowledge-base.js";
 import { bm25Retriever, syncKnowledgeDir } from "../../src/retrieval/knowledge.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -27,7 +28,7 @@ describe("knowledge ingestion", function () {
     return queue;
   };
   const sync = async (queue: IngestionQueue) => {
-    const { jobIds, ...report } = await syncKnowledgeDir(storage, queue, kb);
+    const { jobIds, ...report } = await syncKnowledgeDir(storage, queue, kb, pino({ level: "silent" }));
     await Promise.all(jobIds.map((id) => queue.finished(ASSISTANT_COLLECTION, id)));
     return report;
   };
@@ -50,7 +51,7 @@ describe("knowledge ingestion", function () {
     writeFileSync(join(kb, "vpn.txt"), "Connect to the VPN with the client.\n");
     writeFileSync(join(kb, "expenses.docx"), docxOf([{ heading: "Expenses" }, { paragraph: "Receipts are required for reimbursement." }]));
     writeFileSync(join(kb, "image.png"), "not text");
-    assert.deepEqual(await sync(queue), { queued: 3, unchanged: 0, removed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 3, unchanged: 0, removed: 0, failed: 0 });
     const retriever = bm25Retriever(storage);
     // Any tenant reads the assistant's collection.
     assert.equal(await retriever.documentCount("anyone"), 3);
@@ -60,8 +61,8 @@ describe("knowledge ingestion", function () {
 
     writeFileSync(join(kb, "vpn.txt"), "Connecting requires the new VPN client.\n");
     rmSync(join(kb, "hr", "leave.md"));
-    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 1, removed: 1 });
-    assert.deepEqual(await sync(queue), { queued: 0, unchanged: 2, removed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 1, removed: 1, failed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 0, unchanged: 2, removed: 0, failed: 0 });
     assert.deepEqual(await retriever.search("anyone", "年假", 3), []);
     assert.match((await retriever.search("anyone", "connect vpn", 3))[0]?.text ?? "", /new VPN client/);
   });
@@ -70,7 +71,7 @@ describe("knowledge ingestion", function () {
     const queue = await startQueue(storage);
     await storage.putDocument(ASSISTANT_COLLECTION, { source: "https://intranet.example/handbook", title: "Handbook", contentHash: "h", chunks: [] });
     writeFileSync(join(kb, "a.md"), "# A\n\nalpha");
-    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0 });
     assert.deepEqual((await storage.listDocuments(ASSISTANT_COLLECTION)).map((document) => document.source), ["a.md", "https://intranet.example/handbook"]);
   });
 
@@ -106,13 +107,54 @@ describe("knowledge ingestion", function () {
     assert.deepEqual(Object.fromEntries((counts?.values ?? []).map((value) => [value.labels["outcome"], value.value])), { retried: 2, indexed: 1, failed: 1 });
   });
 
-  it("runs a job interrupted by a stop again at the next start", async () => {
+  it("runs a job a crashed process left running again at the next start", async () => {
     await storage.enqueueJob({ collection: "tenant/a", source: "a.md", format: "markdown", contentHash: "h1", content: Buffer.from("# A\n\ninterrupted words") });
     const claimed = await storage.claimJob(new Date().toISOString());
     assert.equal(claimed?.status, "running");
+    // The claiming process is gone without a word: the next one opens the same file.
+    await storage.close();
+    storage = openSqliteStorage(join(root, "data"), "normal");
     const queue = await startQueue(storage);
     await queue.finished("tenant/a", claimed?.id ?? "");
     assert.deepEqual(await storage.getJob("tenant/a", claimed?.id ?? "").then((job) => [job?.status, job?.attempts]), ["succeeded", 2]);
     assert.equal((await bm25Retriever(storage).search("a", "interrupted", 1))[0]?.source, "a.md");
+  });
+
+  it("fails a deleted document's queued upload, so the delete stays a delete", async () => {
+    const first = await startQueue(storage);
+    const knowledge = new KnowledgeBase(storage, first, bm25Retriever(storage));
+    const v1 = await knowledge.upload("acme", { source: "secret.md", format: "markdown", content: Buffer.from("# Secret\n\nfirst draft") });
+    await first.finished("tenant/acme", v1.id);
+    await first.stop();
+    // Nothing works the queue now: the second version waits while the document is deleted.
+    const v2 = await knowledge.upload("acme", { source: "secret.md", format: "markdown", content: Buffer.from("# Secret\n\nsecond draft") });
+    const { documentId } = (await storage.getJob("tenant/acme", v1.id)) ?? {};
+    assert.equal(await knowledge.deleteDocument("acme", documentId ?? ""), "deleted");
+    assert.deepEqual(await storage.getJob("tenant/acme", v2.id).then((job) => [job?.status, job?.error]), ["failed", "the document was deleted before this upload was indexed"]);
+    const second = await startQueue(storage);
+    await second.finished("tenant/acme", v2.id);
+    assert.equal(await storage.countDocuments(["tenant/acme"]), 0);
+    assert.deepEqual(await bm25Retriever(storage).search("acme", "draft", 5), []);
+  });
+
+  it("keeps its own running job through heartbeats, and puts a job cut short by a stop back without counting the attempt", async () => {
+    // Big enough that preparing it outlasts several heartbeats and the stop below.
+    const big = Buffer.from(Array.from({ length: 40000 }, (_, index) => `Paragraph ${String(index)} about travel expenses and receipts.`).join("\n\n"));
+    const fresh = () => ({ collection: "tenant/a", source: "big.md", format: "markdown", contentHash: `h-${String(Date.now())}`, content: big });
+    const first = await startQueue(storage, { heartbeatMs: 10 });
+    const kept = await first.submit(fresh());
+    await first.finished("tenant/a", kept.id);
+    assert.deepEqual(await storage.getJob("tenant/a", kept.id).then((job) => [job?.status, job?.attempts]), ["succeeded", 1]);
+
+    const cut = await first.submit(fresh());
+    for (let polls = 0; (await storage.getJob("tenant/a", cut.id))?.status !== "running"; polls += 1) {
+      assert.ok(polls < 500, "the job never started");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await first.stop();
+    assert.deepEqual(await storage.getJob("tenant/a", cut.id).then((job) => [job?.status, job?.attempts]), ["queued", 0]);
+    const second = await startQueue(storage);
+    await second.finished("tenant/a", cut.id);
+    assert.deepEqual(await storage.getJob("tenant/a", cut.id).then((job) => [job?.status, job?.attempts]), ["succeeded", 1]);
   });
 });
