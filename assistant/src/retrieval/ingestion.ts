@@ -184,6 +184,12 @@ export class IngestionQueue {
         prepared.chunks.map((chunk) => `${chunk.heading}\n${chunk.text}`),
         this.stopping.signal,
       );
+      // The document may have been deleted while this job ran: the delete failed the job, and wins.
+      if ((await this.store.getJob(job.collection, job.id))?.status !== "running") {
+        this.logger.info({ ...logged(job) }, "ingestion job ended elsewhere while it ran (its document was deleted); nothing stored");
+        this.settle(job.id);
+        return 0;
+      }
       const writing = performance.now();
       const { id, changed } = await this.store.putDocument(job.collection, {
         source: job.source,

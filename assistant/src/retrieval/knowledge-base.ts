@@ -46,13 +46,13 @@ export class KnowledgeBase {
 
   /**
    * The assistant's own documents are read-only here: they change with `knowledge.dir`. A delete also
-   * fails the document's queued uploads, which would otherwise bring it back.
+   * fails the document's unfinished uploads, which would otherwise bring it back.
    */
   async deleteDocument(tenant: string, id: string): Promise<DeleteOutcome> {
     const collection = tenantCollection(tenant);
     const document = await this.store.getDocument([collection], id);
     if (document !== undefined && (await this.store.deleteDocument(collection, id))) {
-      await this.store.cancelQueuedJobs(collection, document.source, "the document was deleted before this upload was indexed");
+      await this.store.cancelUnfinishedJobs(collection, document.source, "the document was deleted before this upload was indexed");
       return "deleted";
     }
     return (await this.store.getDocument([ASSISTANT_COLLECTION], id)) === undefined ? "not_found" : "read_only";

@@ -380,14 +380,18 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async completeJob(id, { outcome, documentId, chunkCount }) {
       await pool.query(
         `UPDATE ingestion_jobs SET status = 'succeeded', content = NULL, error = NULL, outcome = $1, document_id = $2, chunk_count = $3, updated_at = $4
-         WHERE id = $5`,
+         WHERE id = $5 AND status = 'running'`,
         [outcome, documentId, chunkCount, new Date().toISOString(), id],
       );
     },
     async failJob(id, error, retryAtIso) {
       const now = new Date().toISOString();
-      if (retryAtIso === undefined) await pool.query("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = $1, updated_at = $2 WHERE id = $3", [error, now, id]);
-      else await pool.query("UPDATE ingestion_jobs SET status = 'queued', error = $1, run_after = $2, updated_at = $3 WHERE id = $4", [error, retryAtIso, now, id]);
+      // Only a running job ends this way: one a delete cancelled meanwhile stays failed.
+      if (retryAtIso === undefined) {
+        await pool.query("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = $1, updated_at = $2 WHERE id = $3 AND status = 'running'", [error, now, id]);
+      } else {
+        await pool.query("UPDATE ingestion_jobs SET status = 'queued', error = $1, run_after = $2, updated_at = $3 WHERE id = $4 AND status = 'running'", [error, retryAtIso, now, id]);
+      }
     },
     async getJob(collection, id) {
       const [row] = await rows<IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = $1 AND id = $2`, [collection, id]);
@@ -417,9 +421,9 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async touchJob(id) {
       await pool.query("UPDATE ingestion_jobs SET updated_at = $1 WHERE id = $2 AND status = 'running'", [new Date().toISOString(), id]);
     },
-    async cancelQueuedJobs(collection, source, reason) {
+    async cancelUnfinishedJobs(collection, source, reason) {
       const result = await pool.query(
-        "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = $1, updated_at = $2 WHERE collection = $3 AND source = $4 AND status = 'queued'",
+        "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = $1, updated_at = $2 WHERE collection = $3 AND source = $4 AND status IN ('queued', 'running')",
         [reason, new Date().toISOString(), collection, source],
       );
       return result.rowCount ?? 0;

@@ -278,10 +278,11 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     ),
     completeJob: db.prepare(
       `UPDATE ingestion_jobs SET status = 'succeeded', content = NULL, error = NULL, outcome = ?, document_id = ?, chunk_count = ?, updated_at = ?
-       WHERE id = ?`,
+       WHERE id = ? AND status = 'running'`,
     ),
-    retryJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', error = ?, run_after = ?, updated_at = ? WHERE id = ?"),
-    failJob: db.prepare("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE id = ?"),
+    // Only a running job ends this way: one a delete cancelled meanwhile stays failed.
+    retryJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', error = ?, run_after = ?, updated_at = ? WHERE id = ? AND status = 'running'"),
+    failJob: db.prepare("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE id = ? AND status = 'running'"),
     getJob: db.prepare<[string, string], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? AND id = ?`),
     listJobs: db.prepare<[string, number], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? ORDER BY seq DESC LIMIT ?`),
     requeueRunning: db.prepare(
@@ -289,8 +290,8 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     ),
     releaseJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', attempts = attempts - 1, updated_at = ? WHERE id = ? AND status = 'running'"),
     touchJob: db.prepare("UPDATE ingestion_jobs SET updated_at = ? WHERE id = ? AND status = 'running'"),
-    cancelQueued: db.prepare(
-      "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status = 'queued'",
+    cancelUnfinished: db.prepare(
+      "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status IN ('queued', 'running')",
     ),
     nextJobTime: db.prepare<[], { at: string | null }>("SELECT min(run_after) AS at FROM ingestion_jobs WHERE status = 'queued'"),
     pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
@@ -554,8 +555,8 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         statements.touchJob.run(new Date().toISOString(), id);
       });
     },
-    cancelQueuedJobs(collection, source, reason) {
-      return settle(() => statements.cancelQueued.run(reason, new Date().toISOString(), collection, source).changes);
+    cancelUnfinishedJobs(collection, source, reason) {
+      return settle(() => statements.cancelUnfinished.run(reason, new Date().toISOString(), collection, source).changes);
     },
     nextJobTime() {
       return settle(() => statements.nextJobTime.get()?.at ?? undefined);

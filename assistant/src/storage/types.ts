@@ -193,8 +193,11 @@ export interface IngestionJobStore {
   releaseJob(id: string): Promise<void>;
   /** Marks a running job as still being worked on, so other replicas never take it for abandoned. */
   touchJob(id: string): Promise<void>;
-  /** Fails the queued jobs of a document that was deleted, so none brings it back; returns how many. */
-  cancelQueuedJobs(collection: string, source: string, reason: string): Promise<number>;
+  /**
+   * Fails the unfinished (queued or running) jobs of a document that was deleted, so none brings it
+   * back: a running one sees it before storing (see IngestionQueue). Returns how many.
+   */
+  cancelUnfinishedJobs(collection: string, source: string, reason: string): Promise<number>;
   /** When the soonest queued job may run, if any is queued. */
   nextJobTime(): Promise<string | undefined>;
   /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */

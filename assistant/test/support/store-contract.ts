@@ -223,15 +223,20 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.equal((await storage.getJob("tenant/a", queued.id))?.status, "succeeded");
       });
 
-      it("fails the queued jobs of one deleted document, and no other", async () => {
+      it("fails the unfinished jobs of one deleted document, and no other, and a cancelled job stays failed", async () => {
         const running = await storage.enqueueJob(job("a.txt", "v1"));
         assert.equal((await storage.claimJob(now()))?.id, running.id);
         const queuedA = await storage.enqueueJob(job("a.txt", "v2"));
         const queuedB = await storage.enqueueJob(job("b.txt"));
         const otherTenant = await storage.enqueueJob({ ...job("a.txt"), collection: "tenant/b" });
-        assert.equal(await storage.cancelQueuedJobs("tenant/a", "a.txt", "deleted"), 1);
-        assert.deepEqual(await storage.getJob("tenant/a", queuedA.id).then((j) => [j?.status, j?.error]), ["failed", "deleted"]);
-        assert.equal((await storage.getJob("tenant/a", running.id))?.status, "running");
+        assert.equal(await storage.cancelUnfinishedJobs("tenant/a", "a.txt", "deleted"), 2);
+        for (const cancelled of [queuedA, running]) {
+          assert.deepEqual(await storage.getJob("tenant/a", cancelled.id).then((j) => [j?.status, j?.error]), ["failed", "deleted"]);
+        }
+        // The worker that was running it ends its attempt as usual: the cancellation stands.
+        await storage.failJob(running.id, "disk hiccup", new Date().toISOString());
+        await storage.completeJob(running.id, { outcome: "indexed", documentId: "d1", chunkCount: 1 });
+        assert.deepEqual(await storage.getJob("tenant/a", running.id).then((j) => [j?.status, j?.error]), ["failed", "deleted"]);
         assert.equal((await storage.getJob("tenant/a", queuedB.id))?.status, "queued");
         assert.equal((await storage.getJob("tenant/b", otherTenant.id))?.status, "queued");
       });

@@ -137,6 +137,26 @@ describe("knowledge ingestion", function () {
     assert.deepEqual(await bm25Retriever(storage).search("acme", "draft", 5), []);
   });
 
+  it("stores nothing for an upload whose document is deleted while it runs", async () => {
+    const queue = await startQueue(storage);
+    const knowledge = new KnowledgeBase(storage, queue, bm25Retriever(storage));
+    const v1 = await knowledge.upload("acme", { source: "plan.md", format: "markdown", content: Buffer.from("# Plan\n\nfirst draft") });
+    await queue.finished("tenant/acme", v1.id);
+    const big = Array.from({ length: 40000 }, (_, index) => `Paragraph ${String(index)} of the second draft.`).join("\n\n");
+    const v2 = await knowledge.upload("acme", { source: "plan.md", format: "markdown", content: Buffer.from(big) });
+    for (let polls = 0; (await storage.getJob("tenant/acme", v2.id))?.status !== "running"; polls += 1) {
+      assert.ok(polls < 500, "the job never started");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const { documentId } = (await storage.getJob("tenant/acme", v1.id)) ?? {};
+    assert.equal(await knowledge.deleteDocument("acme", documentId ?? ""), "deleted");
+    // One job at a time: once the next one has ended, the cancelled one has finished its run.
+    const after = await knowledge.upload("acme", { source: "other.md", format: "markdown", content: Buffer.from("# Other\n\nunrelated") });
+    await queue.finished("tenant/acme", after.id);
+    assert.deepEqual(await storage.getJob("tenant/acme", v2.id).then((job) => [job?.status, job?.error]), ["failed", "the document was deleted before this upload was indexed"]);
+    assert.deepEqual((await storage.listDocuments("tenant/acme")).map((document) => document.source), ["other.md"]);
+  });
+
   it("keeps its own running job through heartbeats, and puts a job cut short by a stop back without counting the attempt", async () => {
     // Big enough that preparing it outlasts several heartbeats and the stop below.
     const big = Buffer.from(Array.from({ length: 40000 }, (_, index) => `Paragraph ${String(index)} about travel expenses and receipts.`).join("\n\n"));
