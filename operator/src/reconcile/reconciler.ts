@@ -121,7 +121,15 @@ export class Reconciler {
       throw new RetryableError(missing);
     }
 
-    const rendered = render(current);
+    let rendered: ReturnType<typeof render>;
+    try {
+      rendered = render(current);
+    } catch (error) {
+      // What the schema lets through but can't be built (a URL whose port is out of range): only a
+      // changed spec fixes it, and that requeues by itself.
+      await this.writeStatus(current, undefined, { reason: "InvalidSpec", message: errorMessage(error) }, log, deployments);
+      return undefined;
+    }
     const plan = await this.plan(current, rendered.pod.revision, deployments);
     const desired = desiredState(current, { active: plan.active, colors: plan.colors, observed: deployments }, rendered);
     const changes: Change[] = [];
@@ -143,9 +151,12 @@ export class Reconciler {
       }
       monitoring = await this.reconcileMonitoring(current, changes, log);
     } catch (error) {
-      // Every failure shows in the status; the queue retries it with backoff either way.
+      // Every failure shows in the status; the queue retries it with backoff either way. The rollout
+      // state stays as it was: a plan whose objects were not all applied must not be recorded as
+      // done (a promotion saved while the stable Service still selects the old color would scale
+      // that color down under it). The next pass plans again from the same status.
       const failure = error instanceof RetryableError ? error.failure : { reason: "ApplyFailed", message: errorMessage(error) };
-      await this.writeStatus(current, plan, failure, log, deployments);
+      await this.writeStatus(current, undefined, failure, log, deployments);
       throw error;
     } finally {
       await this.recordChanges(current, changes);

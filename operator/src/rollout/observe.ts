@@ -16,13 +16,20 @@ export function deploymentProgress(deployment: V1Deployment | undefined, desired
   const available = status?.availableReplicas ?? 0;
   const updated = status?.updatedReplicas ?? 0;
   const observed = (status?.observedGeneration ?? 0) >= (deployment?.metadata?.generation ?? 1);
-  const deadlineExceeded = status?.conditions?.some((c) => c.type === "Progressing" && c.reason === "ProgressDeadlineExceeded") ?? false;
+  // A condition from before the controller saw the newest spec is about the previous revision.
+  const deadlineExceeded = observed && (status?.conditions?.some((c) => c.type === "Progressing" && c.reason === "ProgressDeadlineExceeded") ?? false);
   const done = deployment !== undefined && observed && updated >= desired && available >= desired && (status?.replicas ?? 0) === desired;
   return { done, available, deadlineExceeded, message: `${String(available)}/${String(desired)} replicas available` };
 }
 
+/**
+ * The pods that run or may run. A pod that ended (Failed: evicted, or stopped by a node shutdown;
+ * Succeeded) stays in the API until garbage-collected, though its containers are gone and its volumes
+ * released: counting it would keep a color from ever being ready, or from ever being drained.
+ */
 export function podFacts(pods: V1Pod[]): PodFact[] {
-  return pods.map((pod) => ({
+  const live = pods.filter((pod) => pod.status?.phase !== "Failed" && pod.status?.phase !== "Succeeded");
+  return live.map((pod) => ({
     name: pod.metadata?.name ?? "",
     revision: pod.metadata?.labels?.[labelKeys.revision],
     ready: pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,

@@ -254,7 +254,11 @@ class PlanBuilder {
     if (!this.colorReady(this.preview, target)) {
       const preview = input.observed[this.preview];
       const stuck = preview.revision === input.revision && preview.deadlineExceeded;
-      if (stuck || this.elapsed(last.startedAt, seconds(settings.progressDeadlineSeconds))) return this.abort("ProgressDeadlineExceeded");
+      // The deadline is for becoming ready. Once the preview was ready, only its Deployment's own
+      // deadline counts (measured from its last progress): growing to the full count at a promotion
+      // hours later, or a pod briefly unready, is not a rollout that never came up.
+      const late = last.previewReadyAt === undefined && this.elapsed(last.startedAt, seconds(settings.progressDeadlineSeconds));
+      if (stuck || late) return this.abort("ProgressDeadlineExceeded");
       this.waitingFor = `${this.preview} to have ${String(target)} available pods of revision ${input.revision}, listed ready by the preview Service's EndpointSlices`;
       return plan(target);
     }

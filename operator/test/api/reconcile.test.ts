@@ -177,6 +177,46 @@ describe("reconciling an AIAssistant on a real API server", function () {
     assert.deepEqual(plain(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef), { name: "llm-key", key: "apiKey" });
   });
 
+  it("reports an object the API server refuses as Degraded ApplyRejected, and recovers once the spec is fixed", async function () {
+    await custom.createNamespacedCustomObject({
+      group, version, namespace, plural,
+      body: { apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name: "badenv" }, spec: { env: [{ name: "NOT=A NAME", value: "x" }] } },
+    });
+    const rejected = await eventually("Degraded ApplyRejected", async () => {
+      const aia = await read("badenv");
+      return condition(aia, "Degraded")?.reason === "ApplyRejected" ? aia : undefined;
+    });
+    assert.match(condition(rejected, "Degraded")?.message ?? "", /Deployment badenv-blue: .*env/);
+    assert.equal(condition(rejected, "Ready")?.status, "False");
+
+    await custom.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name: "badenv", body: { spec: { env: [{ name: "GOOD_NAME", value: "x" }] } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    const healed = await eventually("Degraded to clear", async () => {
+      const aia = await read("badenv");
+      return condition(aia, "Degraded")?.status === "False" ? aia : undefined;
+    }, { timeoutMs: 60_000 });
+    assert.equal(condition(healed, "Degraded")?.reason, "Reconciled");
+    const env = (await apps.readNamespacedDeployment({ name: "badenv-blue", namespace })).spec?.template.spec?.containers[0]?.env ?? [];
+    assert.ok(env.some((variable) => variable.name === "GOOD_NAME"));
+  });
+
+  it("reports a spec the schema admits but no object can be built from as Degraded InvalidSpec", async function () {
+    await custom.createNamespacedCustomObject({
+      group, version, namespace, plural,
+      body: {
+        apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name: "badport" },
+        spec: { skills: [{ name: "erp", description: "Order lookup", endpoint: { url: "http://erp.apps.svc:99999/orders" } }] },
+      },
+    });
+    const invalid = await eventually("Degraded InvalidSpec", async () => {
+      const aia = await read("badport");
+      return condition(aia, "Degraded")?.reason === "InvalidSpec" ? aia : undefined;
+    });
+    assert.match(condition(invalid, "Degraded")?.message ?? "", /Invalid URL/);
+  });
+
   it("scales through /scale and manages the HPA and PDB of a postgres-backed assistant", async function () {
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: "pg" }, stringData: { url: "postgres://assistant@pg.db.svc:5432/assistant" } } });
     await custom.createNamespacedCustomObject({

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import type { Color, RolloutRequest } from "../../src/resources/metadata.js";
+import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
+import { deploymentProgress, podFacts } from "../../src/rollout/observe.js";
 import { planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
 
 const t0 = Date.parse("2026-11-28T10:00:00.000Z");
@@ -236,6 +238,23 @@ describe("blue-green rollout plan", function () {
     assert.equal(promoted.active, "green");
   });
 
+  it("promotes a paused preview long after the progress deadline: the deadline is for becoming ready", function () {
+    const small = { ...settings, autoPromotion: false, previewReplicaCount: 1 };
+    const started = statusOf(planRollout(input({ settings: small })));
+    const paused = planRollout(input({ settings: small, status: started, ...greenReady(1), now: at(5) }));
+    assert.equal(paused.lastRollout?.phase, "Paused");
+    // Promoted an hour later: the preview grows to the full count, which takes a moment.
+    const growing = planRollout(input({ settings: small, status: statusOf(paused), ...greenReady(1), requests: requests("promote"), now: at(3600) }));
+    assert.equal(growing.failure, undefined);
+    assert.deepEqual(growing.colors.green, { replicas: 3, template: "desired" });
+    const promoted = planRollout(input({ settings: small, status: statusOf(growing), ...greenReady(3), requests: requests("promote"), now: at(3610) }));
+    assert.equal(promoted.active, "green");
+    // A Deployment that stops progressing while growing still aborts the rollout.
+    const stalled = { ...greenReady(1).observed, green: { ...running("green", "r1", 3), available: false, deadlineExceeded: true } };
+    const aborted = planRollout(input({ settings: small, status: statusOf(growing), observed: stalled, requests: requests("promote"), now: at(4300) }));
+    assert.equal(aborted.failure?.reason, "ProgressDeadlineExceeded");
+  });
+
   it("consumes a request with nothing to act on, so it can't fire on a later rollout", function () {
     const plan = planRollout(input({ revision: "r0", requests: requests("promote", "abort") }));
     assert.deepEqual(plan.consumed.sort(), ["abort", "promote"]);
@@ -292,5 +311,26 @@ describe("blue-green rollout plan", function () {
       const back = planRollout(one({ status: statusOf(aborted), observed: { blue: running("blue", "r0", 0), green: running("green", "r1", 0) }, now: at(704) }));
       assert.deepEqual(back.colors.blue, { replicas: 1, template: "keep" });
     });
+  });
+});
+
+describe("observing Deployments and pods for the rollout plan", function () {
+  const deployment = (generation: number, observedGeneration: number): V1Deployment => ({
+    metadata: { generation },
+    spec: { replicas: 1, selector: {}, template: {} },
+    status: { observedGeneration, replicas: 1, updatedReplicas: 0, availableReplicas: 0, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] },
+  });
+
+  it("takes a deadline condition only from a controller that has seen the newest spec", function () {
+    assert.equal(deploymentProgress(deployment(3, 3), 1).deadlineExceeded, true);
+    assert.equal(deploymentProgress(deployment(4, 3), 1).deadlineExceeded, false, "the condition is about the previous revision");
+  });
+
+  it("leaves out pods that ended: an evicted pod neither serves nor holds the volume", function () {
+    const pod = (name: string, phase: string): V1Pod => ({ metadata: { name, labels: {} }, status: { phase, conditions: [{ type: "Ready", status: "False" }] } });
+    assert.deepEqual(
+      podFacts([pod("evicted", "Failed"), pod("done", "Succeeded"), pod("starting", "Pending"), pod("up", "Running")]).map((fact) => fact.name),
+      ["starting", "up"],
+    );
   });
 });
