@@ -74,20 +74,25 @@ export function ingress(aia: AIAssistant): V1Ingress | undefined {
   };
 }
 
-/** Where an in-cluster URL (`svc.namespace.svc[.cluster.local]`) or an IP literal points, as a NetworkPolicy peer. */
+/**
+ * Where an in-cluster URL (`svc.namespace.svc[.cluster.local]`) or an IP literal points, as a
+ * NetworkPolicy peer. A policy sees traffic after the Service has translated it, so the port that
+ * matters is the pod's, which the URL does not tell (a Service's port 80 often leads to 8000): an
+ * in-cluster Service's namespace is allowed on any port. An IP literal is taken as the host itself.
+ */
 function egressPeerFor(url: string): V1NetworkPolicyEgressRule | undefined {
   const parsed = new URL(url);
   const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  const ports = [{ protocol: "TCP", port }];
   const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host);
-  if (inCluster?.[1]) return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": inCluster[1] } } }], ports };
+  if (inCluster?.[1]) return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": inCluster[1] } } }] };
+  const ports = [{ protocol: "TCP", port }];
   const ipVersion = isIP(host);
   if (ipVersion !== 0) return { to: [{ ipBlock: { cidr: `${host}/${ipVersion === 4 ? "32" : "128"}` } }], ports };
   return undefined;
 }
 
-/** Every URL the assistant calls out to, from the spec. */
+/** Every URL the assistant's pods (and its backup Job's, which the policy covers too) call out to, from the spec. */
 function outboundURLs(aia: AIAssistant): string[] {
   const spec = aia.spec;
   return [
@@ -95,13 +100,15 @@ function outboundURLs(aia: AIAssistant): string[] {
     ...(spec.embeddings ? [spec.embeddings.baseURL] : []),
     ...(spec.skills ?? []).map((skill) => skill.endpoint.url),
     ...(spec.knowledge?.sources ?? []).flatMap((source) => (source.url ? [source.url] : [])),
+    ...(spec.backup.enabled && spec.backup.s3?.endpoint ? [spec.backup.s3.endpoint] : []),
   ];
 }
 
 /**
  * Default deny for the assistant's pods (both colors), then: in from its own namespace and the
  * configured peers, on the HTTP port only; out to DNS, to the in-cluster services and IPs its
- * spec names (model, embeddings, skills, knowledge URLs), to `egressTo` peers and `egressCIDRs`.
+ * spec names (model, embeddings, skills, knowledge URLs, the backup's S3 endpoint), to `egressTo`
+ * peers and `egressCIDRs`.
  */
 export function networkPolicy(aia: AIAssistant): V1NetworkPolicy | undefined {
   const spec = aia.spec.networkPolicy;

@@ -63,14 +63,19 @@ function volumes(aia: AIAssistant, configMapName: string): { volumes: V1Volume[]
 
 function container(aia: AIAssistant, mounts: V1VolumeMount[]): V1Container {
   const spec = aia.spec;
+  // A variable the user sets replaces ours of the same name. It must replace, not follow: server-side
+  // apply refuses a list with two entries of one name.
+  const userEnv = (spec.env ?? []) as unknown as V1EnvVar[];
+  const overridden = new Set(userEnv.map((variable) => variable.name));
   const env: V1EnvVar[] = [
-    { name: "PORT", value: String(containerPort) },
-    { name: "HOST", value: "0.0.0.0" },
-    { name: "DATA_DIR", value: paths.dataDir },
-    { name: "ASSISTANT_CONFIG", value: paths.configFile },
-    ...secretEnvVars(spec),
-    // The user's variables come last so they can override ours (the last duplicate wins).
-    ...((spec.env ?? []) as unknown as V1EnvVar[]),
+    ...[
+      { name: "PORT", value: String(containerPort) },
+      { name: "HOST", value: "0.0.0.0" },
+      { name: "DATA_DIR", value: paths.dataDir },
+      { name: "ASSISTANT_CONFIG", value: paths.configFile },
+      ...secretEnvVars(spec),
+    ].filter((variable) => !overridden.has(variable.name)),
+    ...userEnv,
   ];
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: "http" },

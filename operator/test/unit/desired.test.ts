@@ -4,6 +4,7 @@ import type {
   V1ConfigMap,
   V1CronJob,
   V1Deployment,
+  V1NetworkPolicy,
   V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
   V1Service,
@@ -129,6 +130,23 @@ describe("desired objects of an AIAssistant", function () {
     const urlsOnly = desiredState(defaultedAIAssistant({ knowledge: { sources: [{ name: "faq", url: "https://intranet.example/faq.md" }] } }));
     const urlsConfig = parse(find<V1ConfigMap>(urlsOnly.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
     assert.deepEqual(urlsConfig.knowledge, { urls: [{ url: "https://intranet.example/faq.md" }], topK: 4, chunkChars: 800, chunkOverlapChars: 0 });
+  });
+
+  it("lets a variable of spec.env replace the operator's own of that name, never duplicating it", function () {
+    const deployment = find<V1Deployment>(desiredState(defaultedAIAssistant({ env: [{ name: "PORT", value: "9090" }, { name: "EXTRA", value: "1" }] })).waves.flat(), "Deployment");
+    const env = deployment.spec?.template.spec?.containers[0]?.env ?? [];
+    assert.deepEqual(env.filter((variable) => variable.name === "PORT"), [{ name: "PORT", value: "9090" }]);
+    assert.equal(new Set(env.map((variable) => variable.name)).size, env.length);
+    assert.ok(env.some((variable) => variable.name === "EXTRA"));
+  });
+
+  it("opens egress to the backup's S3 endpoint: the backup Job's pods fall under the same policy", function () {
+    const aia = defaultedAIAssistant({
+      networkPolicy: { enabled: true },
+      backup: { enabled: true, s3: { endpoint: "http://minio.storage.svc:9000", bucket: "backups", credentialsSecretRef: { name: "s3" } } },
+    });
+    const policy = find<V1NetworkPolicy>(desiredState(aia).waves.flat(), "NetworkPolicy");
+    assert.ok(policy.spec?.egress?.some((rule) => rule.to?.some((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "storage")));
   });
 
   it("sizes the data volume from the spec", function () {
