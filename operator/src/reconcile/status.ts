@@ -73,7 +73,10 @@ export function computeStatus(
   const generation = aia.metadata.generation ?? 0;
   const active: Color = plan?.active ?? aia.status?.activeColor ?? "blue";
   const deployment = input.deployments[active];
-  const desired = plan?.colors[active].replicas ?? aia.spec.replicas;
+  // A cutover scales the active color to zero before the new one starts: that is a gap in service,
+  // not an assistant scaled to zero, so Ready waits for the count the spec asks for.
+  const cuttingOver = inFlight(plan) && plan?.lastRollout?.mode === "Cutover";
+  const desired = cuttingOver ? aia.spec.replicas : (plan?.colors[active].replicas ?? aia.spec.replicas);
   const progress = deploymentProgress(deployment, desired);
   // What keeps the active color from serving; an aborted rollout doesn't: the old color serves on.
   const servingFailure: Failure | undefined =

@@ -106,4 +106,22 @@ describe("status", function () {
       ],
     );
   });
+
+  it("is not Ready while a cutover has stopped the old pod and the new one is not up yet", function () {
+    const aia = defaultedAIAssistant();
+    const cutover = planRollout({
+      revision: "r1",
+      replicas: 1,
+      settings: aia.spec.rollout,
+      exclusive: true,
+      requests: new Set<never>(),
+      status: { activeColor: "blue", stableRevision: "r0" },
+      observed: { blue: { revision: "r0", replicas: 0, available: true, deadlineExceeded: false, pods: [] }, green: { revision: undefined, replicas: 0, available: false, deadlineExceeded: false, pods: [] } },
+      previewEndpoints: new Set<string>(),
+      now: new Date(now),
+    });
+    assert.equal(cutover.lastRollout?.mode, "Cutover");
+    const status = computeStatus(aia, { plan: cutover, deployments: { blue: deployment(0, 0), green: undefined }, failure: undefined, now });
+    assert.deepEqual([condition(status, "Ready")?.status, condition(status, "Ready")?.reason], ["False", "Deploying"]);
+  });
 });
