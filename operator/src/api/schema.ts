@@ -435,8 +435,11 @@ export const specSchema: JsonSchema = obj(
     resources,
     env: {
       type: "array",
-      description: "Extra environment variables (core/v1 EnvVar).",
+      description: "Extra environment variables (core/v1 EnvVar); one replaces the operator's own of the same name.",
       maxItems: 128,
+      // A Deployment's env can't hold two entries of one name under server-side apply: refused here.
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
       items: obj(
         "An environment variable.",
         {

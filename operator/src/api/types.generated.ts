@@ -50,7 +50,7 @@ export interface AIAssistantSpec {
     };
   };
   /**
-   * Extra environment variables (core/v1 EnvVar).
+   * Extra environment variables (core/v1 EnvVar); one replaces the operator's own of the same name.
    *
    * @maxItems 128
    *

@@ -65,6 +65,12 @@ describe("the AIAssistant CRD on a real API server", function () {
     });
   }
 
+  it("rejects duplicate environment variable names (list-map keys)", async function () {
+    const error = await create("bad", { env: [{ name: "LOG_LEVEL", value: "debug" }, { name: "LOG_LEVEL", value: "info" }] }).then(() => assert.fail("accepted"), apiError);
+    assert.equal(error.code, 422);
+    assert.match(error.message, /Duplicate value/);
+  });
+
   it("rejects duplicate skill names (list-map keys)", async function () {
     const skill = { name: "erp", description: "Order lookup", endpoint: { url: "http://erp.example:8080/orders" } };
     const error = await create("bad", { skills: [skill, skill] }).then(() => assert.fail("accepted"), apiError);
