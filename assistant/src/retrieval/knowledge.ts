@@ -2,10 +2,11 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { Logger } from "pino";
 import type { ChunkHit, KnowledgeStore } from "../storage/types.js";
-import { ASSISTANT_COLLECTION, readableCollections } from "./collections.js";
+import { readableCollections } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
 import { formatOfName } from "./parse.js";
 import { isUrlSource } from "./url-sources.js";
+import { syncSource, type SourceDocument, type SyncReport } from "./source-sync.js";
 import { queryTerms } from "./text.js";
 
 export type Passage = ChunkHit;
@@ -52,51 +53,23 @@ async function filesUnder(dir: string): Promise<string[]> {
   return files.filter((path): path is string => path !== undefined).sort();
 }
 
-export interface SyncReport {
-  queued: number;
-  unchanged: number;
-  removed: number;
-  /** The ingestion jobs queued for new and changed files. */
-  jobIds: string[];
-}
-
 /**
- * Makes the assistant's collection match the files under `dir`: new or changed files (by content
- * hash) are queued for ingestion, unchanged ones are skipped without being read twice, vanished
- * ones are deleted. A file that cannot be read (its permissions, or the kubelet swapping a mounted
- * volume's files mid-sync) keeps its last version and is tried again at the next sync.
+ * Makes the assistant's collection match the files under `dir` (see syncSource). A file that cannot
+ * be read (its permissions, or the kubelet swapping a mounted volume's files mid-sync) keeps its last
+ * version and is tried again at the next sync.
  */
-export async function syncKnowledgeDir(store: KnowledgeStore, queue: IngestionQueue, dir: string, logger: Logger): Promise<SyncReport & { failed: number }> {
-  const report = { queued: 0, unchanged: 0, removed: 0, failed: 0, jobIds: [] as string[] };
-  const indexed = new Map((await store.listDocuments(ASSISTANT_COLLECTION)).map((document) => [document.source, document]));
-  const seen = new Set<string>();
-  for (const path of await filesUnder(dir)) {
+export async function syncKnowledgeDir(store: KnowledgeStore, queue: IngestionQueue, dir: string, logger: Logger): Promise<SyncReport> {
+  const documents = (await filesUnder(dir)).flatMap((path): SourceDocument[] => {
     const source = relative(dir, path).split(sep).join("/");
     const format = formatOfName(source);
-    if (format === undefined) continue;
-    seen.add(source);
-    let content: Buffer;
-    try {
-      content = await readFile(path);
-    } catch (error) {
-      report.failed += 1;
-      logger.warn({ source, problem: (error as Error).message }, "knowledge file could not be read, keeping its last version");
-      continue;
-    }
-    const contentHash = queue.contentHash(content);
-    if (indexed.get(source)?.contentHash === contentHash) {
-      report.unchanged += 1;
-      continue;
-    }
-    const job = await queue.submit({ collection: ASSISTANT_COLLECTION, source, format, contentHash, content });
-    report.queued += 1;
-    report.jobIds.push(job.id);
-  }
-  for (const document of indexed.values()) {
-    if (seen.has(document.source) || isUrlSource(document.source)) continue;
-    if (await store.deleteDocument(ASSISTANT_COLLECTION, document.id)) report.removed += 1;
-  }
-  return report;
+    return format === undefined ? [] : [{ source, read: async () => ({ format, content: await readFile(path) }) }];
+  });
+  return syncSource(store, queue, documents, {
+    owns: (source) => !isUrlSource(source),
+    unreadable: (source, error) => {
+      logger.warn({ source, problem: error.message }, "knowledge file could not be read, keeping its last version");
+    },
+  });
 }
 
 /**

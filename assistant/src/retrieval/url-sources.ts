@@ -1,9 +1,8 @@
 import type { Logger } from "pino";
 import type { KnowledgeStore } from "../storage/types.js";
-import { ASSISTANT_COLLECTION } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
-import type { SyncReport } from "./knowledge.js";
 import { formatOfName, type DocumentFormat } from "./parse.js";
+import { syncSource, type SyncReport } from "./source-sync.js";
 
 /** A URL source's document is named by its URL, which no file under the knowledge folder can be. */
 export const isUrlSource = (source: string): boolean => /^https?:\/\//.test(source);
@@ -48,42 +47,25 @@ export interface UrlFetchLimits {
 }
 
 /**
- * Makes the assistant's URL documents match `urls`: each is fetched, and queued for ingestion when
- * its content hash changed; documents of URLs no longer listed are deleted. A URL that cannot be
- * fetched keeps its last good document and is tried again at the next sync.
+ * Makes the assistant's URL documents match `urls` (see syncSource): each is fetched, and queued for
+ * ingestion when its content hash changed. A URL that cannot be fetched keeps its last good document
+ * and is tried again at the next sync.
  */
-export async function syncKnowledgeUrls(
-  store: KnowledgeStore,
-  queue: IngestionQueue,
-  urls: readonly string[],
-  limits: UrlFetchLimits,
-  logger: Logger,
-): Promise<SyncReport & { failed: number }> {
-  const report = { queued: 0, unchanged: 0, removed: 0, failed: 0, jobIds: [] as string[] };
-  const indexed = new Map((await store.listDocuments(ASSISTANT_COLLECTION)).filter((document) => isUrlSource(document.source)).map((document) => [document.source, document]));
-  for (const url of urls) {
-    try {
+export function syncKnowledgeUrls(store: KnowledgeStore, queue: IngestionQueue, urls: readonly string[], limits: UrlFetchLimits, logger: Logger): Promise<SyncReport> {
+  const documents = urls.map((url) => ({
+    source: url,
+    read: async () => {
       const response = await fetch(url, { signal: AbortSignal.timeout(limits.timeoutMs), headers: { accept: Object.keys(BY_MEDIA_TYPE).join(", ") } });
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
       const format = formatOf(url, response.headers.get("content-type"));
       if (format === undefined) throw new Error(`cannot read ${response.headers.get("content-type") ?? "an answer without a content type"}`);
-      const content = await boundedBody(response, limits.maxBytes);
-      const contentHash = queue.contentHash(content);
-      if (indexed.get(url)?.contentHash === contentHash) {
-        report.unchanged += 1;
-        continue;
-      }
-      const job = await queue.submit({ collection: ASSISTANT_COLLECTION, source: url, format, contentHash, content });
-      report.queued += 1;
-      report.jobIds.push(job.id);
-    } catch (error) {
-      report.failed += 1;
-      logger.warn({ url, problem: (error as Error).message }, "knowledge URL could not be fetched, keeping its last version");
-    }
-  }
-  const listed = new Set(urls);
-  for (const document of indexed.values()) {
-    if (!listed.has(document.source) && (await store.deleteDocument(ASSISTANT_COLLECTION, document.id))) report.removed += 1;
-  }
-  return report;
+      return { format, content: await boundedBody(response, limits.maxBytes) };
+    },
+  }));
+  return syncSource(store, queue, documents, {
+    owns: isUrlSource,
+    unreadable: (url, error) => {
+      logger.warn({ url, problem: error.message }, "knowledge URL could not be fetched, keeping its last version");
+    },
+  });
 }
