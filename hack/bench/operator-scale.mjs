@@ -24,17 +24,18 @@ const support = `${root}operator/dist/test/support/`;
 const { startControlPlane, stopControlPlane } = await import(`${support}control-plane.js`);
 const { freePort } = await import(`${support}net.js`);
 const { installCRD, kubectl } = await import(`${support}crd.js`);
+const { parseQuantity } = await import(`${root}operator/dist/src/reconcile/semantic.js`);
 const total = Number(process.argv[2] ?? 1000);
 const namespaces = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
 const resyncSeconds = 20;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const binaryUnits = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9, "": 1 };
 function chartMemoryLimit() {
   const values = parse(readFileSync(`${root}charts/ai-assistant-operator/values.yaml`, "utf8"));
-  const [, amount, unit] = /^(\d+)(Ki|Mi|Gi|K|M|G|)$/.exec(values.resources.limits.memory);
-  return Number(amount) * binaryUnits[unit];
+  const bytes = parseQuantity(String(values.resources.limits.memory));
+  if (bytes === undefined) throw new Error(`the chart's resources.limits.memory is not a quantity: ${values.resources.limits.memory}`);
+  return bytes;
 }
 
 /** A memory cgroup (v2, else v1) limited to `bytes`; undefined when none can be made here. */
