@@ -3,6 +3,7 @@ import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema } from "../errors.js";
 import { callerOf } from "../auth/require-auth.js";
 import type { HttpContext } from "../context.js";
+import { pageQuerystring, pageResponse, type PageQuery } from "../paging.js";
 import { conversationIdSchema, sourceSchema } from "./chat.js";
 
 const conversationProperties = {
@@ -32,30 +33,13 @@ const idParams = { type: "object", required: ["id"], properties: { id: conversat
 export function conversationRoutes(app: FastifyInstance, context: HttpContext): void {
   const { storage, limits } = context;
 
-  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+  app.get<{ Querystring: PageQuery }>(
     "/api/v1/conversations",
     {
       schema: {
         summary: "List conversations, newest activity first (cursor pagination)",
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            limit: { type: "integer", minimum: 1, maximum: limits.maxPageSize },
-            cursor: { type: "string", maxLength: 512 },
-          },
-        },
-        response: {
-          200: {
-            type: "object",
-            required: ["items", "nextCursor"],
-            properties: {
-              items: { type: "array", items: { type: "object", properties: conversationProperties } },
-              nextCursor: { type: ["string", "null"] },
-            },
-          },
-          "4xx": errorSchema,
-        },
+        querystring: pageQuerystring(limits.maxPageSize, 512),
+        response: { 200: pageResponse({ type: "object", properties: conversationProperties }), "4xx": errorSchema },
       },
     },
     (request) => storage.listConversations(callerOf(request), request.query.limit ?? Math.min(20, limits.maxPageSize), request.query.cursor),

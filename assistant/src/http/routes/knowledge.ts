@@ -7,6 +7,7 @@ import type { IngestionJob, KnowledgeDocument } from "../../storage/types.js";
 import { callerOf } from "../auth/require-auth.js";
 import type { HttpContext } from "../context.js";
 import { ApiError, errorSchema } from "../errors.js";
+import { pageQuerystring, pageResponse, type PageQuery } from "../paging.js";
 
 /** Printable text, not blank: a source such as "policies/travel.md" works as it is. */
 const PRINTABLE = "^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$";
@@ -166,27 +167,13 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     );
   });
 
-  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+  app.get<{ Querystring: PageQuery }>(
     "/api/v1/knowledge/documents",
     {
       schema: {
         summary: "The documents the caller reads, the assistant's own and the caller's tenant's, by source; paginated",
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            limit: { type: "integer", minimum: 1, maximum: limits.maxPageSize },
-            cursor: { type: "string", maxLength: 4096, description: "nextCursor of the previous page" },
-          },
-        },
-        response: {
-          200: {
-            type: "object",
-            required: ["items", "nextCursor"],
-            properties: { items: { type: "array", items: documentSchema }, nextCursor: { type: ["string", "null"] } },
-          },
-          "4xx": errorSchema,
-        },
+        querystring: pageQuerystring(limits.maxPageSize, 4096),
+        response: { 200: pageResponse(documentSchema), "4xx": errorSchema },
       },
     },
     async (request) => {
