@@ -1,7 +1,7 @@
 import type { V1CronJob, V1EnvVar } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
 import { paths } from "./assistant-config.js";
-import { instanceLabels, labelKeys, ownedMetadata } from "./metadata.js";
+import { assistantPodLabels, instanceLabels, labelKeys, ownedMetadata } from "./metadata.js";
 import { serviceAccountName } from "./identity.js";
 import { dataClaimName } from "./storage.js";
 import { restrictedContainer, restrictedPod } from "./workload.js";
@@ -58,7 +58,7 @@ export function backupCronJob(aia: AIAssistant): V1CronJob | undefined {
                   requiredDuringSchedulingIgnoredDuringExecution: [
                     {
                       topologyKey: "kubernetes.io/hostname",
-                      labelSelector: { matchLabels: { [labelKeys.name]: "ai-assistant", [labelKeys.instance]: aia.metadata.name ?? "", [labelKeys.component]: "assistant" } },
+                      labelSelector: { matchLabels: assistantPodLabels(aia) },
                     },
                   ],
                 },

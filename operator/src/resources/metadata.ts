@@ -45,6 +45,15 @@ export function instanceLabels(aia: AIAssistant): Record<string, string> {
   };
 }
 
+/** The labels of the assistant's own pods (both colors); a backup Job's pods are placed beside them by these. */
+export function assistantPodLabels(aia: AIAssistant): Record<string, string> {
+  return {
+    [labelKeys.name]: "ai-assistant",
+    [labelKeys.instance]: aia.metadata.name ?? "",
+    [labelKeys.component]: "assistant",
+  };
+}
+
 /** The pods of one color: the immutable Deployment selector and the Services' selectors. */
 export function colorSelector(aia: AIAssistant, color: Color): Record<string, string> {
   return {

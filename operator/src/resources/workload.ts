@@ -12,7 +12,7 @@ import type {
 } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
 import { containerPort, paths, secretEnvVars, sha256 } from "./assistant-config.js";
-import { annotationKeys, colorSelector, labelKeys, ownedMetadata, type Color } from "./metadata.js";
+import { annotationKeys, assistantPodLabels, colorSelector, labelKeys, ownedMetadata, type Color } from "./metadata.js";
 import { dataClaimName } from "./storage.js";
 import { serviceAccountName } from "./identity.js";
 
@@ -151,7 +151,7 @@ export function podTemplate(aia: AIAssistant, configMapName: string, configHash:
   const extra = aia.spec.podTemplate?.metadata ?? {};
   const template: V1PodTemplateSpec = {
     metadata: {
-      labels: { ...extra.labels, [labelKeys.name]: "ai-assistant", [labelKeys.instance]: aia.metadata.name ?? "", [labelKeys.component]: "assistant" },
+      labels: { ...extra.labels, ...assistantPodLabels(aia) },
       annotations: { ...extra.annotations, [annotationKeys.configHash]: configHash },
     },
     spec: podSpec(aia, configMapName),
