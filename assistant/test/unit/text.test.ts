@@ -30,6 +30,9 @@ describe("text analysis", () => {
     assert.equal(estimateTokens("你好世界"), 4);
     assert.equal(estimateTokens("abcdefgh"), 2);
     assert.equal(estimateTokens("〇々中"), 3);
+    // Fullwidth and CJK punctuation is not Han: it counts with the other text.
+    assert.equal(estimateTokens("年假，怎么申请？《员工手册》"), 10 + 1);
+    assert.equal(estimateTokens("𠀀"), 2);
   });
 
   it("counts the query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
