@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const provider = config.model.provider === "openai" ? openaiProvider(config.model, config.modelApiKey) : extractiveProvider();
   const skills = new Skills(config.skills, config.skillOptions, config.skillHosts, config.skillAuthorizations, metrics);
   const embedder = config.embeddings === undefined ? undefined : openaiEmbedder(config.embeddings, config.embeddingsApiKey);
-  const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger);
+  const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger, config.privacy.modelSeesOriginal ? (query) => query : masker);
   const { chunkChars, chunkOverlapChars, maxAttempts, retryDelayMs, jobRetentionDays, parseTimeoutMs, parseMemoryMb } = config.knowledge;
   const ingestion = new IngestionQueue(
     storage,

@@ -59,6 +59,8 @@ export const configSchema = {
         batchSize: { type: "integer", minimum: 1, maximum: 2048, default: 64 },
         timeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 30000 },
         maxRetries: { type: "integer", minimum: 0, maximum: 10, default: 3 },
+        // A chat waits for its query's vector, so that request gets a short timeout and no retry.
+        queryTimeoutMs: { type: "integer", minimum: 100, maximum: 60000, default: 3000 },
       },
     },
     storage: {
@@ -312,6 +314,8 @@ export interface EmbeddingsConfig {
   timeoutMs: number;
   /** The SDK's retries of 408/409/429/5xx per request; a failed ingestion job is retried on top. */
   maxRetries: number;
+  /** Embedding a search query: one attempt within this, else the search answers from BM25 alone. */
+  queryTimeoutMs: number;
 }
 
 export interface FusionWeights {

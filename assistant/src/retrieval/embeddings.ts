@@ -11,6 +11,8 @@ export interface Embedder {
   /** Names the vectors: documents indexed with another model or size are indexed again. */
   readonly fingerprint: string;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /** One search query, at once or not at all: a single attempt within the query timeout. */
+  embedQuery(text: string): Promise<Float32Array>;
 }
 
 /**
@@ -21,12 +23,12 @@ export interface Embedder {
 export function openaiEmbedder(config: EmbeddingsConfig, apiKey: string | undefined): Embedder {
   // Local servers need no key, but the SDK refuses to start without one.
   const client = new OpenAI({ baseURL: config.baseURL, apiKey: apiKey ?? "unused", timeout: config.timeoutMs, maxRetries: config.maxRetries });
-  const request = async (input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> => {
+  const request = async (input: string[], options: OpenAI.RequestOptions): Promise<Float32Array[]> => {
     let response;
     try {
       response = await client.embeddings.create(
         { model: config.model, input, encoding_format: "float", ...(config.dimensions === undefined ? {} : { dimensions: config.dimensions }) },
-        signal === undefined ? {} : { signal },
+        options,
       );
     } catch (error) {
       throw new EmbeddingsUnavailableError(`the embeddings endpoint failed: ${(error as Error).message}`);
@@ -52,9 +54,14 @@ export function openaiEmbedder(config: EmbeddingsConfig, apiKey: string | undefi
     async embed(texts, signal) {
       const vectors: Float32Array[] = [];
       for (let start = 0; start < texts.length; start += config.batchSize) {
-        vectors.push(...(await request(texts.slice(start, start + config.batchSize), signal)));
+        vectors.push(...(await request(texts.slice(start, start + config.batchSize), signal === undefined ? {} : { signal })));
       }
       return vectors;
+    },
+    async embedQuery(text) {
+      const [vector] = await request([text], { timeout: config.queryTimeoutMs, maxRetries: 0 });
+      if (vector === undefined) throw new EmbeddingsUnavailableError("the embeddings endpoint answered no vector for the query");
+      return vector;
     },
   };
 }

@@ -30,22 +30,38 @@ export function fuseRankings(rankings: { passages: readonly Passage[]; weight: n
     .map(({ passage, score }) => ({ ...passage, score }));
 }
 
+/** After the query embedding fails, searches skip vectors this long instead of each waiting for the endpoint. */
+const VECTOR_PAUSE_MS = 30000;
+
 /**
  * BM25 and vector search over the collections the caller reads, fused by reciprocal rank. When the
- * embeddings endpoint cannot embed the query, the answer comes from BM25 alone rather than failing.
+ * embeddings endpoint cannot embed the query, the answer comes from BM25 alone rather than failing,
+ * and so do the searches of the next half minute. `outbound` is what of the query may leave the
+ * service (the masked text unless the model may see the original); BM25 runs here on the original.
  */
-export function hybridRetriever(store: KnowledgeStore, embedder: Embedder, weights: FusionWeights, logger: Logger): Retriever {
+export function hybridRetriever(
+  store: KnowledgeStore,
+  embedder: Embedder,
+  weights: FusionWeights,
+  logger: Logger,
+  outbound: (query: string) => string,
+): Retriever {
+  let vectorsPausedUntil = 0;
+  const embedQuery = async (query: string): Promise<Float32Array | undefined> => {
+    if (Date.now() < vectorsPausedUntil) return undefined;
+    try {
+      return await embedder.embedQuery(outbound(query));
+    } catch (error) {
+      vectorsPausedUntil = Date.now() + VECTOR_PAUSE_MS;
+      logger.warn({ err: error, pausedMs: VECTOR_PAUSE_MS }, "query embedding failed, answering from BM25 alone for now");
+      return undefined;
+    }
+  };
   return {
     async search(tenant, query, topK) {
       const collections = readableCollections(tenant);
       const depth = Math.max(CANDIDATES, topK);
-      const vectorSearch = embedder.embed([query]).then(
-        ([vector]) => (vector === undefined ? [] : store.searchVectors(collections, vector, depth)),
-        (error: unknown) => {
-          logger.warn({ err: error }, "query embedding failed, answering from BM25 alone");
-          return [];
-        },
-      );
+      const vectorSearch = embedQuery(query).then((vector) => (vector === undefined ? [] : store.searchVectors(collections, vector, depth)));
       const [lexical, semantic] = await Promise.all([store.searchChunks(collections, queryTerms(query), depth), vectorSearch]);
       return fuseRankings(
         [

@@ -54,6 +54,14 @@ for (const store of STORE_KINDS) {
       assert.equal(chat.body.sources[0]?.source, "hr/leave.md");
     });
 
+    it("embeds a chat message masked: the personal data in it never reaches the endpoint", async () => {
+      const chat = await as("alice")("POST", "/api/v1/chat", { message: "年休假有几天？我的手机是13812345678" });
+      assert.equal(chat.status, 200);
+      const inputs = embeddings.requests.flatMap((request) => request.inputs);
+      assert.ok(inputs.includes("年休假有几天？我的手机是138****5678"), inputs.slice(-3).join(" | "));
+      assert.ok(!inputs.some((input) => input.includes("13812345678")));
+    });
+
     it("retries a document whose embedding failed, and keeps its vectors within its tenant", async () => {
       embeddings.failures.push(503);
       const reply = await as("alice")<{ job: JobView }>("POST", "/api/v1/knowledge/documents", {

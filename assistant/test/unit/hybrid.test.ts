@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import { createMasker } from "../../src/masking/mask.js";
 import { EmbeddingsUnavailableError, openaiEmbedder } from "../../src/retrieval/embeddings.js";
 import { fuseRankings, hybridRetriever } from "../../src/retrieval/hybrid.js";
 import type { Passage } from "../../src/retrieval/knowledge.js";
@@ -85,7 +87,10 @@ describe("vector search and hybrid ranking", () => {
     afterEach(() => {
       rmSync(dir, { recursive: true, force: true });
     });
-    const config = { baseURL: "", model: "ngram", batchSize: 3, timeoutMs: 5000, maxRetries: 1 };
+    const config = { baseURL: "", model: "ngram", batchSize: 3, timeoutMs: 5000, maxRetries: 1, queryTimeoutMs: 5000 };
+    const weights = { bm25Weight: 1, vectorWeight: 1, rrfK: 60 };
+    const silent = pino({ level: "silent" });
+    const asIs = (query: string) => query;
 
     it("embeds in batches, in order, and retries a failed request", async () => {
       const embedder = openaiEmbedder({ ...config, baseURL: server.baseURL }, "embed-key");
@@ -118,7 +123,7 @@ describe("vector search and hybrid ranking", () => {
       await put("assistant", "leave.md", "员工入职满一年后享有5天带薪年假。");
       await put("assistant", "canteen.md", "食堂中午十二点开放。");
       await put("tenant/globex", "secret.md", "年休假政策：globex 员工享有20天年休假。");
-      const retriever = hybridRetriever(storage, embedder, { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }));
+      const retriever = hybridRetriever(storage, embedder, weights, silent, asIs);
       assert.deepEqual(await storage.searchChunks(["assistant", "tenant/acme"], ["年休假"], 5), [], "BM25 alone already finds it");
       const hits = await retriever.search("acme", "年休假有几天", 2);
       assert.equal(hits[0]?.source, "leave.md");
@@ -126,11 +131,38 @@ describe("vector search and hybrid ranking", () => {
       assert.equal((await retriever.search("globex", "年休假有几天", 1))[0]?.source, "secret.md");
       await storage.close();
       const reopened = openSqliteStorage(dir, "normal");
-      const down = hybridRetriever(reopened, openaiEmbedder({ ...config, baseURL: "http://127.0.0.1:1/v1", maxRetries: 0 }, undefined), { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }));
+      const down = hybridRetriever(reopened, openaiEmbedder({ ...config, baseURL: "http://127.0.0.1:1/v1", maxRetries: 0 }, undefined), weights, silent, asIs);
       assert.deepEqual((await down.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
       // The vectors were loaded again from the database.
       assert.equal((await reopened.searchVectors(["assistant"], ngramVector("\n食堂中午十二点开放。", 128), 1))[0]?.source, "canteen.md");
       await reopened.close();
+    });
+    it("sends the endpoint only what may leave the service: the masked query", async () => {
+      const storage = openSqliteStorage(dir, "normal");
+      const retriever = hybridRetriever(storage, openaiEmbedder({ ...config, baseURL: server.baseURL }, "embed-key"), weights, silent, createMasker("mask", []));
+      await retriever.search("acme", "年假有几天？我的手机是13812345678", 3);
+      assert.deepEqual(server.requests.map((request) => request.inputs), [["年假有几天？我的手机是138****5678"]]);
+      await storage.close();
+    });
+
+    it("gives a query one attempt within queryTimeoutMs, then answers from BM25 alone for a while without asking", async () => {
+      const sockets: Socket[] = [];
+      const silentServer = createNetServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silentServer.listen(0, "127.0.0.1", resolve));
+      const { port } = silentServer.address() as AddressInfo;
+      const storage = openSqliteStorage(dir, "normal");
+      await storage.putDocument("assistant", { source: "leave.md", title: "leave", contentHash: "h", chunks: [{ ordinal: 0, heading: "", text: "带薪年假五天", terms: indexTerms("带薪年假五天") }] });
+      // The ingestion settings would retry for minutes; the query gets one 300 ms attempt.
+      const hanging = openaiEmbedder({ ...config, baseURL: `http://127.0.0.1:${port}/v1`, timeoutMs: 600000, maxRetries: 10, queryTimeoutMs: 300 }, undefined);
+      let asked = 0;
+      const counting = { ...hanging, embedQuery: (text: string) => ((asked += 1), hanging.embedQuery(text)) };
+      const retriever = hybridRetriever(storage, counting, weights, silent, asIs);
+      assert.deepEqual((await retriever.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
+      assert.deepEqual((await retriever.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
+      assert.equal(asked, 1, "the second search waited for the endpoint again");
+      await storage.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silentServer.close(resolve));
     });
   });
 });
