@@ -168,7 +168,7 @@ export class DialogManager {
         const offered = skillTurn !== undefined && step < skillTurn.skills.options.maxSteps ? tools : [];
         const calls: ToolCall[] = [];
         let text = "";
-        for await (const event of provider.generate({ messages, question: modelMessage, passages, language, intent, documentCount, tools: offered, signal })) {
+        for await (const event of provider.generate({ messages, question: message, passages, language, intent, documentCount, tools: offered, signal })) {
           if (event.type === "delta") {
             reply += event.text;
             text += event.text;

@@ -25,6 +25,10 @@ export type Intent = "question" | "capabilities";
 export interface ModelRequest {
   /** The assembled prompt: system prompt with numbered passages, trimmed history, the user's message. */
   messages: ChatMessage[];
+  /**
+   * The user's message as written, before masking: for a model that runs in this process (the
+   * extractive one matches it against the passages). A provider that calls out sends `messages` only.
+   */
   question: string;
   /** Passage n of the prompt is `passages[n - 1]`; citations `[n]` refer to it. */
   passages: Passage[];

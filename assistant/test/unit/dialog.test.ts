@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
-import { systemMessage, trimHistory } from "../../src/dialog/dialog.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DialogManager, systemMessage, trimHistory } from "../../src/dialog/dialog.js";
 import { detectIntent } from "../../src/dialog/intent.js";
-import { extractiveAnswer } from "../../src/llm/extractive.js";
-import type { Passage } from "../../src/retrieval/knowledge.js";
+import { extractiveAnswer, extractiveProvider } from "../../src/llm/extractive.js";
+import { createMasker } from "../../src/masking/mask.js";
+import { createMetrics } from "../../src/observability/metrics.js";
+import { bm25Retriever, type Passage } from "../../src/retrieval/knowledge.js";
+import { indexTerms } from "../../src/retrieval/text.js";
+import { openSqliteStorage } from "../../src/storage/sqlite.js";
 
 const passage = (text: string, heading = ""): Passage => ({
   chunkId: "1",
@@ -85,3 +92,33 @@ describe("prompt assembly", () => {
     assert.match(text, /\[2\] Handbook\nbeta/);
   });
 });
+
+describe("a chat turn with masking", () => {
+  it("lets the in-process model match the message as written, while the prompt and history hold it masked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "assistant-dialog-"));
+    const storage = openSqliteStorage(dir, "normal");
+    try {
+      const text = "Employee EMP-204811 works in Building 7. The canteen opens at noon.";
+      await storage.putDocument("assistant", { source: "staff.md", title: "Staff", contentHash: "h", chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
+      const masker = createMasker("mask", [{ name: "employee", pattern: "EMP-\\d{6}", flags: "" }]);
+      const dialog = new DialogManager({
+        conversations: storage,
+        retriever: bm25Retriever(storage),
+        provider: extractiveProvider(),
+        metrics: createMetrics(() => Promise.resolve(0)),
+        masker,
+        options: { systemPrompt: "You answer from the handbook.", topK: 3, historyTokens: 1000, modelSeesOriginal: false },
+      });
+      const owner = { tenant: "acme", user: "alice" };
+      const result = await dialog.chat(owner, "Where is EMP-204811?", undefined, new AbortController().signal);
+      assert.match(result.reply, /Building 7/);
+      const turns = await storage.listTurns(owner, result.conversationId);
+      assert.equal(turns[0]?.content, "Where is **********?");
+      assert.ok(!turns.some((turn) => turn.content.includes("EMP-204811")));
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
