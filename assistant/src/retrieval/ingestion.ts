@@ -64,9 +64,18 @@ export class IngestionQueue {
     this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, chunkOverlapChars: settings.chunkOverlapChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
   }
 
-  /** The de-duplication key of a document's content: the same bytes indexed the same way. */
-  contentHash(content: Uint8Array): string {
-    return createHash("sha256").update(this.fingerprint).update("\0").update(content).digest("hex");
+  /**
+   * The de-duplication key of a document's content: the same bytes, read as the same format under the
+   * same title, indexed the same way. A corrected format or title is a change like any other.
+   */
+  contentHash(content: Uint8Array, reading: { format: DocumentFormat; title?: string }): string {
+    return createHash("sha256")
+      .update(this.fingerprint)
+      .update("\0")
+      .update(JSON.stringify([reading.format, reading.title ?? null]))
+      .update("\0")
+      .update(content)
+      .digest("hex");
   }
 
   async start(): Promise<void> {

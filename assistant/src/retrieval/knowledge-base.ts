@@ -31,7 +31,7 @@ export class KnowledgeBase {
       source,
       ...(title === undefined ? {} : { title }),
       format,
-      contentHash: this.queue.contentHash(content),
+      contentHash: this.queue.contentHash(content, { format, ...(title === undefined ? {} : { title }) }),
       content,
     });
   }

@@ -44,7 +44,7 @@ export async function syncSource(store: KnowledgeStore, queue: IngestionQueue, d
       sync.unreadable(source, error as Error);
       continue;
     }
-    const contentHash = queue.contentHash(content);
+    const contentHash = queue.contentHash(content, { format });
     if (indexed.get(source)?.contentHash === contentHash) {
       report.unchanged += 1;
       continue;

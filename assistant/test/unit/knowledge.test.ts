@@ -120,6 +120,22 @@ describe("knowledge ingestion", function () {
     assert.equal((await bm25Retriever(storage).search("a", "interrupted", 1))[0]?.source, "a.md");
   });
 
+  it("indexes the same text again when it comes back with a corrected format or title", async () => {
+    const queue = await startQueue(storage);
+    const knowledge = new KnowledgeBase(storage, queue, bm25Retriever(storage));
+    const content = Buffer.from("<h1>Leave</h1><p>Annual leave is 10 days.</p>");
+    const asMarkdown = await knowledge.upload("acme", { source: "policy", format: "markdown", content });
+    await queue.finished("tenant/acme", asMarkdown.id);
+    const asHtml = await knowledge.upload("acme", { source: "policy", format: "html", title: "Leave policy", content });
+    await queue.finished("tenant/acme", asHtml.id);
+    assert.equal((await storage.getJob("tenant/acme", asHtml.id))?.outcome, "indexed");
+    const [hit] = await bm25Retriever(storage).search("acme", "annual leave", 1);
+    assert.deepEqual([hit?.title, hit?.text.includes("<h1>")], ["Leave policy", false]);
+    const again = await knowledge.upload("acme", { source: "policy", format: "html", title: "Leave policy", content });
+    await queue.finished("tenant/acme", again.id);
+    assert.equal((await storage.getJob("tenant/acme", again.id))?.outcome, "unchanged");
+  });
+
   it("fails a deleted document's queued upload, so the delete stays a delete", async () => {
     const first = await startQueue(storage);
     const knowledge = new KnowledgeBase(storage, first, bm25Retriever(storage));
