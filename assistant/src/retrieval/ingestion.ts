@@ -150,7 +150,11 @@ export class IngestionQueue {
     }
   }
 
-  /** Waits for a submit, the stop, or the time the soonest retry is due. */
+  /**
+   * Waits for a submit, the stop, a job found abandoned, or the time the soonest runnable job is due. A
+   * job waiting behind an older one of its document is not runnable: the one running the older job takes
+   * the next when it ends.
+   */
   private async idle(submissions: number): Promise<void> {
     const next = await this.store.nextJobTime();
     if (this.submissions !== submissions || this.stopped) return;
@@ -236,7 +240,10 @@ export class IngestionQueue {
   private async requeueAbandoned(): Promise<void> {
     try {
       const requeued = await this.store.requeueRunningJobs();
-      if (requeued > 0) this.logger.info({ requeued }, "ingestion jobs a stopped process left running are queued again");
+      if (requeued > 0) {
+        this.logger.info({ requeued }, "ingestion jobs a stopped process left running are queued again");
+        this.wake?.();
+      }
     } catch (error) {
       this.logger.warn({ err: error }, "looking for abandoned ingestion jobs failed, trying again later");
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import pgvector from "pgvector/pg";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS } from "./columns.js";
+import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import {
   ConversationNotFoundError,
@@ -367,10 +367,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       const [row] = await rows<ClaimedJob>(
         `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = $1
          WHERE seq = (
-           SELECT j.seq FROM ingestion_jobs j
-           WHERE j.status = 'queued' AND j.run_after <= $1 AND NOT EXISTS (
-             SELECT 1 FROM ingestion_jobs o WHERE o.collection = j.collection AND o.source = j.source
-               AND o.status IN ('queued', 'running') AND o.seq < j.seq)
+           SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= $1 AND ${UNBLOCKED_QUEUED_JOB}
            ORDER BY j.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING ${JOB_COLUMNS}, content`,
         [nowIso],
@@ -410,7 +407,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       return result.rowCount ?? 0;
     },
     async nextJobTime() {
-      return (await rows<{ at: string | null }>("SELECT min(run_after) AS at FROM ingestion_jobs WHERE status = 'queued'"))[0]?.at ?? undefined;
+      return (await rows<{ at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`))[0]?.at ?? undefined;
     },
     async releaseJob(id) {
       await pool.query("UPDATE ingestion_jobs SET status = 'queued', attempts = attempts - 1, updated_at = $1 WHERE id = $2 AND status = 'running'", [

@@ -18,7 +18,7 @@ import {
 } from "./types.js";
 import { ChunkIndex, type IndexedChunk } from "./chunk-index.js";
 import { groupCommit } from "./group-commit.js";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS } from "./columns.js";
+import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import { VectorIndex } from "./vector-index.js";
 
@@ -266,11 +266,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     ),
     // An older unfinished job for the same document goes first, so a retry can never overwrite newer content.
     nextJob: db.prepare<[string], { seq: number }>(
-      `SELECT j.seq FROM ingestion_jobs j
-       WHERE j.status = 'queued' AND j.run_after <= ? AND NOT EXISTS (
-         SELECT 1 FROM ingestion_jobs o WHERE o.collection = j.collection AND o.source = j.source
-           AND o.status IN ('queued', 'running') AND o.seq < j.seq)
-       ORDER BY j.seq LIMIT 1`,
+      `SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} ORDER BY j.seq LIMIT 1`,
     ),
     startJob: db.prepare<[string, number], ClaimedJob>(
       `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE seq = ?
@@ -293,7 +289,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     cancelUnfinished: db.prepare(
       "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status IN ('queued', 'running')",
     ),
-    nextJobTime: db.prepare<[], { at: string | null }>("SELECT min(run_after) AS at FROM ingestion_jobs WHERE status = 'queued'"),
+    nextJobTime: db.prepare<[], { at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`),
     pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
   };
 

@@ -198,7 +198,7 @@ export interface IngestionJobStore {
    * back: a running one sees it before storing (see IngestionQueue). Returns how many.
    */
   cancelUnfinishedJobs(collection: string, source: string, reason: string): Promise<number>;
-  /** When the soonest queued job may run, if any is queued. */
+  /** When the soonest queued job not waiting behind an older unfinished job of its document may run, if any. */
   nextJobTime(): Promise<string | undefined>;
   /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */
   pruneJobs(endedBeforeIso: string): Promise<number>;
