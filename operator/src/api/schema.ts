@@ -509,6 +509,10 @@ export const specSchema: JsonSchema = obj(
         message: "embedded storage (SQLite on one volume) serves one replica; use storage.mode postgres to run more",
       },
       {
+        rule: "!has(self.rollout) || !has(self.rollout.previewReplicaCount) || self.rollout.previewReplicaCount <= 1 || !has(self.storage) || self.storage.mode != 'embedded'",
+        message: "embedded storage rolls out by cutover, one pod at a time; rollout.previewReplicaCount above 1 needs storage.mode postgres",
+      },
+      {
         rule: "!has(self.autoscaling) || !has(self.storage) || self.storage.mode != 'embedded'",
         message: "autoscaling needs storage.mode postgres; embedded storage serves one replica",
       },

@@ -248,9 +248,10 @@ class PlanBuilder {
       return this.abort("RolloutAborted");
     }
 
-    // The preview runs previewReplicaCount until promotion is due, then the full count.
+    // The preview runs previewReplicaCount until promotion is due, then the full count. A cutover's
+    // preview is the one pod the volume allows, whatever previewReplicaCount says.
     let due = last.previewReadyAt !== undefined && this.promotionDue(last.previewReadyAt);
-    const target = due ? replicas : (settings.previewReplicaCount ?? replicas);
+    const target = due || input.exclusive ? replicas : (settings.previewReplicaCount ?? replicas);
     if (!this.colorReady(this.preview, target)) {
       const preview = input.observed[this.preview];
       const stuck = preview.revision === input.revision && preview.deadlineExceeded;

@@ -41,6 +41,7 @@ describe("the AIAssistant CRD on a real API server", function () {
   const postgres = { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } };
   const rejected: [string, Record<string, unknown>, RegExp][] = [
     ["embedded storage with 3 replicas", { replicas: 3 }, /embedded storage \(SQLite on one volume\) serves one replica/],
+    ["embedded storage with a 2-pod preview", { rollout: { previewReplicaCount: 2 } }, /rollout.previewReplicaCount above 1 needs storage.mode postgres/],
     ["embedded storage with autoscaling", { autoscaling: { maxReplicas: 3 } }, /autoscaling needs storage.mode postgres/],
     ["autoscaling max below min", { storage: postgres, autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /maxReplicas must be >= autoscaling.minReplicas/],
     ["the openai provider without a URL", { model: { provider: "openai", name: "qwen" } }, /model.provider openai needs model.baseURL and model.name/],

@@ -296,6 +296,11 @@ describe("blue-green rollout plan", function () {
       assert.deepEqual(done.colors, { green: { replicas: 1, template: "desired" }, blue: { replicas: 0, template: "keep" } });
     });
 
+    it("starts one pod whatever previewReplicaCount says: the volume takes one", function () {
+      const drained = planRollout(one({ settings: { ...settings, previewReplicaCount: 2 }, observed: { blue: running("blue", "r0", 0), green: absent } }));
+      assert.deepEqual(drained.colors.green, { replicas: 1, template: "desired" });
+    });
+
     it("keeps a steady pod running when its pods were not listed", function () {
       const plan = planRollout(one({ revision: "r0", observed: { blue: { ...running("blue", "r0", 1), pods: undefined }, green: { ...absent, pods: undefined } } }));
       assert.deepEqual(plan.colors, { blue: { replicas: 1, template: "desired" }, green: { replicas: 0, template: "keep" } });
