@@ -162,7 +162,7 @@ POLICY
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --allow-privileged=true \
     --service-account-issuer="https://127.0.0.1:$api_port" --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.96.0.0/16 \
-    --endpoint-reconciler-type=none
+    --endpoint-reconciler-type=none --enable-admission-plugins=OwnerReferencesPermissionEnforcement
   wait_until "kube-apiserver /readyz" apiserver_ready "$api_port"
 
   if $full; then

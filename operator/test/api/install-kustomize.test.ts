@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { converged, waitForAIAssistant } from "../support/aiassistant.js";
 import { kubectl } from "../support/crd.js";
-import { createNamespace, kubeConfig } from "../support/kube.js";
+import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
 import { serviceAccountKubeconfig } from "../support/service-account.js";
 
@@ -59,6 +59,14 @@ describe("kubectl apply -k config/default", function () {
     await kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "demo-blue", namespace });
     const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: "aiassistant-operator-leader", namespace: operatorNamespace });
     assert.equal(lease.spec?.holderIdentity, operator.identity);
+    // Handing the volume to the AIAssistant changes the PVC's owner references, which clusters that
+    // enforce owner-reference permissions (this one does) allow only to those who may delete it.
+    await kubectl("patch", "aiassistant", "demo", "-n", namespace, "--type=merge", "-p", JSON.stringify({ spec: { storage: { deletePolicy: "Delete" } } }));
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await eventually("the volume to be owned by the AIAssistant", async () => {
+      const claim = await core.readNamespacedPersistentVolumeClaim({ name: "demo-data", namespace });
+      return claim.metadata?.ownerReferences?.some((owner) => owner.kind === "AIAssistant") === true ? true : undefined;
+    });
     assert.doesNotMatch(operator.output, /forbidden/i);
   });
 });
