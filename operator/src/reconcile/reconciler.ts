@@ -133,44 +133,61 @@ export class Reconciler {
     const plan = await this.plan(current, rendered.pod.revision, deployments);
     const desired = desiredState(current, { active: plan.active, colors: plan.colors, observed: deployments }, rendered);
     const changes: Change[] = [];
-    let monitoring: MonitoringOutcome;
     try {
-      for (const wave of desired.waves) {
-        const results = await Promise.all(wave.map((object) => this.applyIfChanged(object, log)));
-        for (const change of results) {
-          if (!change) continue;
-          changes.push(change);
-          if (change.kind === "Deployment") {
-            const color = change.result?.metadata?.labels?.[labelKeys.color] as Color | undefined;
-            if (color) deployments[color] = change.result;
-          }
-        }
-      }
+      for (const wave of desired.waves) await this.applyWave(wave, changes, deployments, log);
+    } catch (error) {
+      // Every failure shows in the status; the queue retries it with backoff either way. The rollout
+      // state stays as it was: a plan whose serving objects were not all applied must not be recorded
+      // as done (a promotion saved while the stable Service still selects the old color would scale
+      // that color down under it). The next pass plans again from the same status.
+      await this.writeStatus(current, undefined, failureOf(error), log, deployments);
+      await this.recordChanges(current, changes);
+      throw error;
+    }
+    // The step is taken: from here a failure is reported alongside it, never instead of it.
+    let extrasError: Error | undefined;
+    let monitoring: MonitoringOutcome = { condition: undefined };
+    try {
+      await this.applyWave(desired.extras, changes, deployments, log);
       for (const ref of [...desired.remove, ...this.unusedConfigMaps(current, desired.rendered.configMapName, deployments)]) {
         if (await this.removeIfOwned(current, ref, log)) changes.push({ verb: "Deleted", kind: ref.kind, name: ref.name });
       }
       monitoring = await this.reconcileMonitoring(current, changes, log);
     } catch (error) {
-      // Every failure shows in the status; the queue retries it with backoff either way. The rollout
-      // state stays as it was: a plan whose objects were not all applied must not be recorded as
-      // done (a promotion saved while the stable Service still selects the old color would scale
-      // that color down under it). The next pass plans again from the same status.
-      const failure = error instanceof RetryableError ? error.failure : { reason: "ApplyFailed", message: errorMessage(error) };
-      await this.writeStatus(current, undefined, failure, log, deployments);
-      throw error;
+      extrasError = error instanceof Error ? error : new Error(String(error));
     } finally {
       await this.recordChanges(current, changes);
     }
-    const statusWritten = await this.writeStatus(current, plan, undefined, log, deployments, monitoring.condition);
+    const extrasFailure = extrasError === undefined ? undefined : failureOf(extrasError);
+    const statusWritten = await this.writeStatus(current, plan, undefined, log, deployments, monitoring.condition, extrasFailure);
     await this.consumeRequests(current, plan.consumed, log);
     for (const event of plan.events) {
       log.info({ reason: event.reason, rollout: plan.lastRollout?.revision }, event.message);
       await this.options.events.record(current, "Normal", event.reason, event.message);
     }
+    if (extrasError !== undefined) throw extrasError;
     const timers = [plan.requeueAfterMs, monitoring.requeueAfterMs].filter((ms) => ms !== undefined);
     const requeueAfterMs = timers.length > 0 ? Math.min(...timers) : undefined;
     log.debug({ applied: changes.length, statusWritten, requeueAfterMs }, "reconciled");
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  /** Applies a wave's objects at once; a Deployment the API server returned replaces the cached one. */
+  private async applyWave(
+    wave: readonly k8s.KubernetesObject[],
+    changes: Change[],
+    deployments: Record<Color, k8s.V1Deployment | undefined>,
+    log: Logger,
+  ): Promise<void> {
+    const results = await Promise.all(wave.map((object) => this.applyIfChanged(object, log)));
+    for (const change of results) {
+      if (!change) continue;
+      changes.push(change);
+      if (change.kind === "Deployment") {
+        const color = change.result?.metadata?.labels?.[labelKeys.color] as Color | undefined;
+        if (color) deployments[color] = change.result;
+      }
+    }
   }
 
   /** Observes both colors (listing pods only while a rollout needs them) and runs the state machine. */
@@ -372,8 +389,9 @@ export class Reconciler {
     log: Logger,
     deployments: Record<Color, k8s.V1Deployment | undefined> = { blue: undefined, green: undefined },
     monitoring?: ConditionInput,
+    extrasFailure?: Failure,
   ): Promise<boolean> {
-    const status = computeStatus(aia, { plan, deployments, failure, monitoring, now: this.now().toISOString() });
+    const status = computeStatus(aia, { plan, deployments, failure, extrasFailure, monitoring, now: this.now().toISOString() });
     if (sameStatus(aia.status, status)) return false;
     const wasDegraded = aia.status?.conditions?.find((c) => c.type === "Degraded");
     const degraded = status.conditions?.find((c) => c.type === "Degraded");
@@ -397,6 +415,10 @@ export class Reconciler {
     }
     return true;
   }
+}
+
+function failureOf(error: unknown): Failure {
+  return error instanceof RetryableError ? error.failure : { reason: "ApplyFailed", message: errorMessage(error) };
 }
 
 /** A Secret reference into another namespace: refused, so one tenant can never use another's Secrets. */

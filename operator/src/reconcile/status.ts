@@ -64,6 +64,8 @@ export function computeStatus(
     plan: RolloutPlan | undefined;
     deployments: Record<Color, V1Deployment | undefined>;
     failure: Failure | undefined;
+    /** A failure beside the serving objects (an optional object refused): Degraded, but not unready. */
+    extrasFailure?: Failure | undefined;
     /** Without one, the Monitoring condition the object has (if any) is kept. */
     monitoring?: ConditionInput | undefined;
     now: string;
@@ -84,7 +86,7 @@ export function computeStatus(
     (progress.deadlineExceeded
       ? { reason: "ProgressDeadlineExceeded", message: `the ${active} Deployment made no progress within spec.rollout.progressDeadlineSeconds (${progress.message})` }
       : undefined);
-  const failure = servingFailure ?? plan?.failure;
+  const failure = servingFailure ?? input.extrasFailure ?? plan?.failure;
   const ready = servingFailure === undefined && progress.done;
   const rollingOut = inFlight(plan);
   const revision = plan?.lastRollout?.revision ?? plan?.stableRevision;

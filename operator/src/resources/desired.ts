@@ -51,10 +51,17 @@ export function steadyLayout(aia: AIAssistant, active: Color): ColorLayout {
 
 export interface DesiredState {
   /**
-   * Objects to apply in waves: everything in a wave may go at once, and a wave goes only after
-   * the one before it (the pod's identity, config and volume before the Deployment).
+   * What serving traffic depends on, in waves: everything in a wave may go at once, and a wave goes
+   * only after the one before it (the pod's identity, config, volume and network policy before the
+   * Deployments and Services). The rollout step a pass planned counts as taken only once all of it
+   * is applied.
    */
   waves: KubernetesObject[][];
+  /**
+   * The optional objects around it (autoscaler, disruption budget, Ingress, backup CronJob), applied
+   * after: one the API server refuses shows as Degraded, but cannot hold up or undo a rollout step.
+   */
+  extras: KubernetesObject[];
   /** Optional objects the spec no longer asks for: delete them if they exist. */
   remove: ObjectRef[];
   rendered: Rendered;
@@ -87,16 +94,19 @@ export function desiredState(aia: AIAssistant, layout: ColorLayout = steadyLayou
   serving.push(stableService(aia, layout.active), previewService(aia, layout.active));
 
   const remove: ObjectRef[] = [];
-  const optional: [KubernetesObject | undefined, string, string, string][] = [
-    [autoscaler(aia), "autoscaling/v2", "HorizontalPodAutoscaler", name],
-    [disruptionBudget(aia, layout.active), "policy/v1", "PodDisruptionBudget", name],
-    [networkPolicy(aia), "networking.k8s.io/v1", "NetworkPolicy", name],
-    [ingress(aia), "networking.k8s.io/v1", "Ingress", name],
-    [backupCronJob(aia), "batch/v1", "CronJob", backupCronJobName(aia)],
+  const extras: KubernetesObject[] = [];
+  // The policy goes before the pods it isolates: a rejected one holds the rollout rather than letting
+  // new pods run without it.
+  const optional: [KubernetesObject | undefined, KubernetesObject[], string, string, string][] = [
+    [autoscaler(aia), extras, "autoscaling/v2", "HorizontalPodAutoscaler", name],
+    [disruptionBudget(aia, layout.active), extras, "policy/v1", "PodDisruptionBudget", name],
+    [networkPolicy(aia), podInputs, "networking.k8s.io/v1", "NetworkPolicy", name],
+    [ingress(aia), extras, "networking.k8s.io/v1", "Ingress", name],
+    [backupCronJob(aia), extras, "batch/v1", "CronJob", backupCronJobName(aia)],
   ];
-  for (const [object, apiVersion, kind, objectName] of optional) {
-    if (object) serving.push(object);
+  for (const [object, wave, apiVersion, kind, objectName] of optional) {
+    if (object) wave.push(object);
     else remove.push({ apiVersion, kind, namespace, name: objectName });
   }
-  return { waves: [podInputs, serving], remove, rendered };
+  return { waves: [podInputs, serving], extras, remove, rendered };
 }

@@ -211,6 +211,24 @@ describe("blue-green rollouts on a full control plane", function () {
     assert.equal(condition(settled, "Promoted")?.status, "True");
   });
 
+  it("completes a rollout while an optional object is refused, which shows as Degraded without making the assistant unready", async function () {
+    // An annotation key the API server refuses on the Ingress: the CRD cannot tell.
+    await create("refused", {
+      ingress: { enabled: true, host: "chat.example.com", tls: { secretName: "chat-tls" }, allowUnauthenticated: true, annotations: { "not a key!": "x" } },
+      rollout: { scaleDownDelaySeconds: 1 },
+    });
+    const before = await ready("refused", 1);
+    assert.deepEqual([condition(before, "Degraded")?.status, condition(before, "Degraded")?.reason], ["True", "ApplyRejected"]);
+    assert.match(condition(before, "Degraded")?.message ?? "", /Ingress/);
+    await setImage("refused", "ai-assistant:v2");
+    const done = await waitForRolloutPhase(kc, namespace, "refused", "Completed");
+    assert.equal(done.status?.activeColor, "green");
+    assert.equal(await selectedColor("refused"), "green");
+    assert.equal(await replicasOf("refused-blue"), 0);
+    const after = await ready("refused", 1);
+    assert.equal(condition(after, "Degraded")?.reason, "ApplyRejected");
+  });
+
   it("cuts over embedded storage one pod at a time: the old pod is gone before the new one starts", async function () {
     await core.createPersistentVolume({
       body: { metadata: { name: `${namespace}-pv` }, spec: { capacity: { storage: "5Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: `/srv/${namespace}` } } },

@@ -11,7 +11,7 @@ import type {
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { desiredState, steadyLayout } from "../../src/resources/desired.js";
+import { desiredState, steadyLayout, type DesiredState } from "../../src/resources/desired.js";
 import { defaultedAIAssistant } from "../support/aiassistant.js";
 
 // The type argument names the kind the caller asked for by its `kind` string.
@@ -22,12 +22,14 @@ function find<T extends KubernetesObject = KubernetesObject>(objects: Kubernetes
   return found as T;
 }
 
+const everything = (desired: DesiredState): KubernetesObject[] => [...desired.waves.flat(), ...desired.extras];
+
 describe("desired objects of an AIAssistant", function () {
   const aia = defaultedAIAssistant();
   const desired = desiredState(aia);
 
   it("owns every object through a controller ownerReference, except the data volume by default", function () {
-    for (const object of desired.waves.flat()) {
+    for (const object of everything(desired)) {
       const refs = object.metadata?.ownerReferences ?? [];
       if (object.kind === "PersistentVolumeClaim") {
         assert.deepEqual(refs, [], "the PVC outlives the AIAssistant unless deletePolicy is Delete");
@@ -41,7 +43,7 @@ describe("desired objects of an AIAssistant", function () {
       assert.equal(object.metadata?.labels?.["app.kubernetes.io/instance"], "demo");
     }
     const owned = desiredState(defaultedAIAssistant({ storage: { deletePolicy: "Delete" } }));
-    assert.equal(find(owned.waves.flat(), "PersistentVolumeClaim").metadata?.ownerReferences?.length, 1);
+    assert.equal(find(everything(owned), "PersistentVolumeClaim").metadata?.ownerReferences?.length, 1);
   });
 
   it("applies identity, config and volume a wave before the Deployment that uses them", function () {
@@ -49,10 +51,23 @@ describe("desired objects of an AIAssistant", function () {
       desired.waves.map((wave) => wave.map((o) => o.kind)),
       [["ServiceAccount", "ConfigMap", "PersistentVolumeClaim"], ["Deployment", "Service", "Service"]],
     );
+    // The policy before the pods it isolates; the optional objects after what serves.
+    const full = desiredState(
+      defaultedAIAssistant({
+        networkPolicy: { enabled: true },
+        ingress: { enabled: true, host: "chat.example.com", tls: { secretName: "tls" }, allowUnauthenticated: true },
+        backup: { enabled: true, s3: { bucket: "backups", credentialsSecretRef: { name: "s3" } } },
+      }),
+    );
+    assert.deepEqual(full.waves.map((wave) => wave.map((o) => o.kind)), [
+      ["ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "NetworkPolicy"],
+      ["Deployment", "Service", "Service"],
+    ]);
+    assert.deepEqual(full.extras.map((o) => o.kind), ["Ingress", "CronJob"]);
   });
 
   it("runs the assistant restricted, probed, and with its config hash in the pod template", function () {
-    const deployment = find<V1Deployment>(desired.waves.flat(), "Deployment", "demo-blue");
+    const deployment = find<V1Deployment>(everything(desired), "Deployment", "demo-blue");
     const pod = deployment.spec?.template.spec;
     const container = pod?.containers[0];
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
@@ -86,8 +101,8 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("points the stable Service at the active color and the preview Service at the other", function () {
-    const stable = find<V1Service>(desired.waves.flat(), "Service", "demo");
-    const preview = find<V1Service>(desired.waves.flat(), "Service", "demo-preview");
+    const stable = find<V1Service>(everything(desired), "Service", "demo");
+    const preview = find<V1Service>(everything(desired), "Service", "demo-preview");
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
     assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
     assert.deepEqual(stable.spec?.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
@@ -99,19 +114,19 @@ describe("desired objects of an AIAssistant", function () {
         model: { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeySecretRef: { name: "llm" } },
         storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg", key: "dsn" } } },
       }));
-    const env = find<V1Deployment>(withSecrets.waves.flat(), "Deployment").spec?.template.spec?.containers[0]?.env ?? [];
+    const env = find<V1Deployment>(everything(withSecrets), "Deployment").spec?.template.spec?.containers[0]?.env ?? [];
     assert.deepEqual(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef, { name: "llm", key: "apiKey" });
     assert.deepEqual(env.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef, { name: "pg", key: "dsn" });
-    const config = parse(find<V1ConfigMap>(withSecrets.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as Record<string, unknown>;
+    const config = parse(find<V1ConfigMap>(everything(withSecrets), "ConfigMap").data?.["config.yaml"] ?? "") as Record<string, unknown>;
     assert.deepEqual(config["model"], { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeyEnv: "MODEL_API_KEY", timeoutMs: 60000 });
     assert.deepEqual(config["storage"], { mode: "postgres", urlEnv: "DATABASE_URL" });
-    assert.equal(withSecrets.waves.flat().some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
+    assert.equal(everything(withSecrets).some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
   });
 
   it("lists skill hosts and lets in-cluster or private skill hosts resolve to private addresses", function () {
     const configOf = (url: string) => {
       const rendered = desiredState(defaultedAIAssistant({ skills: [{ name: "order", description: "Look up an order", endpoint: { url } }] }));
-      return parse(find<V1ConfigMap>(rendered.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { skillHosts: string[]; skillOptions?: unknown };
+      return parse(find<V1ConfigMap>(everything(rendered), "ConfigMap").data?.["config.yaml"] ?? "") as { skillHosts: string[]; skillOptions?: unknown };
     };
     const inCluster = configOf("http://erp.apps.svc:8080/orders");
     assert.deepEqual([inCluster.skillHosts, inCluster.skillOptions], [["erp.apps.svc:8080"], { allowPrivateNetworks: true }]);
@@ -123,12 +138,12 @@ describe("desired objects of an AIAssistant", function () {
   it("mounts file sources for the assistant to walk and hands it the URL sources to fetch", function () {
     const withKnowledge = desiredState(
       defaultedAIAssistant({ knowledge: { sources: [{ name: "handbook", configMap: { name: "hb" } }, { name: "faq", url: "https://intranet.example/faq.md" }] } }));
-    const deployment = find<V1Deployment>(withKnowledge.waves.flat(), "Deployment");
+    const deployment = find<V1Deployment>(everything(withKnowledge), "Deployment");
     assert.ok(deployment.spec?.template.spec?.volumes?.some((v) => v.configMap?.name === "hb"));
-    const config = parse(find<V1ConfigMap>(withKnowledge.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
+    const config = parse(find<V1ConfigMap>(everything(withKnowledge), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
     assert.deepEqual(config.knowledge, { dir: "/etc/assistant/knowledge", urls: [{ url: "https://intranet.example/faq.md" }], topK: 4, chunkChars: 800, chunkOverlapChars: 0 });
     const urlsOnly = desiredState(defaultedAIAssistant({ knowledge: { sources: [{ name: "faq", url: "https://intranet.example/faq.md" }] } }));
-    const urlsConfig = parse(find<V1ConfigMap>(urlsOnly.waves.flat(), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
+    const urlsConfig = parse(find<V1ConfigMap>(everything(urlsOnly), "ConfigMap").data?.["config.yaml"] ?? "") as { knowledge: unknown };
     assert.deepEqual(urlsConfig.knowledge, { urls: [{ url: "https://intranet.example/faq.md" }], topK: 4, chunkChars: 800, chunkOverlapChars: 0 });
   });
 
@@ -161,11 +176,11 @@ describe("desired objects of an AIAssistant", function () {
       autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },
     });
     const scaled = desiredState(autoscaled, steadyLayout(autoscaled, "green"));
-    const hpa = find<V2HorizontalPodAutoscaler>(scaled.waves.flat(), "HorizontalPodAutoscaler");
+    const hpa = find<V2HorizontalPodAutoscaler>(everything(scaled), "HorizontalPodAutoscaler");
     assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: "aiassistant.dev/v1alpha1", kind: "AIAssistant", name: "demo" });
     assert.deepEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas], [2, 6]);
     assert.deepEqual(hpa.spec?.metrics?.map((m) => m.resource?.name), ["memory"]);
-    const pdb = find<V1PodDisruptionBudget>(scaled.waves.flat(), "PodDisruptionBudget");
+    const pdb = find<V1PodDisruptionBudget>(everything(scaled), "PodDisruptionBudget");
     assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
     assert.deepEqual(scaled.remove.map((r) => r.kind), ["NetworkPolicy", "Ingress", "CronJob"]);
   });
@@ -180,7 +195,7 @@ describe("the backup CronJob", function () {
       s3: { endpoint: "http://minio.storage.svc:9000", bucket: "assistants", prefix: "prod/", credentialsSecretRef: { name: "s3" } },
     },
   });
-  const cronJob = find<V1CronJob>(desiredState(withBackup).waves.flat(), "CronJob", "demo-backup");
+  const cronJob = find<V1CronJob>(everything(desiredState(withBackup)), "CronJob", "demo-backup");
   const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
   const container = pod?.containers[0];
 
