@@ -128,6 +128,7 @@ class PlanBuilder {
     let colors: Record<Color, ColorPlan>;
     if (input.revision === this.stableRevision) {
       this.supersedeInFlight("the spec went back to the running revision");
+      this.forgetAbort();
       colors = this.steady();
     } else if (this.last?.revision === input.revision && this.last.phase === "Aborted" && !benignEnds.has(this.last.reason ?? "")) {
       colors = this.steady();
@@ -195,6 +196,15 @@ class PlanBuilder {
     this.active = oldColor;
     this.stableRevision = last.fromRevision;
     this.end("Aborted", "RolledBack");
+  }
+
+  /**
+   * Back on the running revision, an aborted rollout's revision is no longer asked for: recorded as
+   * superseded, the same revision applied again later (an image pushed since) starts a fresh rollout.
+   */
+  private forgetAbort(): void {
+    if (this.last?.phase !== "Aborted" || this.last.revision === this.input.revision || benignEnds.has(this.last.reason ?? "")) return;
+    this.last = { ...this.last, reason: "Superseded" };
   }
 
   /** A rollout in flight whose revision the spec no longer asks for ends here. */

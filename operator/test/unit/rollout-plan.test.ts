@@ -175,6 +175,18 @@ describe("blue-green rollout plan", function () {
     assert.equal(reported.failure?.reason, "ProgressDeadlineExceeded");
   });
 
+  it("rolls out an aborted revision again once the spec went back to the running one in between", function () {
+    const started = statusOf(planRollout(input({})));
+    const notReady = { blue: running("blue", "r0", 3), green: { ...running("green", "r1", 3), available: false, pods: pods("green", "r1", 3, false) } };
+    const aborted = statusOf(planRollout(input({ status: started, observed: notReady, now: at(600) })));
+    assert.equal(planRollout(input({ status: aborted, observed: notReady, now: at(601) })).lastRollout?.phase, "Aborted", "the same spec stays aborted");
+    const reverted = statusOf(planRollout(input({ revision: "r0", status: aborted, observed: notReady, now: at(700) })));
+    assert.equal(reverted?.lastRollout?.reason, "Superseded");
+    const again = planRollout(input({ status: reverted, observed: notReady, now: at(800) }));
+    assert.deepEqual([again.lastRollout?.phase, again.lastRollout?.revision, again.lastRollout?.startedAt], ["Progressing", "r1", iso(800)]);
+    assert.equal(again.failure, undefined);
+  });
+
   it("expires an unpromoted preview after previewTTLSeconds", function () {
     const manual = { ...settings, autoPromotion: false, previewTTLSeconds: 60 };
     const paused = planRollout(input({ settings: manual, status: statusOf(planRollout(input({ settings: manual }))), ...greenReady(), now: at(5) }));
