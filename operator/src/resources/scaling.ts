@@ -38,8 +38,9 @@ export function autoscaler(aia: AIAssistant): V2HorizontalPodAutoscaler | undefi
 
 /** With more than one pod, voluntary disruptions (node drains) take them one at a time. */
 export function disruptionBudget(aia: AIAssistant, active: Color): V1PodDisruptionBudget | undefined {
-  const floor = aia.spec.autoscaling?.minReplicas ?? aia.spec.replicas;
-  if (floor <= 1) return undefined;
+  // The HPA keeps spec.replicas current, so an autoscaled assistant grown past one pod gets one too.
+  const serving = Math.max(aia.spec.replicas, aia.spec.autoscaling?.minReplicas ?? 0);
+  if (serving <= 1) return undefined;
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",

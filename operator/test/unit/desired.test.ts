@@ -184,6 +184,13 @@ describe("desired objects of an AIAssistant", function () {
     assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
     assert.deepEqual(scaled.remove.map((r) => r.kind), ["NetworkPolicy", "Ingress", "CronJob"]);
   });
+
+  it("budgets disruptions once the HPA has grown an autoscaled assistant past one pod", function () {
+    const storage = { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } };
+    const autoscaled = (replicas: number) => defaultedAIAssistant({ storage, replicas, autoscaling: { minReplicas: 1, maxReplicas: 10 } });
+    assert.ok(everything(desiredState(autoscaled(1))).every((o) => o.kind !== "PodDisruptionBudget"), "one pod: a budget would block every drain");
+    find<V1PodDisruptionBudget>(everything(desiredState(autoscaled(6))), "PodDisruptionBudget");
+  });
 });
 
 describe("the backup CronJob", function () {
