@@ -44,8 +44,9 @@ async function main(): Promise<void> {
   });
 
   // Losing the Lease means another replica may already reconcile: stop at once, as client-go
-  // does, and let the restart start clean.
+  // does, and let the restart start clean. A shutdown gives the Lease up on purpose and exits 0.
   await manager.start(() => {
+    if (stopping) return;
     logger.error("lost leadership; exiting");
     process.exit(1);
   });

@@ -42,5 +42,9 @@ describe("two operator replicas", function () {
     await eventually("the follower to take the Lease", async () => ((await holder()) === follower.identity ? true : undefined), { timeoutMs: 30_000 });
     await eventually("the follower to start its controller", () => (reconciling(follower) ? true : undefined));
     console.log(`      takeover ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the leader was killed (lease: 15 s)`);
+    // A rolling update or a drain stops the leader with SIGTERM: it gives the Lease up and exits 0.
+    assert.equal(await follower.stop(), 0);
+    assert.doesNotMatch(follower.output, /lost leadership/);
+    assert.ok(!(await holder()), "the Lease is released on a graceful stop");
   });
 });
