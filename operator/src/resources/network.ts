@@ -75,32 +75,38 @@ export function ingress(aia: AIAssistant): V1Ingress | undefined {
 }
 
 /**
- * Where an in-cluster URL (`svc.namespace.svc[.cluster.local]`) or an IP literal points, as a
- * NetworkPolicy peer. A policy sees traffic after the Service has translated it, so the port that
- * matters is the pod's, which the URL does not tell (a Service's port 80 often leads to 8000): an
- * in-cluster Service's namespace is allowed on any port. An IP literal is taken as the host itself.
+ * Where a URL's host points, as a NetworkPolicy peer. A Service name is what the pod's resolver
+ * makes of it with the cluster's search domains: `svc` is a Service of the assistant's own
+ * namespace, `svc.namespace` and `svc.namespace.svc[.cluster.local]` one of that namespace. A
+ * policy sees traffic after the Service has translated it, so the port that matters is the pod's,
+ * which the URL does not tell (a Service's port 80 often leads to 8000): the namespace is allowed on
+ * any port. An IP literal is taken as the host itself, on its port. Longer names are outside the
+ * cluster: egressCIDRs covers them.
  */
 function egressPeerFor(url: string): V1NetworkPolicyEgressRule | undefined {
   const parsed = new URL(url);
   const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host);
-  if (inCluster?.[1]) return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": inCluster[1] } } }] };
-  const ports = [{ protocol: "TCP", port }];
   const ipVersion = isIP(host);
-  if (ipVersion !== 0) return { to: [{ ipBlock: { cidr: `${host}/${ipVersion === 4 ? "32" : "128"}` } }], ports };
+  if (ipVersion !== 0) return { to: [{ ipBlock: { cidr: `${host}/${ipVersion === 4 ? "32" : "128"}` } }], ports: [{ protocol: "TCP", port }] };
+  if (/^[a-z0-9-]+$/.test(host)) return { to: [{ podSelector: {} }] };
+  const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\.cluster\.local)?)?$/.exec(host);
+  if (inCluster?.[1]) return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": inCluster[1] } } }] };
   return undefined;
 }
 
 /** Every URL the assistant's pods (and its backup Job's, which the policy covers too) call out to, from the spec. */
 function outboundURLs(aia: AIAssistant): string[] {
   const spec = aia.spec;
+  const oidc = spec.auth.mode === "oidc" || spec.auth.mode === "apiKeyAndOIDC" ? spec.auth.oidc : undefined;
   return [
     ...(spec.model.provider === "openai" && spec.model.baseURL ? [spec.model.baseURL] : []),
     ...(spec.embeddings ? [spec.embeddings.baseURL] : []),
     ...(spec.skills ?? []).map((skill) => skill.endpoint.url),
     ...(spec.knowledge?.sources ?? []).flatMap((source) => (source.url ? [source.url] : [])),
     ...(spec.backup.enabled && spec.backup.s3?.endpoint ? [spec.backup.s3.endpoint] : []),
+    // Tokens are checked against the issuer's keys, fetched again whenever a new key id turns up.
+    ...(oidc ? [oidc.issuer, ...(oidc.jwksURI ? [oidc.jwksURI] : [])] : []),
   ];
 }
 

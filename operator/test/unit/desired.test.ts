@@ -164,6 +164,24 @@ describe("desired objects of an AIAssistant", function () {
     assert.ok(policy.spec?.egress?.some((rule) => rule.to?.some((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "storage")));
   });
 
+  it("opens egress to what the pod resolves as a Service: bare names, svc.namespace, and the OIDC issuer and JWKS", function () {
+    const aia = defaultedAIAssistant({
+      storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
+      model: { provider: "openai", baseURL: "http://vllm.models:8000/v1", name: "qwen" },
+      embeddings: { baseURL: "http://tei:8080/v1", model: "bge-m3" },
+      auth: { mode: "oidc", oidc: { issuer: "http://keycloak.auth.svc:8080/realms/corp", audience: "assistant", jwksURI: "https://10.0.0.7/keys" } },
+      skills: [{ name: "weather", description: "The weather", endpoint: { url: "https://api.weather.example.com/v1" } }],
+      networkPolicy: { enabled: true },
+    });
+    const policy = find<V1NetworkPolicy>(everything(desiredState(aia)), "NetworkPolicy");
+    assert.deepEqual(policy.spec?.egress?.slice(1), [
+      { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "models" } } }] },
+      { to: [{ podSelector: {} }] },
+      { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "auth" } } }] },
+      { to: [{ ipBlock: { cidr: "10.0.0.7/32" } }], ports: [{ protocol: "TCP", port: 443 }] },
+    ]);
+  });
+
   it("sizes the data volume from the spec", function () {
     const pvc = find<V1PersistentVolumeClaim>(desiredState(defaultedAIAssistant({ storage: { size: "5Gi", storageClassName: "fast" } })).waves.flat(), "PersistentVolumeClaim");
     assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } }, storageClassName: "fast" });
