@@ -1,13 +1,15 @@
 /**
- * FTS5's bm25() ranking over postings held in memory. FTS5 computes bm25() with a call per matching
- * row through its auxiliary-function API, about a microsecond each; when every word of a question
+ * BM25 ranking over postings held in memory. FTS5 computes bm25() with a call per matching row
+ * through its auxiliary-function API, about a microsecond each; when every word of a question
  * matches a third of the chunks that dominated a chat turn. Here a matching chunk costs one
  * multiply-add per query term, and only the best `limit` are kept, never sorted all together.
  *
- * The formula, constants and statistics are FTS5's own (fts5_aux.c): k1 = 1.2, b = 0.75,
- * IDF = ln((N - n + 0.5) / (n + 0.5)) clamped to 1e-6, N and the average length over the whole
- * table (every collection), terms summed in query order. So scores equal FTS5's to the last bit or
- * two (C's log and V8's may differ in the last place).
+ * The formula and constants are FTS5's own (fts5_aux.c): k1 = 1.2, b = 0.75,
+ * IDF = ln((N - n + 0.5) / (n + 0.5)) clamped to 1e-6, terms summed in query order. The statistics
+ * (N, n and the average length) are those of the collections searched, not of the whole table as in
+ * FTS5: otherwise a tenant could read from its own documents' scores how often a word occurs in
+ * another tenant's. A search therefore scores exactly as FTS5's bm25() would over a table holding
+ * only the searched collections (to the last bit or two: C's log and V8's may differ there).
  */
 const K1 = 1.2;
 const B = 0.75;
@@ -29,6 +31,14 @@ interface Postings {
   token: string;
   slots: number[];
   counts: number[];
+  /** How many of the slots are in each collection (by its number): the term's n per collection. */
+  perCollection: Map<number, number>;
+}
+
+/** The chunks and tokens of one collection, for N and the average length over the collections searched. */
+interface CollectionTotals {
+  chunks: number;
+  tokens: number;
 }
 
 /** Better first: higher score, then the lower chunk id, so equal scores rank the same every time. */
@@ -39,43 +49,65 @@ export class Bm25Index {
   private readonly slotOf = new Map<number, number>();
   // Per slot: a chunk lives in a slot, so scores can accumulate in a flat array.
   private readonly chunkIds: number[] = [];
-  private readonly collections: string[] = [];
+  /** Each slot's collection, by number: collections are few, slots many. */
+  private readonly collectionOf: number[] = [];
+  private readonly collectionNumbers = new Map<string, number>();
+  private readonly totals: CollectionTotals[] = [];
   private readonly lengths: number[] = [];
   /** The postings each slot's chunk is in, to take it out of them again. */
   private readonly postingsOf: Postings[][] = [];
   private readonly freeSlots: number[] = [];
   private scores = new Float64Array(0);
-  private totalTokens = 0;
+
+  private numberOf(collection: string): number {
+    let number = this.collectionNumbers.get(collection);
+    if (number === undefined) {
+      number = this.totals.length;
+      this.collectionNumbers.set(collection, number);
+      this.totals.push({ chunks: 0, tokens: 0 });
+    }
+    return number;
+  }
 
   add({ chunkId, collection, tokens }: TokenizedChunk): void {
     this.remove(chunkId);
     const slot = this.freeSlots.pop() ?? this.chunkIds.length;
+    const number = this.numberOf(collection);
     let length = 0;
     const within: Postings[] = [];
     for (const [token, count] of tokens) {
       length += count;
       let postings = this.postings.get(token);
       if (postings === undefined) {
-        postings = { token, slots: [], counts: [] };
+        postings = { token, slots: [], counts: [], perCollection: new Map() };
         this.postings.set(token, postings);
       }
       postings.slots.push(slot);
       postings.counts.push(count);
+      postings.perCollection.set(number, (postings.perCollection.get(number) ?? 0) + 1);
       within.push(postings);
     }
     this.slotOf.set(chunkId, slot);
     this.chunkIds[slot] = chunkId;
-    this.collections[slot] = collection;
+    this.collectionOf[slot] = number;
     this.lengths[slot] = length;
     this.postingsOf[slot] = within;
-    this.totalTokens += length;
+    const totals = this.totals[number];
+    if (totals !== undefined) {
+      totals.chunks += 1;
+      totals.tokens += length;
+    }
     if (this.scores.length <= slot) this.scores = new Float64Array(Math.max(64, 2 * (slot + 1)));
   }
 
   remove(chunkId: number): void {
     const slot = this.slotOf.get(chunkId);
     if (slot === undefined) return;
+    const number = this.collectionOf[slot] ?? 0;
     for (const postings of this.postingsOf[slot] ?? []) {
+      const left = (postings.perCollection.get(number) ?? 1) - 1;
+      if (left > 0) postings.perCollection.set(number, left);
+      else postings.perCollection.delete(number);
       // Order within postings does not matter, so the last entry fills the hole.
       const at = postings.slots.indexOf(slot);
       const lastSlot = postings.slots.pop();
@@ -86,7 +118,11 @@ export class Bm25Index {
       }
       if (postings.slots.length === 0) this.postings.delete(postings.token);
     }
-    this.totalTokens -= this.lengths[slot] ?? 0;
+    const totals = this.totals[number];
+    if (totals !== undefined) {
+      totals.chunks -= 1;
+      totals.tokens -= this.lengths[slot] ?? 0;
+    }
     this.postingsOf[slot] = [];
     this.slotOf.delete(chunkId);
     this.freeSlots.push(slot);
@@ -94,23 +130,37 @@ export class Bm25Index {
 
   /**
    * The best `limit` chunks of `collections` that contain any of `terms` (single tokens, in query
-   * order), best first. A chunk of another collection still counts in N and the average length,
-   * as it does for FTS5.
+   * order), best first, scored with the statistics of those collections alone. With `among`, only
+   * those chunks are candidates (the ones that match a phrase, which only FTS5 can tell).
    */
-  search(collections: readonly string[], terms: readonly string[], limit: number): RankedChunk[] {
-    const rows = this.slotOf.size;
+  search(collections: readonly string[], terms: readonly string[], limit: number, among?: ReadonlySet<number>): RankedChunk[] {
+    const searched = new Set<number>();
+    let rows = 0;
+    let tokens = 0;
+    for (const collection of collections) {
+      const number = this.collectionNumbers.get(collection);
+      const totals = number === undefined ? undefined : this.totals[number];
+      if (number === undefined || totals === undefined || searched.has(number)) continue;
+      searched.add(number);
+      rows += totals.chunks;
+      tokens += totals.tokens;
+    }
     if (rows === 0 || limit <= 0) return [];
-    const averageLength = this.totalTokens / rows;
-    const { scores, lengths } = this;
+    const averageLength = tokens / rows;
+    const { scores, lengths, collectionOf } = this;
     const touched: number[] = [];
     for (const term of terms) {
       const postings = this.postings.get(term);
       if (postings === undefined) continue;
+      let matching = 0;
+      for (const number of searched) matching += postings.perCollection.get(number) ?? 0;
+      if (matching === 0) continue;
       const { slots, counts } = postings;
-      const rawIdf = Math.log((rows - slots.length + 0.5) / (slots.length + 0.5));
+      const rawIdf = Math.log((rows - matching + 0.5) / (matching + 0.5));
       const idf = rawIdf > 0 ? rawIdf : MIN_IDF;
       for (let index = 0; index < slots.length; index += 1) {
         const slot = slots[index] ?? 0;
+        if (!searched.has(collectionOf[slot] ?? -1)) continue;
         const count = counts[index] ?? 0;
         const length = lengths[slot] ?? 0;
         // Every contribution is positive, so a zero score means the chunk was not seen yet.
@@ -122,7 +172,7 @@ export class Bm25Index {
     for (const slot of touched) {
       const candidate = { chunkId: this.chunkIds[slot] ?? 0, score: scores[slot] ?? 0 };
       scores[slot] = 0;
-      if (!collections.includes(this.collections[slot] ?? "")) continue;
+      if (among !== undefined && !among.has(candidate.chunkId)) continue;
       const worst = best[best.length - 1];
       if (best.length === limit && worst !== undefined && !before(candidate, worst)) continue;
       let at = best.length;

@@ -63,18 +63,20 @@ export class ChunkIndex {
   }
 
   /**
-   * The best `limit` chunks for `terms` (each quoted as an FTS5 string and OR-ed), or undefined when
-   * a term is a phrase of several tokens ("vpn.example.com"): where tokens stand in a chunk only FTS5
-   * knows, so FTS5 ranks those queries itself.
+   * The best `limit` chunks of `collections` for `terms`, OR-ed. Where tokens stand in a chunk only
+   * FTS5 knows, so when a term is a phrase of several tokens ("vpn.example.com") `phraseMatches` is
+   * asked which chunks match the query; the index scores those by their tokens, like any others,
+   * with the statistics of the searched collections alone.
    */
-  search(collections: readonly string[], terms: readonly string[], limit: number): RankedChunk[] | undefined {
+  search(collections: readonly string[], terms: readonly string[], limit: number, phraseMatches: () => readonly number[]): RankedChunk[] {
     const phrases = this.tokenizer.countTerms(terms);
-    if (phrases.some((tokens) => [...tokens.values()].reduce((sum, count) => sum + count, 0) > 1)) return undefined;
+    const anyPhrase = phrases.some((tokens) => [...tokens.values()].reduce((sum, count) => sum + count, 0) > 1);
     // A term FTS5 makes no token of matches nothing and adds nothing to any score.
     return this.index.search(
       collections,
       phrases.flatMap((tokens) => [...tokens.keys()]),
       limit,
+      anyPhrase ? new Set(phraseMatches()) : undefined,
     );
   }
 

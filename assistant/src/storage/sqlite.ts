@@ -255,11 +255,12 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     findDocument: db.prepare<[string, string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = ? AND source = ?`),
     getDocument: db.prepare<[string, string], KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE id = ? AND collection ${IN_COLLECTIONS}`),
     countDocuments: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM documents WHERE collection ${IN_COLLECTIONS}`),
-    // Only for queries with a phrase term, which the in-memory index leaves to FTS5 (chunk-index.ts).
-    rankByFts: db.prepare<[string, string, number], { chunkId: number; score: number }>(
-      `SELECT chunks_fts.rowid AS chunkId, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-       WHERE chunks_fts MATCH ? AND c.collection ${IN_COLLECTIONS} ORDER BY score DESC, chunkId LIMIT ?`,
-    ),
+    // Only for queries with a phrase term, whose matches only FTS5 can tell (chunk-index.ts).
+    matchingChunks: db
+      .prepare<[string, string], number>(
+        `SELECT chunks_fts.rowid FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ? AND c.collection ${IN_COLLECTIONS}`,
+      )
+      .pluck(),
     insertJob: db.prepare(
       `INSERT INTO ingestion_jobs (id, collection, source, title, format, content_hash, bytes, content, status, run_after, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
@@ -495,7 +496,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     searchChunks(collections, terms, limit) {
       return settle(() => {
         if (terms.length === 0) return [];
-        const ranked = chunkIndex.search(collections, terms, limit) ?? statements.rankByFts.all(matchExpression(terms), JSON.stringify(collections), limit);
+        const ranked = chunkIndex.search(collections, terms, limit, () => statements.matchingChunks.all(matchExpression(terms), JSON.stringify(collections)));
         return chunkIndex.hits(ranked, collections);
       });
     },

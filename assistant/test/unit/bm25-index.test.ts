@@ -68,8 +68,6 @@ describe("in-memory BM25 index", () => {
   let dir: string;
   let storage: Storage;
   let oracle: Database.Database;
-  /** FTS5's own bm25() over every matching chunk: the exact ranking the index must reproduce. */
-  let exact: Database.Statement<[string, string, number], Ranked>;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "assistant-bm25-"));
@@ -85,10 +83,6 @@ describe("in-memory BM25 index", () => {
       }
     }
     oracle = new Database(join(dir, DATABASE_FILE));
-    exact = oracle.prepare(
-      `SELECT chunks_fts.rowid AS chunkId, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-       WHERE chunks_fts MATCH ? AND c.collection IN (SELECT value FROM json_each(?)) ORDER BY score DESC, chunkId LIMIT ?`,
-    );
   });
   afterEach(async () => {
     oracle.close();
@@ -96,8 +90,19 @@ describe("in-memory BM25 index", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const expectedFor = (collections: string[], terms: string[], limit: number): Ranked[] =>
-    exact.all(terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR "), JSON.stringify(collections), limit);
+  /**
+   * FTS5's own bm25() over a table holding only the chunks of `collections`: the exact ranking the
+   * index must reproduce, with no statistic from any other collection.
+   */
+  const expectedFor = (collections: string[], terms: string[], limit: number): Ranked[] => {
+    oracle.exec("DROP TABLE IF EXISTS temp.scoped; CREATE VIRTUAL TABLE temp.scoped USING fts5 (terms, tokenize = 'porter unicode61')");
+    oracle
+      .prepare("INSERT INTO temp.scoped (rowid, terms) SELECT f.rowid, f.terms FROM chunks_fts f JOIN chunks c ON c.id = f.rowid WHERE c.collection IN (SELECT value FROM json_each(?))")
+      .run(JSON.stringify(collections));
+    return oracle
+      .prepare<[string, number], Ranked>("SELECT rowid AS chunkId, -bm25(scoped) AS score FROM temp.scoped WHERE scoped MATCH ? ORDER BY score DESC, chunkId LIMIT ?")
+      .all(terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR "), limit);
+  };
 
   const compareAll = async (context: string): Promise<void> => {
     const loaded = new ChunkIndex(oracle);
@@ -109,8 +114,7 @@ describe("in-memory BM25 index", () => {
             const expected = expectedFor(collections, terms, limit);
             const where = `${context}, ${collections.join("+")}, "${query}", top ${limit}`;
             // Built afresh from the table, as at open...
-            const fresh = loaded.search(collections, terms, limit);
-            assert.ok(fresh !== undefined, `${where}: no phrase term, so the index must answer`);
+            const fresh = loaded.search(collections, terms, limit, () => assert.fail(`${where}: no phrase term, so FTS5 must not be asked`));
             assertSameRanking(fresh, expected, `${where} (loaded)`);
             // ...and kept in step by every write since.
             const hits = await storage.searchChunks(collections, terms, limit);
@@ -143,21 +147,31 @@ describe("in-memory BM25 index", () => {
     await compareAll("after re-sync");
   });
 
-  it("ranks equal scores by chunk id, and leaves phrase terms to FTS5 with the same result", async () => {
+  it("ranks equal scores by chunk id, and matches a phrase term only where its tokens stand together", async () => {
     for (const source of ["same-1.md", "same-2.md"]) {
       const text = "The VPN server address is vpn.example.com for every office.";
       await storage.putDocument("tenant/a", { source, title: source, contentHash: source, chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
     }
+    const scattered = "An example of a VPN: the com port.";
+    await storage.putDocument("tenant/a", { source: "scattered.md", title: "s", contentHash: "s", chunks: [{ ordinal: 0, heading: "", text: scattered, terms: indexTerms(scattered) }] });
     const ties = await storage.searchChunks(["tenant/a"], ["office"], 2);
     assert.equal(ties[0]?.score, ties[1]?.score);
     assert.ok(Number(ties[0]?.chunkId) < Number(ties[1]?.chunkId));
-    const phrase = queryTerms("what is vpn.example.com");
-    const hits = await storage.searchChunks(["tenant/a"], phrase, 4);
-    assert.equal(hits.length, 2);
-    assertSameRanking(
-      hits.map((hit) => ({ chunkId: Number(hit.chunkId), score: hit.score })),
-      expectedFor(["tenant/a"], phrase, 4),
-      "phrase query",
-    );
+    const hits = await storage.searchChunks(["tenant/a"], queryTerms("what is vpn.example.com"), 4);
+    assert.deepEqual(hits.map((hit) => hit.source), ["same-1.md", "same-2.md"]);
+    assert.equal(hits[0]?.score, hits[1]?.score);
+  });
+
+  it("scores a tenant's documents the same whatever another tenant's hold: no statistic crosses collections", async () => {
+    const own = "Zephyrcorp supplies the office chairs.";
+    await storage.putDocument("tenant/b", { source: "chairs.md", title: "c", contentHash: "c", chunks: [{ ordinal: 0, heading: "", text: own, terms: indexTerms(own) }] });
+    const scores = async () =>
+      Promise.all([queryTerms("zephyrcorp"), queryTerms("zephyrcorp.example.com office")].map(async (terms) => (await storage.searchChunks(["assistant", "tenant/b"], terms, 5)).map((hit) => hit.score)));
+    const before = await scores();
+    for (let index = 0; index < 8; index += 1) {
+      const secret = `Memo ${String(index)}: the Zephyrcorp deal via zephyrcorp.example.com stays confidential.`;
+      await storage.putDocument("tenant/a", { source: `memo-${String(index)}.md`, title: "m", contentHash: `m${String(index)}`, chunks: [{ ordinal: 0, heading: "", text: secret, terms: indexTerms(secret) }] });
+    }
+    assert.deepEqual(await scores(), before);
   });
 });
