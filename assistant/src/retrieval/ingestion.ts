@@ -28,6 +28,9 @@ export interface IngestionSettings extends PreparerSettings {
 const isFormat = (format: string): format is DocumentFormat => (DOCUMENT_FORMATS as readonly string[]).includes(format);
 const logged = (job: ClaimedJob) => ({ jobId: job.id, format: job.format, bytes: job.bytes, attempt: job.attempts });
 
+/** A document's content that failed to ingest is tried again by a sync after this long. */
+const RETRY_FAILED_AFTER_MS = 3600000;
+
 /**
  * Works through the durable ingestion queue one job at a time: the preparing thread parses, masks,
  * chunks and segments, then one transaction stores the document's new chunks in place of the old.
@@ -86,6 +89,15 @@ export class IngestionQueue {
     this.requeueing = setInterval(() => void this.requeueAbandoned(), this.settings.heartbeatMs ?? 60000);
     this.requeueing.unref();
     this.loop = this.work();
+  }
+
+  /**
+   * Whether this content of a document is on its way already, or failed within the last hour: a
+   * re-sync then leaves it be rather than store the whole file in a new job and parse it again at
+   * every sync (a corrupt PDF in a mounted ConfigMap).
+   */
+  handling(collection: string, source: string, contentHash: string): Promise<boolean> {
+    return this.store.hasJobFor(collection, source, contentHash, new Date(Date.now() - RETRY_FAILED_AFTER_MS).toISOString());
   }
 
   async submit(job: NewIngestionJob): Promise<IngestionJob> {

@@ -9,6 +9,8 @@ export interface SyncReport {
   removed: number;
   /** Documents that could not be read this time; each keeps its last version. */
   failed: number;
+  /** Changed documents left as they are: that content is being ingested, or failed within the last hour. */
+  waiting: number;
   /** The ingestion jobs queued for new and changed documents. */
   jobIds: string[];
 }
@@ -29,10 +31,11 @@ export interface SourceSync {
 /**
  * Makes the documents of one source (the mounted folder, the URLs) in the assistant's collection
  * match `documents`: new or changed content (by content hash) is queued for ingestion, unchanged
- * content is skipped, documents the source no longer lists are deleted.
+ * content is skipped, content already on its way or failed within the hour waits, documents the
+ * source no longer lists are deleted.
  */
 export async function syncSource(store: KnowledgeStore, queue: IngestionQueue, documents: readonly SourceDocument[], sync: SourceSync): Promise<SyncReport> {
-  const report: SyncReport = { queued: 0, unchanged: 0, removed: 0, failed: 0, jobIds: [] };
+  const report: SyncReport = { queued: 0, unchanged: 0, removed: 0, failed: 0, waiting: 0, jobIds: [] };
   const indexed = new Map((await store.listDocuments(ASSISTANT_COLLECTION)).filter((document) => sync.owns(document.source)).map((document) => [document.source, document]));
   for (const { source, read } of documents) {
     let format: DocumentFormat;
@@ -47,6 +50,10 @@ export async function syncSource(store: KnowledgeStore, queue: IngestionQueue, d
     const contentHash = queue.contentHash(content, { format });
     if (indexed.get(source)?.contentHash === contentHash) {
       report.unchanged += 1;
+      continue;
+    }
+    if (await queue.handling(ASSISTANT_COLLECTION, source, contentHash)) {
+      report.waiting += 1;
       continue;
     }
     const job = await queue.submit({ collection: ASSISTANT_COLLECTION, source, format, contentHash, content });

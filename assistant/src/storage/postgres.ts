@@ -406,6 +406,14 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       ]);
       return result.rowCount ?? 0;
     },
+    async hasJobFor(collection, source, contentHash, failedSinceIso) {
+      const result = await pool.query(
+        `SELECT 1 FROM ingestion_jobs WHERE collection = $1 AND source = $2 AND content_hash = $3
+           AND (status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= $4)) LIMIT 1`,
+        [collection, source, contentHash, failedSinceIso],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
     async nextJobTime() {
       return (await rows<{ at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`))[0]?.at ?? undefined;
     },

@@ -290,6 +290,10 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     cancelUnfinished: db.prepare(
       "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status IN ('queued', 'running')",
     ),
+    hasJobFor: db.prepare<[string, string, string, string], number>(
+      `SELECT 1 FROM ingestion_jobs WHERE collection = ? AND source = ? AND content_hash = ?
+         AND (status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= ?)) LIMIT 1`,
+    ),
     nextJobTime: db.prepare<[], { at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`),
     pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
   };
@@ -554,6 +558,9 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     },
     cancelUnfinishedJobs(collection, source, reason) {
       return settle(() => statements.cancelUnfinished.run(reason, new Date().toISOString(), collection, source).changes);
+    },
+    hasJobFor(collection, source, contentHash, failedSinceIso) {
+      return settle(() => statements.hasJobFor.get(collection, source, contentHash, failedSinceIso) !== undefined);
     },
     nextJobTime() {
       return settle(() => statements.nextJobTime.get()?.at ?? undefined);

@@ -198,6 +198,11 @@ export interface IngestionJobStore {
    * back: a running one sees it before storing (see IngestionQueue). Returns how many.
    */
   cancelUnfinishedJobs(collection: string, source: string, reason: string): Promise<number>;
+  /**
+   * Whether this content of a document is being ingested already (a job queued or running), or failed
+   * after running (not a cancellation) at or after `failedSinceIso`: a re-sync then leaves it be.
+   */
+  hasJobFor(collection: string, source: string, contentHash: string, failedSinceIso: string): Promise<boolean>;
   /** When the soonest queued job not waiting behind an older unfinished job of its document may run, if any. */
   nextJobTime(): Promise<string | undefined>;
   /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */

@@ -51,7 +51,7 @@ describe("knowledge ingestion", function () {
     writeFileSync(join(kb, "vpn.txt"), "Connect to the VPN with the client.\n");
     writeFileSync(join(kb, "expenses.docx"), docxOf([{ heading: "Expenses" }, { paragraph: "Receipts are required for reimbursement." }]));
     writeFileSync(join(kb, "image.png"), "not text");
-    assert.deepEqual(await sync(queue), { queued: 3, unchanged: 0, removed: 0, failed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 3, unchanged: 0, removed: 0, failed: 0, waiting: 0 });
     const retriever = bm25Retriever(storage);
     // Any tenant reads the assistant's collection.
     assert.equal(await retriever.documentCount("anyone"), 3);
@@ -61,17 +61,29 @@ describe("knowledge ingestion", function () {
 
     writeFileSync(join(kb, "vpn.txt"), "Connecting requires the new VPN client.\n");
     rmSync(join(kb, "hr", "leave.md"));
-    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 1, removed: 1, failed: 0 });
-    assert.deepEqual(await sync(queue), { queued: 0, unchanged: 2, removed: 0, failed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 1, removed: 1, failed: 0, waiting: 0 });
+    assert.deepEqual(await sync(queue), { queued: 0, unchanged: 2, removed: 0, failed: 0, waiting: 0 });
     assert.deepEqual(await retriever.search("anyone", "年假", 3), []);
     assert.match((await retriever.search("anyone", "connect vpn", 3))[0]?.text ?? "", /new VPN client/);
+  });
+
+  it("does not queue a file whose content failed again at every sync, but does once it changes", async () => {
+    const queue = await startQueue(storage);
+    writeFileSync(join(kb, "broken.pdf"), "%PDF-1.4 not really");
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0, waiting: 0 });
+    const jobs = async () => (await storage.listJobs(ASSISTANT_COLLECTION, 10)).filter((job) => job.source === "broken.pdf");
+    assert.deepEqual((await jobs()).map((job) => job.status), ["failed"]);
+    assert.deepEqual(await sync(queue), { queued: 0, unchanged: 0, removed: 0, failed: 0, waiting: 1 });
+    assert.equal((await jobs()).length, 1, "no second job for the same broken content");
+    writeFileSync(join(kb, "broken.pdf"), "%PDF-1.4 still not, but different");
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0, waiting: 0 });
   });
 
   it("leaves the documents of knowledge URLs alone when syncing the folder", async () => {
     const queue = await startQueue(storage);
     await storage.putDocument(ASSISTANT_COLLECTION, { source: "https://intranet.example/handbook", title: "Handbook", contentHash: "h", chunks: [] });
     writeFileSync(join(kb, "a.md"), "# A\n\nalpha");
-    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0 });
+    assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0, waiting: 0 });
     assert.deepEqual((await storage.listDocuments(ASSISTANT_COLLECTION)).map((document) => document.source), ["a.md", "https://intranet.example/handbook"]);
   });
 
