@@ -209,14 +209,9 @@ export class IngestionQueue {
         prepared.chunks.map((chunk) => `${chunk.heading}\n${chunk.text}`),
         this.stopping.signal,
       );
-      // The document may have been deleted while this job ran: the delete failed the job, and wins.
-      if ((await this.store.getJob(job.collection, job.id))?.status !== "running") {
-        this.logger.info({ ...logged(job) }, "ingestion job ended elsewhere while it ran (its document was deleted); nothing stored");
-        this.settle(job.id);
-        return 0;
-      }
       const writing = performance.now();
-      const { id, changed } = await this.store.putDocument(job.collection, {
+      // The document may have been deleted while this job ran: the delete failed the job, and wins.
+      const stored = await this.store.storeJobDocument(job.id, job.collection, {
         source: job.source,
         title: prepared.title,
         contentHash: job.contentHash,
@@ -225,6 +220,12 @@ export class IngestionQueue {
           return embedding === undefined ? chunk : { ...chunk, embedding };
         }),
       });
+      if (stored === undefined) {
+        this.logger.info({ ...logged(job) }, "ingestion job ended elsewhere while it ran (its document was deleted); nothing stored");
+        this.settle(job.id);
+        return 0;
+      }
+      const { id, changed } = stored;
       const writeMs = performance.now() - writing;
       await this.finish(job, started, { outcome: changed ? "indexed" : "unchanged", documentId: id, chunkCount: prepared.chunks.length });
       return writeMs;

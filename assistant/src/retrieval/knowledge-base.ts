@@ -45,15 +45,17 @@ export class KnowledgeBase {
   }
 
   /**
-   * The assistant's own documents are read-only here: they change with `knowledge.dir`. A delete also
-   * fails the document's unfinished uploads, which would otherwise bring it back.
+   * The assistant's own documents are read-only here: they change with `knowledge.dir`. A delete
+   * first fails the document's unfinished uploads, which would otherwise bring it back: one storing
+   * its result right now either finishes before the cancellation and is deleted with the document,
+   * or sees it and stores nothing (storeJobDocument).
    */
   async deleteDocument(tenant: string, id: string): Promise<DeleteOutcome> {
     const collection = tenantCollection(tenant);
     const document = await this.store.getDocument([collection], id);
-    if (document !== undefined && (await this.store.deleteDocument(collection, id))) {
+    if (document !== undefined) {
       await this.store.cancelUnfinishedJobs(collection, document.source, "the document was deleted before this upload was indexed");
-      return "deleted";
+      if (await this.store.deleteDocument(collection, id)) return "deleted";
     }
     return (await this.store.getDocument([ASSISTANT_COLLECTION], id)) === undefined ? "not_found" : "read_only";
   }

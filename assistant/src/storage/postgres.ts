@@ -8,6 +8,7 @@ import {
   type ChunkHit,
   type ClaimedJob,
   type Conversation,
+  type DocumentInput,
   type IngestionJob,
   type KnowledgeDocument,
   type Storage,
@@ -175,6 +176,55 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     indexedLengths.add(dimensions);
   };
 
+  /** A vector index for each length the document's embeddings have, made before its transaction. */
+  const ensureVectorIndexes = async (document: DocumentInput): Promise<void> => {
+    const dimensions = new Set(document.chunks.flatMap((chunk) => (chunk.embedding === undefined ? [] : [chunk.embedding.length])));
+    for (const length of dimensions) await ensureVectorIndex(length);
+  };
+
+  /** Inserts or replaces a document within a transaction (see KnowledgeStore.putDocument). */
+  const writeDocument = async (client: pg.PoolClient, collection: string, document: DocumentInput): Promise<{ id: string; changed: boolean }> => {
+    const [existing] = (
+      await client.query<{ id: string; contentHash: string }>(
+        `SELECT id, content_hash AS "contentHash" FROM documents WHERE collection = $1 AND source = $2 FOR UPDATE`,
+        [collection, document.source],
+      )
+    ).rows;
+    if (existing?.contentHash === document.contentHash) return { id: existing.id, changed: false };
+    const now = new Date().toISOString();
+    const id = existing?.id ?? randomUUID();
+    if (existing === undefined) {
+      await client.query(
+        "INSERT INTO documents (id, collection, source, title, content_hash, chunk_count, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [id, collection, document.source, document.title, document.contentHash, document.chunks.length, now],
+      );
+    } else {
+      await client.query("DELETE FROM chunks WHERE document_id = $1", [id]);
+      await client.query("UPDATE documents SET title = $1, content_hash = $2, chunk_count = $3, version = version + 1, updated_at = $4 WHERE id = $5", [
+        document.title,
+        document.contentHash,
+        document.chunks.length,
+        now,
+        id,
+      ]);
+    }
+    await client.query(
+      `INSERT INTO chunks (document_id, collection, ordinal, heading, text, terms, embedding)
+       SELECT $1, $2, ordinal, heading, text, to_tsvector('english', terms), embedding::vector
+       FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(ordinal, heading, text, terms, embedding)`,
+      [
+        id,
+        collection,
+        document.chunks.map((chunk) => chunk.ordinal),
+        document.chunks.map((chunk) => chunk.heading),
+        document.chunks.map((chunk) => chunk.text),
+        document.chunks.map((chunk) => chunk.terms),
+        document.chunks.map((chunk) => (chunk.embedding === undefined ? null : (pgvector.toSql(Array.from(chunk.embedding)) as string))),
+      ],
+    );
+    return { id, changed: true };
+  };
+
   return {
     async ping() {
       return (await rows("SELECT 1 AS ok")).length === 1;
@@ -255,49 +305,8 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
 
     async putDocument(collection, document) {
-      const dimensions = new Set(document.chunks.flatMap((chunk) => (chunk.embedding === undefined ? [] : [chunk.embedding.length])));
-      for (const length of dimensions) await ensureVectorIndex(length);
-      return transaction(async (client) => {
-        const [existing] = (
-          await client.query<{ id: string; contentHash: string }>(
-            `SELECT id, content_hash AS "contentHash" FROM documents WHERE collection = $1 AND source = $2 FOR UPDATE`,
-            [collection, document.source],
-          )
-        ).rows;
-        if (existing?.contentHash === document.contentHash) return { id: existing.id, changed: false };
-        const now = new Date().toISOString();
-        const id = existing?.id ?? randomUUID();
-        if (existing === undefined) {
-          await client.query(
-            "INSERT INTO documents (id, collection, source, title, content_hash, chunk_count, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [id, collection, document.source, document.title, document.contentHash, document.chunks.length, now],
-          );
-        } else {
-          await client.query("DELETE FROM chunks WHERE document_id = $1", [id]);
-          await client.query("UPDATE documents SET title = $1, content_hash = $2, chunk_count = $3, version = version + 1, updated_at = $4 WHERE id = $5", [
-            document.title,
-            document.contentHash,
-            document.chunks.length,
-            now,
-            id,
-          ]);
-        }
-        await client.query(
-          `INSERT INTO chunks (document_id, collection, ordinal, heading, text, terms, embedding)
-           SELECT $1, $2, ordinal, heading, text, to_tsvector('english', terms), embedding::vector
-           FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(ordinal, heading, text, terms, embedding)`,
-          [
-            id,
-            collection,
-            document.chunks.map((chunk) => chunk.ordinal),
-            document.chunks.map((chunk) => chunk.heading),
-            document.chunks.map((chunk) => chunk.text),
-            document.chunks.map((chunk) => chunk.terms),
-            document.chunks.map((chunk) => (chunk.embedding === undefined ? null : (pgvector.toSql(Array.from(chunk.embedding)) as string))),
-          ],
-        );
-        return { id, changed: true };
-      });
+      await ensureVectorIndexes(document);
+      return transaction((client) => writeDocument(client, collection, document));
     },
     async listDocuments(collection) {
       return rows<KnowledgeDocument>(`SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE collection = $1 ORDER BY source COLLATE "C"`, [collection]);
@@ -361,6 +370,14 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       );
       if (row === undefined) throw new Error("the ingestion job was not stored");
       return row;
+    },
+    async storeJobDocument(jobId, collection, document) {
+      await ensureVectorIndexes(document);
+      return transaction(async (client) => {
+        // Locked until the commit: a delete's cancellation of the job waits, or is seen here first.
+        const [job] = (await client.query<{ status: string }>("SELECT status FROM ingestion_jobs WHERE id = $1 FOR UPDATE", [jobId])).rows;
+        return job?.status === "running" ? writeDocument(client, collection, document) : undefined;
+      });
     },
     async claimJob(nowIso) {
       // An older unfinished job for the same document goes first, so a retry can never overwrite newer content.

@@ -280,6 +280,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     // Only a running job ends this way: one a delete cancelled meanwhile stays failed.
     retryJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', error = ?, run_after = ?, updated_at = ? WHERE id = ? AND status = 'running'"),
     failJob: db.prepare("UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE id = ? AND status = 'running'"),
+    jobStatus: db.prepare<[string], string>("SELECT status FROM ingestion_jobs WHERE id = ?").pluck(),
     getJob: db.prepare<[string, string], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? AND id = ?`),
     listJobs: db.prepare<[string, number], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? ORDER BY seq DESC LIMIT ?`),
     requeueRunning: db.prepare(
@@ -390,6 +391,16 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     return { id, changed: true, removed, added, indexed };
   });
 
+  const putJobDocument = db.transaction((jobId: string, collection: string, document: DocumentInput) =>
+    statements.jobStatus.get(jobId) === "running" ? putDocument(collection, document) : undefined,
+  );
+  /** After a document's commit, the in-memory indexes take the same change. */
+  const committedDocument = (collection: string, { id, changed, removed, added, indexed }: ReturnType<typeof putDocument>): { id: string; changed: boolean } => {
+    chunkIndex.replace(removed, indexed);
+    for (const chunkId of removed) vectors.remove(chunkId);
+    for (const [chunkId, embedding] of added) vectors.add(collection, chunkId, embedding);
+    return { id, changed };
+  };
   const deleteDocument = db.transaction((collection: string, id: string) => {
     if (statements.documentOwned.get(collection, id) === undefined) return undefined;
     const removed = statements.chunkIds.all(id).map((row) => row.id);
@@ -461,13 +472,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       });
     },
     putDocument(collection, document) {
-      return settle(() => {
-        const { id, changed, removed, added, indexed } = putDocument(collection, document);
-        chunkIndex.replace(removed, indexed);
-        for (const chunkId of removed) vectors.remove(chunkId);
-        for (const [chunkId, embedding] of added) vectors.add(collection, chunkId, embedding);
-        return { id, changed };
-      });
+      return settle(() => committedDocument(collection, putDocument(collection, document)));
     },
     listDocuments(collection) {
       return settle(() => statements.listDocuments.all(collection));
@@ -521,6 +526,12 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     },
     claimJob(nowIso) {
       return settle(() => claimJob(nowIso));
+    },
+    storeJobDocument(jobId, collection, document) {
+      return settle(() => {
+        const written = putJobDocument(jobId, collection, document);
+        return written === undefined ? undefined : committedDocument(collection, written);
+      });
     },
     completeJob(id, { outcome, documentId, chunkCount }) {
       return settle(() => {

@@ -181,6 +181,12 @@ export interface IngestionJobStore {
   enqueueJob(job: NewIngestionJob): Promise<IngestionJob>;
   /** Marks the oldest queued job whose retry time has come as running and returns it. */
   claimJob(nowIso: string): Promise<ClaimedJob | undefined>;
+  /**
+   * Stores what job `jobId` made of its document (as putDocument does), in one transaction with a
+   * check that the job is still running; undefined, storing nothing, when it is not (a delete of the
+   * document cancelled it meanwhile).
+   */
+  storeJobDocument(jobId: string, collection: string, document: DocumentInput): Promise<{ id: string; changed: boolean } | undefined>;
   /** The job ended well; its upload is dropped. */
   completeJob(id: string, result: { outcome: JobOutcome; documentId: string; chunkCount: number }): Promise<void>;
   /** The attempt failed: queued again after `retryAtIso`, or failed for good (upload dropped) without one. */

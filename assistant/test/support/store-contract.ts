@@ -243,6 +243,21 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.equal((await storage.getJob("tenant/b", otherTenant.id))?.status, "queued");
       });
 
+      it("stores a job's document only while the job runs: a cancellation in between wins", async () => {
+        const document = (text: string) => ({ source: "a.txt", title: "A", contentHash: `h-${text}`, chunks: [{ ordinal: 0, heading: "", text, terms: text }] });
+        const first = await storage.enqueueJob(job("a.txt", "v1"));
+        assert.equal((await storage.claimJob(now()))?.id, first.id);
+        const stored = await storage.storeJobDocument(first.id, "tenant/a", document("first draft"));
+        assert.equal(stored?.changed, true);
+        await storage.completeJob(first.id, { outcome: "indexed", documentId: stored?.id ?? "", chunkCount: 1 });
+        const second = await storage.enqueueJob(job("a.txt", "v2"));
+        assert.equal((await storage.claimJob(now()))?.id, second.id);
+        await storage.cancelUnfinishedJobs("tenant/a", "a.txt", "deleted");
+        assert.equal(await storage.deleteDocument("tenant/a", stored?.id ?? ""), true);
+        assert.equal(await storage.storeJobDocument(second.id, "tenant/a", document("second draft")), undefined);
+        assert.equal(await storage.findDocument("tenant/a", "a.txt"), undefined, "the deleted document came back");
+      });
+
       it("tells whether a document's content is on its way or failed after running since a time, a cancellation aside", async () => {
         const hourAgo = new Date(Date.now() - 3600000).toISOString();
         const has = (source: string, content: string, since = hourAgo) => storage.hasJobFor("tenant/a", source, `h-${content}`, since);

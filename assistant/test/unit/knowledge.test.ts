@@ -106,7 +106,8 @@ describe("knowledge ingestion", function () {
     let failures = 1;
     // The real store, with its writes failing as often as the test says.
     const flaky: Storage = Object.create(storage) as Storage;
-    flaky.putDocument = (collection, document) => (failures-- > 0 ? Promise.reject(new Error("disk hiccup")) : storage.putDocument(collection, document));
+    flaky.storeJobDocument = (jobId, collection, document) =>
+      failures-- > 0 ? Promise.reject(new Error("disk hiccup")) : storage.storeJobDocument(jobId, collection, document);
     const queue = await startQueue(flaky, { maxAttempts: 2 });
     const recovered = await queue.submit({ collection: "tenant/a", source: "a.md", format: "markdown", contentHash: "h1", content: Buffer.from("alpha") });
     await queue.finished("tenant/a", recovered.id);
