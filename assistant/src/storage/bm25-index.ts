@@ -134,14 +134,17 @@ export class Bm25Index {
    * those chunks are candidates (the ones that match a phrase, which only FTS5 can tell).
    */
   search(collections: readonly string[], terms: readonly string[], limit: number, among?: ReadonlySet<number>): RankedChunk[] {
-    const searched = new Set<number>();
+    const searched: number[] = [];
+    // Per collection number: 1 when searched. Looked up once per posting, so a flat array.
+    const inSearch = new Uint8Array(this.totals.length);
     let rows = 0;
     let tokens = 0;
     for (const collection of collections) {
       const number = this.collectionNumbers.get(collection);
       const totals = number === undefined ? undefined : this.totals[number];
-      if (number === undefined || totals === undefined || searched.has(number)) continue;
-      searched.add(number);
+      if (number === undefined || totals === undefined || inSearch[number] === 1) continue;
+      inSearch[number] = 1;
+      searched.push(number);
       rows += totals.chunks;
       tokens += totals.tokens;
     }
@@ -160,7 +163,7 @@ export class Bm25Index {
       const idf = rawIdf > 0 ? rawIdf : MIN_IDF;
       for (let index = 0; index < slots.length; index += 1) {
         const slot = slots[index] ?? 0;
-        if (!searched.has(collectionOf[slot] ?? -1)) continue;
+        if (inSearch[collectionOf[slot] ?? -1] !== 1) continue;
         const count = counts[index] ?? 0;
         const length = lengths[slot] ?? 0;
         // Every contribution is positive, so a zero score means the chunk was not seen yet.
