@@ -31,7 +31,7 @@ const dir = mkdtempSync(join(tmpdir(), "assistant-eval-"));
 const server = await startEmbeddingsServer({ dimensions });
 const storage = openSqliteStorage(dir, "normal");
 try {
-  const embedder = openaiEmbedder({ baseURL: server.baseURL, model: "ngram", batchSize: 64, timeoutMs: 30000, maxRetries: 2 }, undefined);
+  const embedder = openaiEmbedder({ baseURL: server.baseURL, model: "ngram", batchSize: 64, timeoutMs: 30000, maxRetries: 2, queryTimeoutMs: 30000 }, undefined);
   const documentOf = new Map();
   for (const document of documents) {
     const prepared = await prepareDocument({ format: "markdown", content: Buffer.from(document.text), source: `${document.id}.md`, chunkChars: 800, chunkOverlapChars: 0 }, undefined);
@@ -45,7 +45,7 @@ try {
     documentOf.set(id, document.id);
   }
 
-  const hybrid = hybridRetriever(storage, embedder, weights, pino({ level: "silent" }));
+  const hybrid = hybridRetriever(storage, embedder, weights, pino({ level: "silent" }), (query) => query);
   const searches = {
     bm25: (question) => storage.searchChunks(collections, queryTerms(question), 10),
     vector: async (question) => storage.searchVectors(collections, (await embedder.embed([question]))[0], 10),

@@ -113,7 +113,8 @@ try {
     seed = 11;
     const queries = Array.from({ length: queryCount }, (_, index) => (index % 2 === 0 ? `${zhTopic()}${zhTopic()}怎么${zhTopic()}` : `how does the ${enTopic()} ${enTopic()} get ${enTopic()}`));
     const queryVectors = new Map(queries.map((query) => [query, ngramVector(query, dimensions)]));
-    const embedder = { fingerprint: "bench", embed: (texts) => Promise.resolve(texts.map((text) => queryVectors.get(text) ?? ngramVector(text, dimensions))) };
+    const vectorOf = (text) => queryVectors.get(text) ?? ngramVector(text, dimensions);
+    const embedder = { fingerprint: "bench", embed: (texts) => Promise.resolve(texts.map(vectorOf)), embedQuery: (text) => Promise.resolve(vectorOf(text)) };
     for (const kind of stores) {
       const { storage, dispose } = await openStore(kind, postgres);
       try {
@@ -124,7 +125,7 @@ try {
         const storeSeconds = (performance.now() - started) / 1000;
         console.log(`  ${kind}: store ${(bytes / 1e6 / storeSeconds).toFixed(2)} MB/s (${(chunks / storeSeconds).toFixed(0)} chunks/s); end to end (prepare + store, vectors precomputed) ${(bytes / 1e6 / (prepareSeconds + storeSeconds)).toFixed(2)} MB/s`);
         const collections = ["assistant", "tenant/bench"];
-        const hybrid = hybridRetriever(storage, embedder, { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }));
+        const hybrid = hybridRetriever(storage, embedder, { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }), (query) => query);
         console.log(`    ${await measure("bm25", queries, (query) => storage.searchChunks(collections, queryTerms(query), 5))}`);
         console.log(`    ${await measure("vector", queries, (query) => storage.searchVectors(collections, queryVectors.get(query), 5))}`);
         console.log(`    ${await measure("hybrid", queries, (query) => hybrid.search("bench", query, 5))}`);
