@@ -68,7 +68,7 @@ describe("blue-green rollouts on a full control plane", function () {
     assert.deepEqual([hpa.spec?.minReplicas, hpa.spec?.maxReplicas, hpa.spec?.scaleTargetRef.kind], [3, 6, "AIAssistant"]);
     assert.equal(before.status?.selector, "app.kubernetes.io/name=ai-assistant,app.kubernetes.io/instance=happy,aiassistant.dev/color=blue");
 
-    const sampler = new EndpointSampler(kc, namespace, "happy").start();
+    const sampler = await new EndpointSampler(kc, namespace, "happy").start(3);
     await setImage("happy", "ai-assistant:v2");
     const promoted = await waitForRolloutPhase(kc, namespace, "happy", "Promoted");
     assert.equal(promoted.status?.activeColor, "green");
@@ -175,7 +175,7 @@ describe("blue-green rollouts on a full control plane", function () {
   it("aborts when the new pods never become ready within progressDeadlineSeconds, keeping traffic on the old color", async function () {
     await create("stuck", { replicas: 2, rollout: { progressDeadlineSeconds: 10 } });
     await ready("stuck", 2);
-    const sampler = new EndpointSampler(kc, namespace, "stuck").start();
+    const sampler = await new EndpointSampler(kc, namespace, "stuck").start(2);
     // kwok leaves a pod annotated like this Running but never Ready: a failing readiness probe.
     await patchAIAssistant(kc, namespace, "stuck", { spec: { image: "ai-assistant:broken", podTemplate: { metadata: { annotations: { "kwok.aiassistant.dev/ready": "false" } } } } });
     const aborted = await waitForRolloutPhase(kc, namespace, "stuck", "Aborted");

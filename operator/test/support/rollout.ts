@@ -2,6 +2,7 @@ import * as k8s from "@kubernetes/client-node";
 import type { AIAssistant } from "../../src/api/types.generated.js";
 import { endpointsOf } from "../../src/rollout/observe.js";
 import { aiAssistants, waitForAIAssistant } from "./aiassistant.js";
+import { eventually } from "./kube.js";
 
 /**
  * Samples a Service's EndpointSlices every `intervalMs` for as long as it runs, recording the
@@ -12,22 +13,33 @@ export class EndpointSampler {
   fewestReady = Number.POSITIVE_INFINITY;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  private readonly discovery: k8s.DiscoveryV1Api;
 
   constructor(
-    private readonly kc: k8s.KubeConfig,
+    kc: k8s.KubeConfig,
     private readonly namespace: string,
     private readonly service: string,
     private readonly intervalMs = 100,
-  ) {}
+  ) {
+    this.discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+  }
 
-  start(): this {
-    const discovery = this.kc.makeApiClient(k8s.DiscoveryV1Api);
+  private async readyEndpoints(): Promise<number> {
+    const list = await this.discovery.listNamespacedEndpointSlice({ namespace: this.namespace, labelSelector: `kubernetes.io/service-name=${this.service}` });
+    return list.items.flatMap(endpointsOf).filter((endpoint) => endpoint.conditions?.ready !== false).length;
+  }
+
+  /**
+   * Starts sampling once the Service lists `ready` ready endpoints: a Deployment reports its pods
+   * ready before the EndpointSlice controller has caught up, and that lag is no lost capacity.
+   */
+  async start(ready: number): Promise<this> {
+    await eventually(`${this.service} to list ${String(ready)} ready endpoints`, async () => ((await this.readyEndpoints()) >= ready ? true : undefined));
     this.loop = (async () => {
       while (!this.stopped) {
-        const list = await discovery.listNamespacedEndpointSlice({ namespace: this.namespace, labelSelector: `kubernetes.io/service-name=${this.service}` });
-        const ready = list.items.flatMap(endpointsOf).filter((endpoint) => endpoint.conditions?.ready !== false).length;
+        const count = await this.readyEndpoints();
         this.samples++;
-        this.fewestReady = Math.min(this.fewestReady, ready);
+        this.fewestReady = Math.min(this.fewestReady, count);
         await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
       }
     })();
