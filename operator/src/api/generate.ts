@@ -106,7 +106,7 @@ async function writeReference(): Promise<string> {
   const valuesSchema = JSON.parse(await readFile(`${chart}/values.schema.json`, "utf8")) as JsonSchema;
   const values: unknown = parse(await readFile(`${chart}/values.yaml`, "utf8"));
   let readme = await readFile(file, "utf8");
-  readme = replaceSection(readme, "api-reference", referenceTable(specSchema));
+  readme = replaceSection(readme, "api-reference", referenceTable(aiAssistantSchema));
   readme = replaceSection(readme, "helm-values", fieldTable(withDefaults(valuesSchema, values)));
   await writeFile(file, readme);
   return file;

@@ -7,10 +7,11 @@ const header = ["| field | type | default | description |", "| --- | --- | --- |
  * drift from the API: one row per field, with its type, default and description, plus the
  * cross-field rules the API server enforces.
  */
-export function referenceTable(spec: JsonSchema): string {
+export function referenceTable(resource: JsonSchema): string {
   const rows: string[] = [];
-  const rules: string[] = [];
-  walk(spec, "spec", rows, rules);
+  const rules = ((resource["x-kubernetes-validations"] ?? []) as { message: string }[]).map((rule) => `the object: ${rule.message}`);
+  const properties = (resource["properties"] ?? {}) as Record<string, JsonSchema>;
+  walk(properties["spec"] ?? {}, "spec", rows, rules);
   return [...header, ...rows, "", "Rules the API server enforces at admission (CEL):", "", ...rules.map((r) => `- ${r}`)].join("\n");
 }
 

@@ -143,7 +143,8 @@ const embeddings = obj(
 const knowledgeSource = obj(
   "One knowledge source: exactly one of configMap, secret or url.",
   {
-    name: dnsLabel("Name of the source, unique in the list."),
+    // It names the pod's volume knowledge-<name>, which may be 63 characters long.
+    name: { ...dnsLabel("Name of the source, unique in the list."), maxLength: 53 },
     configMap: obj("Files from a ConfigMap.", { name: objectName("ConfigMap name.") }, { required: ["name"] }),
     secret: secretRef("Files from a Secret."),
     url: httpURL("A document fetched over HTTP(S)."),
@@ -521,6 +522,10 @@ export const specSchema: JsonSchema = obj(
         message: "backup backs up embedded storage (SQLite); back up Postgres with its own tools",
       },
       {
+        rule: "!has(self.backup) || !self.backup.enabled || !has(self.storage) || !has(self.storage.accessModes) || !('ReadWriteOncePod' in self.storage.accessModes)",
+        message: "backup runs its Job beside the assistant's pod on the volume, which ReadWriteOncePod forbids; use ReadWriteOnce",
+      },
+      {
         rule: "!has(self.ingress) || !self.ingress.enabled || !has(self.auth) || self.auth.mode != 'none' || self.ingress.allowUnauthenticated",
         message: "an Ingress-exposed assistant needs auth (auth.mode apiKey or oidc), or ingress.allowUnauthenticated: true",
       },
@@ -582,4 +587,15 @@ export const aiAssistantSchema: JsonSchema = {
     spec: { ...specSchema, default: {} },
     status: statusSchema,
   },
+  // The name names the Services (<name>-preview, a DNS-1035 label) and the backup CronJob (<name>-backup, 52 at most).
+  "x-kubernetes-validations": [
+    {
+      rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 55",
+      message: "metadata.name must start with a letter, hold only lowercase letters, digits and '-', and be at most 55 characters: it names the Services <name> and <name>-preview",
+    },
+    {
+      rule: "!has(self.spec) || !has(self.spec.backup) || !self.spec.backup.enabled || size(self.metadata.name) <= 45",
+      message: "with backup enabled, metadata.name must be at most 45 characters: it names the CronJob <name>-backup",
+    },
+  ],
 };

@@ -54,6 +54,8 @@ describe("the AIAssistant CRD on a real API server", function () {
     ["a skill named confirm", { skills: [{ name: "confirm", description: "x", endpoint: { url: "http://erp.apps.svc/x" } }] }, /skill name confirm is reserved/],
     ["backup of postgres storage", { storage: postgres, backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } } }, /backup backs up embedded storage/],
     ["backup without a destination", { backup: { enabled: true } }, /backup.enabled needs backup.s3/],
+    ["backup of a ReadWriteOncePod volume", { storage: { accessModes: ["ReadWriteOncePod"] }, backup: { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } } }, /ReadWriteOncePod forbids/],
+    ["a knowledge source name too long for its volume", { knowledge: { sources: [{ name: "k".repeat(54), configMap: { name: "a" } }] } }, /Too long|longer than 53/],
     ["a chunk overlap as long as the default chunk", { knowledge: { chunkOverlapChars: 800 } }, /chunkOverlapChars must be less than knowledge.chunkChars/],
     ["an unknown provider", { model: { provider: "gpt" } }, /Unsupported value: "gpt"/],
     ["negative replicas", { replicas: -1 }, /should be greater than or equal to 0/],
@@ -65,6 +67,26 @@ describe("the AIAssistant CRD on a real API server", function () {
       assert.match(error.message, message);
     });
   }
+
+  for (const [what, name, message] of [
+    ["a name with a dot", "chat.v2", /must start with a letter/],
+    ["a name starting with a digit", "2chat", /must start with a letter/],
+    ["a name too long for the preview Service", "a".repeat(56), /at most 55 characters/],
+  ] as const) {
+    it(`rejects ${what}`, async function () {
+      const error = await create(name, {}).then(() => assert.fail("the API server accepted it"), apiError);
+      assert.equal(error.code, 422);
+      assert.match(error.message, message);
+    });
+  }
+
+  it("rejects a name too long for the backup CronJob only when backups are on", async function () {
+    const name = "b".repeat(46);
+    const backup = { enabled: true, s3: { bucket: "bkp", credentialsSecretRef: { name: "s3" } } };
+    const error = await create(name, { backup }).then(() => assert.fail("the API server accepted it"), apiError);
+    assert.match(error.message, /at most 45 characters: it names the CronJob/);
+    await create(name, {});
+  });
 
   it("rejects duplicate environment variable names (list-map keys)", async function () {
     const error = await create("bad", { env: [{ name: "LOG_LEVEL", value: "debug" }, { name: "LOG_LEVEL", value: "info" }] }).then(() => assert.fail("accepted"), apiError);
