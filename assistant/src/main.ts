@@ -8,7 +8,7 @@ import { createAuthenticator, type Authenticator } from "./http/auth/authenticat
 import type { ServiceState } from "./http/context.js";
 import { extractiveProvider } from "./llm/extractive.js";
 import { openaiProvider } from "./llm/openai.js";
-import { createMasker } from "./masking/mask.js";
+import { createMasker, outboundText } from "./masking/mask.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { ASSISTANT_COLLECTION } from "./retrieval/collections.js";
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const provider = config.model.provider === "openai" ? openaiProvider(config.model, config.modelApiKey) : extractiveProvider();
   const skills = new Skills(config.skills, config.skillOptions, config.skillHosts, config.skillAuthorizations, metrics);
   const embedder = config.embeddings === undefined ? undefined : openaiEmbedder(config.embeddings, config.embeddingsApiKey);
-  const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger, config.privacy.modelSeesOriginal ? (query) => query : masker);
+  const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger, outboundText(masker, config.privacy.modelSeesOriginal));
   const { chunkChars, chunkOverlapChars, maxAttempts, retryDelayMs, jobRetentionDays, parseTimeoutMs, parseMemoryMb } = config.knowledge;
   const ingestion = new IngestionQueue(
     storage,

@@ -1,6 +1,6 @@
 import { v7 as timeOrderedUuid } from "uuid";
 import type { ChatMessage, ModelProvider, ToolCall } from "../llm/types.js";
-import type { Masker } from "../masking/mask.js";
+import { outboundText, type Masker } from "../masking/mask.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Passage, Retriever } from "../retrieval/knowledge.js";
 import { detectLanguage, estimateTokens, type Language } from "../retrieval/text.js";
@@ -135,7 +135,7 @@ export class DialogManager {
     const skillTurn: SkillTurn | undefined =
       skills === undefined || caller === undefined
         ? undefined
-        : { skills, caller, language, signal, forModel: options.modelSeesOriginal ? (text) => text : masker };
+        : { skills, caller, language, signal, forModel: outboundText(masker, options.modelSeesOriginal) };
     const command = skillTurn === undefined ? undefined : parseCommand(message, (name) => skillTurn.skills.has(name));
     if (skillTurn !== undefined && command !== undefined) {
       sink.sources?.([]);

@@ -130,3 +130,11 @@ export function createMasker(mode: MaskMode, rules: readonly CustomRule[]): Mask
       text,
     );
 }
+
+/**
+ * What of a text may leave the service, for the model or the embeddings endpoint: all of it when
+ * `privacy.modelSeesOriginal` allows, else its masked form.
+ */
+export function outboundText(masker: Masker, modelSeesOriginal: boolean): Masker {
+  return modelSeesOriginal ? (text) => text : masker;
+}

@@ -52,6 +52,7 @@ export class IngestionQueue {
   private readonly preparer: DocumentPreparer;
   /** The settings that shape the stored chunks: content indexed under other settings counts as changed. */
   private readonly fingerprint: string;
+  private readonly heartbeatMs: number;
 
   constructor(
     private readonly store: KnowledgeStore & IngestionJobStore,
@@ -64,6 +65,7 @@ export class IngestionQueue {
       timeoutMs: settings.prepareTimeoutMs,
       maxMemoryMb: settings.prepareMemoryMb,
     });
+    this.heartbeatMs = settings.heartbeatMs ?? 60000;
     this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, chunkOverlapChars: settings.chunkOverlapChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
   }
 
@@ -86,7 +88,7 @@ export class IngestionQueue {
     await this.prune();
     this.pruning = setInterval(() => void this.prune(), 3600000);
     this.pruning.unref();
-    this.requeueing = setInterval(() => void this.requeueAbandoned(), this.settings.heartbeatMs ?? 60000);
+    this.requeueing = setInterval(() => void this.requeueAbandoned(), this.heartbeatMs);
     this.requeueing.unref();
     this.loop = this.work();
   }
@@ -188,7 +190,7 @@ export class IngestionQueue {
       this.store.touchJob(job.id).catch((error: unknown) => {
         this.logger.warn({ ...logged(job), err: error }, "marking the running ingestion job as alive failed");
       });
-    }, this.settings.heartbeatMs ?? 60000);
+    }, this.heartbeatMs);
     heartbeat.unref();
     try {
       if (!isFormat(job.format)) throw new UnreadableDocumentError(`unknown format ${job.format}`);

@@ -201,7 +201,7 @@ export interface IngestionJobStore {
   touchJob(id: string): Promise<void>;
   /**
    * Fails the unfinished (queued or running) jobs of a document that was deleted, so none brings it
-   * back: a running one sees it before storing (see IngestionQueue). Returns how many.
+   * back: a running one then stores nothing (storeJobDocument). Returns how many.
    */
   cancelUnfinishedJobs(collection: string, source: string, reason: string): Promise<number>;
   /**
