@@ -45,9 +45,6 @@ function loggerFrom(level: string): Logger {
 
 /** Runs one command; a failure ends it with a one-line reason on stderr and a non-zero exit code. */
 async function main(argv: string[]): Promise<number> {
-  // On Node 20 the SDK prints eight lines on every run saying that its releases after January 2027
-  // need Node 22. The version here is pinned, and those lines would bury a failed Job's one-line reason.
-  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   const label = argv[0] ?? "backup";
   let logger: Logger | undefined;
   try {

@@ -79,7 +79,8 @@ export class DocumentPreparer {
       else pending.reject(reply.unreadable ? new UnreadableDocumentError(reply.error) : new PreparationFailedError(reply.error));
     });
     worker.on("error", (error) => {
-      this.stop(worker, new PreparationFailedError(`the preparing thread failed: ${error.message}`));
+      const message = error instanceof Error ? error.message : String(error);
+      this.stop(worker, new PreparationFailedError(`the preparing thread failed: ${message}`));
     });
     worker.on("exit", () => {
       this.stop(worker, new PreparationFailedError("the preparing thread exited"));

@@ -27,7 +27,7 @@ function formatOf(url: string, contentType: string | null): DocumentFormat | und
 async function boundedBody(response: Response, maxBytes: number): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   let total = 0;
-  // The DOM typings Node 20 ships leave the chunks untyped; a fetch body yields bytes.
+  // Node's fetch typings leave the body's chunks untyped; a fetch body yields bytes.
   const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (reader === undefined) return Buffer.alloc(0);
   for (let read = await reader.read(); !read.done; read = await reader.read()) {

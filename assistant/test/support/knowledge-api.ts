@@ -47,7 +47,9 @@ export async function uploadFile(
 ): Promise<ApiReply<{ job: JobView }>> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  form.append("file", new Blob([file.content]), file.name);
+  // A Buffer may view a shared pool; Blob takes bytes it owns.
+  const bytes = typeof file.content === "string" ? file.content : new Uint8Array(file.content);
+  form.append("file", new Blob([bytes]), file.name);
   const response = await fetch(`${baseUrl}/api/v1/knowledge/documents`, {
     method: "POST",
     headers: credential === undefined ? {} : { authorization: `Bearer ${credential}` },
