@@ -4,10 +4,14 @@ import type { V1EnvVar } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import type { AIAssistant, AIAssistantSpec } from "../api/types.generated.js";
 
-/** Where the pod sees what the operator gives it. */
+/**
+ * Where the pod sees what the operator gives it. The mounts are siblings, never one inside another:
+ * with a read-only root filesystem the runtime cannot create a mount point inside a read-only
+ * volume (a knowledge source under the config volume failed to start with EROFS).
+ */
 export const paths = {
-  configDir: "/etc/assistant",
-  configFile: "/etc/assistant/config.yaml",
+  configDir: "/etc/assistant/config",
+  configFile: "/etc/assistant/config/config.yaml",
   dataDir: "/app/data",
   tmpDir: "/tmp",
   knowledgeDir: "/etc/assistant/knowledge",

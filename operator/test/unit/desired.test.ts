@@ -82,7 +82,7 @@ describe("desired objects of an AIAssistant", function () {
     });
     assert.equal(container?.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
-    assert.deepEqual(container?.volumeMounts?.map((m) => m.mountPath), ["/etc/assistant", "/app/data", "/tmp"]);
+    assert.deepEqual(container?.volumeMounts?.map((m) => m.mountPath), ["/etc/assistant/config", "/app/data", "/tmp"]);
     assert.equal(deployment.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"], desired.rendered.configHash);
     assert.equal(deployment.spec?.strategy?.type, "Recreate", "one SQLite file, one pod at a time");
     assert.deepEqual(deployment.spec?.selector.matchLabels, {
