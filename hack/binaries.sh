@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Finds or builds the pinned upstream binaries the tests and the local control plane run:
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, helm, and for the
-# real node kubelet, kube-proxy, metrics-server and coredns.
+# real node kubelet, kube-proxy, metrics-server, coredns and local-path-provisioner.
 #
 #   hack/binaries.sh ensure [NAME...]   build what is missing (all by default), print nothing else
 #   hack/binaries.sh path NAME          print the absolute path of NAME, building it if needed
+#   hack/binaries.sh version NAME       print the version NAME is pinned at
 #   hack/binaries.sh versions           print each binary's pinned version and where it comes from
 #
 # The pins are the go.mod files under hack/tools/<module>/ (one Go module per upstream project,
@@ -17,8 +18,8 @@ set -euo pipefail
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS_DIR="$HACK_DIR/tools"
 CACHE_ROOT=${AIA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-assistant-operator/tools}
-ALL_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy etcd kwok helm metrics-server coredns)
-MODULES=(kubernetes etcd kwok helm metrics-server coredns)
+ALL_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy etcd kwok helm metrics-server coredns local-path-provisioner)
+MODULES=(kubernetes etcd kwok helm metrics-server coredns local-path-provisioner)
 
 log() { printf '%s\n' "binaries: $*" >&2; }
 
@@ -26,7 +27,7 @@ log() { printf '%s\n' "binaries: $*" >&2; }
 module_of() {
   case "$1" in
     kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kube-proxy) echo kubernetes ;;
-    etcd | kwok | helm | metrics-server | coredns) echo "$1" ;;
+    etcd | kwok | helm | metrics-server | coredns | local-path-provisioner) echo "$1" ;;
     *) log "unknown binary '$1' (known: ${ALL_BINARIES[*]})"; return 1 ;;
   esac
 }
@@ -40,6 +41,7 @@ package_of() {
     helm) echo "helm.sh/helm/v3/cmd/helm" ;;
     metrics-server) echo "sigs.k8s.io/metrics-server/cmd/metrics-server" ;;
     coredns) echo "github.com/coredns/coredns" ;;
+    local-path-provisioner) echo "github.com/rancher/local-path-provisioner" ;;
   esac
 }
 
@@ -52,6 +54,7 @@ pinned_module() {
     helm) echo helm.sh/helm/v3 ;;
     metrics-server) echo sigs.k8s.io/metrics-server ;;
     coredns) echo github.com/coredns/coredns ;;
+    local-path-provisioner) echo github.com/rancher/local-path-provisioner ;;
   esac
 }
 
@@ -160,5 +163,6 @@ case "${1:-}" in
   ensure) shift; ensure "$@" ;;
   path) [[ $# -eq 2 ]] || { log "usage: $0 path NAME"; exit 2; }; path_of "$2" ;;
   versions) versions ;;
-  *) echo "usage: $0 ensure [NAME...] | path NAME | versions" >&2; exit 2 ;;
+  version) [[ $# -eq 2 ]] || { log "usage: $0 version NAME"; exit 2; }; pinned_version "$(module_of "$2")" ;;
+  *) echo "usage: $0 ensure [NAME...] | path NAME | version NAME | versions" >&2; exit 2 ;;
 esac
