@@ -77,6 +77,9 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
         });
       }
     });
+    // While draining, every answer closes its connection: the client's next request opens a new one,
+    // which the Service sends to a pod that stays.
+    if (context.state.draining) void reply.header("connection", "close");
     if (context.state.closing) {
       // Answering from the hook ends the request here; done() would run the handler as well.
       void reply
