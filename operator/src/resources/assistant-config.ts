@@ -18,6 +18,20 @@ export const paths = {
   apiKeysDir: "/etc/assistant/api-keys",
 } as const;
 export const containerPort = 8080;
+/** How long the kubelet lets an assistant pod stop before it kills it. */
+export const terminationGracePeriodSeconds = 30;
+
+/**
+ * How a pod stops. With other pods to take the traffic (postgres storage), it keeps answering for a
+ * while after SIGTERM, every answer closing its connection, while its failing readiness (probed
+ * every 2 s, 2 failures) takes it out of the Service; then it closes and finishes what is in
+ * flight. Embedded storage has one pod, and the next can start only once it is gone: it closes at once.
+ */
+function shutdownTimings(spec: AIAssistantSpec): { drainDelayMs: number; shutdownGraceMs: number } {
+  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 0;
+  // A margin for the process to exit before the kubelet's SIGKILL.
+  return { drainDelayMs, shutdownGraceMs: terminationGracePeriodSeconds * 1000 - drainDelayMs - 3000 };
+}
 
 /** Environment variable names that carry secret values into the pod (never the values). */
 export const secretEnv = {
@@ -85,6 +99,7 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
       : {}),
   };
   if (spec.rateLimit) config["rateLimit"] = spec.rateLimit;
+  config["server"] = shutdownTimings(spec);
   config["privacy"] = { mode: spec.privacy.mode, rules: spec.privacy.rules ?? [] };
 
   const skills = spec.skills ?? [];

@@ -108,6 +108,12 @@ describe("desired objects of an AIAssistant", function () {
     assert.deepEqual(stable.spec?.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
   });
 
+  it("points the stable Service at the starting color during a cutover, as the layout says", function () {
+    const cutover = desiredState(aia, { ...steadyLayout(aia, "blue"), stable: "green" });
+    assert.equal(find<V1Service>(everything(cutover), "Service", "demo").spec?.selector?.["aiassistant.dev/color"], "green");
+    assert.equal(find<V1Service>(everything(cutover), "Service", "demo-preview").spec?.selector?.["aiassistant.dev/color"], "green");
+  });
+
   it("passes secrets by reference only, never into the ConfigMap", function () {
     const withSecrets = desiredState(
       defaultedAIAssistant({
