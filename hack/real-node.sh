@@ -6,6 +6,7 @@
 #
 #   hack/real-node.sh up       start it (a second up while one runs says so and changes nothing)
 #   hack/real-node.sh exec -- CMD...   run CMD in the namespace, KUBECONFIG set, kubectl and helm on PATH
+#   hack/real-node.sh load [NAME...]   rebuild images (default: assistant operator) and import them into the node
 #   hack/real-node.sh env      print the export lines
 #   hack/real-node.sh status   exit 0 when it runs
 #   hack/real-node.sh dir      print its state folder
@@ -74,11 +75,11 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The OCI archives of the node's images, kept per image ID, so an unchanged image is not saved again.
+# The OCI archives of the named images, kept per image ID, so an unchanged image is not saved again.
 image_archives() {
   local name id archive dir="${AIA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-assistant-operator/tools}/images/oci"
   mkdir -p "$dir"
-  for name in "${NODE_IMAGES[@]}"; do
+  for name in "$@"; do
     id=$("$HACK_DIR/images.sh" podman image inspect --format '{{ .Id }}' "$("$HACK_DIR/images.sh" ref "$name")")
     archive="$dir/$name-${id:0:12}.oci.tar"
     if [[ ! -f $archive ]]; then
@@ -372,7 +373,7 @@ up() {
   "$HACK_DIR/binaries.sh" ensure etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm kubelet kube-proxy metrics-server coredns local-path-provisioner
   log "3/7 images: ${NODE_IMAGES[*]} (a cold build takes several minutes)"
   "$HACK_DIR/images.sh" build "${NODE_IMAGES[@]}"
-  mapfile -t archives < <(image_archives)
+  mapfile -t archives < <(image_archives "${NODE_IMAGES[@]}")
   mkdir -p "$STATE/logs"
   : >"$STATE/pids"
   step=$(date +%s)
@@ -439,6 +440,17 @@ down() {
   log "stopped; network namespace $NETNS and $STATE removed"
 }
 
+# Rebuilds images and imports them into the running node: pods started from then on run them
+# (kubectl rollout restart for those already running).
+load() {
+  running || die "no real node runs: start one with hack/control-plane.sh up --real"
+  (($# > 0)) || set -- assistant operator
+  "$HACK_DIR/images.sh" build "$@"
+  local archive
+  for archive in $(image_archives "$@"); do ctr_ -n k8s.io images import --all-platforms "$archive" >/dev/null; done
+  log "imported $* into the node's containerd"
+}
+
 exec_in() {
   [[ ${1:-} == -- ]] && shift
   (($# > 0)) || die "usage: hack/control-plane.sh exec -- COMMAND..."
@@ -452,8 +464,9 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   exec) shift; exec_in "$@" ;;
+  load) shift; load "$@" ;;
   env) running || die "no real node runs"; print_env 2>/dev/null ;;
   status) running ;;
   dir) echo "$STATE" ;;
-  *) echo "usage: $0 up | exec -- COMMAND... | env | status | down" >&2; exit 2 ;;
+  *) echo "usage: $0 up | exec -- COMMAND... | load [NAME...] | env | status | dir | down" >&2; exit 2 ;;
 esac
