@@ -98,8 +98,9 @@ export class IngestionQueue {
    * re-sync then leaves it be rather than store the whole file in a new job and parse it again at
    * every sync (a corrupt PDF in a mounted ConfigMap).
    */
-  handling(collection: string, source: string, contentHash: string): Promise<boolean> {
-    return this.store.hasJobFor(collection, source, contentHash, new Date(Date.now() - RETRY_FAILED_AFTER_MS).toISOString());
+  /** The job that already handles this content: one on its way, or one that failed within the retry period. */
+  handling(collection: string, source: string, contentHash: string): Promise<{ id: string; unfinished: boolean } | undefined> {
+    return this.store.jobFor(collection, source, contentHash, new Date(Date.now() - RETRY_FAILED_AFTER_MS).toISOString());
   }
 
   async submit(job: NewIngestionJob): Promise<IngestionJob> {

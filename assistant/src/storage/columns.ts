@@ -14,3 +14,14 @@ export const JOB_COLUMNS = `id, collection, source, title, format, content_hash 
 export const UNBLOCKED_QUEUED_JOB = `j.status = 'queued' AND NOT EXISTS (
   SELECT 1 FROM ingestion_jobs o WHERE o.collection = j.collection AND o.source = j.source
     AND o.status IN ('queued', 'running') AND o.seq < j.seq)`;
+
+/**
+ * The job that makes a re-sync leave one content of a document be (KnowledgeStore.jobFor): an
+ * unfinished one first, else one that failed after running since a time given as `placeholder`.
+ * `unfinished` is a boolean in Postgres and 0/1 in SQLite.
+ */
+export const JOB_FOR_CONTENT = {
+  columns: `id, status IN ('queued', 'running') AS unfinished`,
+  status: (placeholder: string) => `(status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= ${placeholder}))`,
+  order: "ORDER BY unfinished DESC, seq DESC LIMIT 1",
+};

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import pgvector from "pgvector/pg";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
+import { DOCUMENT_COLUMNS, JOB_COLUMNS, JOB_FOR_CONTENT, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import {
   ConversationNotFoundError,
@@ -423,13 +423,13 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       ]);
       return result.rowCount ?? 0;
     },
-    async hasJobFor(collection, source, contentHash, failedSinceIso) {
-      const result = await pool.query(
-        `SELECT 1 FROM ingestion_jobs WHERE collection = $1 AND source = $2 AND content_hash = $3
-           AND (status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= $4)) LIMIT 1`,
+    async jobFor(collection, source, contentHash, failedSinceIso) {
+      const [row] = await rows<{ id: string; unfinished: boolean }>(
+        `SELECT ${JOB_FOR_CONTENT.columns} FROM ingestion_jobs WHERE collection = $1 AND source = $2 AND content_hash = $3
+           AND ${JOB_FOR_CONTENT.status("$4")} ${JOB_FOR_CONTENT.order}`,
         [collection, source, contentHash, failedSinceIso],
       );
-      return (result.rowCount ?? 0) > 0;
+      return row && { id: row.id, unfinished: row.unfinished };
     },
     async nextJobTime() {
       return (await rows<{ at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`))[0]?.at ?? undefined;

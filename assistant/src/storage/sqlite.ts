@@ -18,7 +18,7 @@ import {
 } from "./types.js";
 import { ChunkIndex, type IndexedChunk } from "./chunk-index.js";
 import { groupCommit } from "./group-commit.js";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
+import { DOCUMENT_COLUMNS, JOB_COLUMNS, JOB_FOR_CONTENT, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import { VectorIndex } from "./vector-index.js";
 
@@ -291,9 +291,9 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     cancelUnfinished: db.prepare(
       "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status IN ('queued', 'running')",
     ),
-    hasJobFor: db.prepare<[string, string, string, string], number>(
-      `SELECT 1 FROM ingestion_jobs WHERE collection = ? AND source = ? AND content_hash = ?
-         AND (status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= ?)) LIMIT 1`,
+    jobFor: db.prepare<[string, string, string, string], { id: string; unfinished: number }>(
+      `SELECT ${JOB_FOR_CONTENT.columns} FROM ingestion_jobs WHERE collection = ? AND source = ? AND content_hash = ?
+         AND ${JOB_FOR_CONTENT.status("?")} ${JOB_FOR_CONTENT.order}`,
     ),
     nextJobTime: db.prepare<[], { at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`),
     pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
@@ -570,8 +570,11 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     cancelUnfinishedJobs(collection, source, reason) {
       return settle(() => statements.cancelUnfinished.run(reason, new Date().toISOString(), collection, source).changes);
     },
-    hasJobFor(collection, source, contentHash, failedSinceIso) {
-      return settle(() => statements.hasJobFor.get(collection, source, contentHash, failedSinceIso) !== undefined);
+    jobFor(collection, source, contentHash, failedSinceIso) {
+      return settle(() => {
+        const row = statements.jobFor.get(collection, source, contentHash, failedSinceIso);
+        return row && { id: row.id, unfinished: row.unfinished === 1 };
+      });
     },
     nextJobTime() {
       return settle(() => statements.nextJobTime.get()?.at ?? undefined);

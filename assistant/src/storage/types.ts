@@ -205,10 +205,11 @@ export interface IngestionJobStore {
    */
   cancelUnfinishedJobs(collection: string, source: string, reason: string): Promise<number>;
   /**
-   * Whether this content of a document is being ingested already (a job queued or running), or failed
-   * after running (not a cancellation) at or after `failedSinceIso`: a re-sync then leaves it be.
+   * The job of this content of a document that makes a re-sync leave it be: one being ingested already
+   * (queued or running, by this replica or another), else one that failed after running (not a
+   * cancellation) at or after `failedSinceIso`.
    */
-  hasJobFor(collection: string, source: string, contentHash: string, failedSinceIso: string): Promise<boolean>;
+  jobFor(collection: string, source: string, contentHash: string, failedSinceIso: string): Promise<{ id: string; unfinished: boolean } | undefined>;
   /** When the soonest queued job not waiting behind an older unfinished job of its document may run, if any. */
   nextJobTime(): Promise<string | undefined>;
   /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */

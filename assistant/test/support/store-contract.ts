@@ -258,20 +258,22 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.equal(await storage.findDocument("tenant/a", "a.txt"), undefined, "the deleted document came back");
       });
 
-      it("tells whether a document's content is on its way or failed after running since a time, a cancellation aside", async () => {
+      it("finds the job of a document's content that is on its way, or failed after running since a time, a cancellation aside", async () => {
         const hourAgo = new Date(Date.now() - 3600000).toISOString();
-        const has = (source: string, content: string, since = hourAgo) => storage.hasJobFor("tenant/a", source, `h-${content}`, since);
+        const find = (source: string, content: string, since = hourAgo) => storage.jobFor("tenant/a", source, `h-${content}`, since);
         const queued = await storage.enqueueJob(job("a.txt", "v1"));
-        assert.deepEqual([await has("a.txt", "v1"), await has("a.txt", "v2"), await has("b.txt", "v1")], [true, false, false]);
-        assert.equal(await storage.hasJobFor("tenant/b", "a.txt", "h-v1", hourAgo), false);
+        assert.deepEqual([await find("a.txt", "v1"), await find("a.txt", "v2"), await find("b.txt", "v1")], [{ id: queued.id, unfinished: true }, undefined, undefined]);
+        assert.equal(await storage.jobFor("tenant/b", "a.txt", "h-v1", hourAgo), undefined);
         assert.equal((await storage.claimJob(now()))?.id, queued.id);
-        assert.equal(await has("a.txt", "v1"), true, "running");
+        assert.deepEqual(await find("a.txt", "v1"), { id: queued.id, unfinished: true }, "running");
         await storage.failJob(queued.id, "not a readable PDF file", undefined);
-        assert.equal(await has("a.txt", "v1"), true, "failed within the hour");
-        assert.equal(await has("a.txt", "v1", new Date(Date.now() + 1000).toISOString()), false, "failed before the given time");
+        assert.deepEqual(await find("a.txt", "v1"), { id: queued.id, unfinished: false }, "failed within the hour");
+        assert.equal(await find("a.txt", "v1", new Date(Date.now() + 1000).toISOString()), undefined, "failed before the given time");
+        const retried = await storage.enqueueJob(job("a.txt", "v1"));
+        assert.deepEqual(await find("a.txt", "v1"), { id: retried.id, unfinished: true }, "one on its way goes before one that failed");
         await storage.enqueueJob(job("c.txt", "v1"));
         await storage.cancelUnfinishedJobs("tenant/a", "c.txt", "deleted");
-        assert.equal(await has("c.txt", "v1"), false, "a cancelled job never ran");
+        assert.equal(await find("c.txt", "v1"), undefined, "a cancelled job never ran");
       });
 
       it("queues interrupted jobs again, fails jobs for good, shows a collection only its own jobs, and prunes ended ones", async () => {

@@ -79,6 +79,18 @@ describe("knowledge ingestion", function () {
     assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0, waiting: 0 });
   });
 
+  it("waits for the job another replica queued for the same content instead of calling the knowledge loaded", async () => {
+    const content = "# 年假\n\n员工入职满一年后享有5天带薪年假。\n";
+    writeFileSync(join(kb, "hr", "leave.md"), content);
+    // Another replica on the same store queued this very content and has not run it yet.
+    const other = new IngestionQueue(storage, settings, metrics, pino({ level: "silent" }));
+    const theirs = await other.submit({ collection: ASSISTANT_COLLECTION, source: "hr/leave.md", format: "markdown", contentHash: other.contentHash(Buffer.from(content), { format: "markdown" }), content: Buffer.from(content) });
+    const ours = new IngestionQueue(storage, settings, metrics, pino({ level: "silent" }));
+    const { jobIds, ...report } = await syncKnowledgeDir(storage, ours, kb, pino({ level: "silent" }));
+    assert.deepEqual(report, { queued: 0, unchanged: 0, removed: 0, failed: 0, waiting: 1 });
+    assert.deepEqual(jobIds, [theirs.id]);
+  });
+
   it("leaves the documents of knowledge URLs alone when syncing the folder", async () => {
     const queue = await startQueue(storage);
     await storage.putDocument(ASSISTANT_COLLECTION, { source: "https://intranet.example/handbook", title: "Handbook", contentHash: "h", chunks: [] });
