@@ -22,13 +22,15 @@ export const containerPort = 8080;
 export const terminationGracePeriodSeconds = 30;
 
 /**
- * How a pod stops. With other pods to take the traffic (postgres storage), it keeps answering for a
- * while after SIGTERM, every answer closing its connection, while its failing readiness (probed
- * every 2 s, 2 failures) takes it out of the Service; then it closes and finishes what is in
- * flight. Embedded storage has one pod, and the next can start only once it is gone: it closes at once.
+ * How a pod stops. It keeps answering for a while after SIGTERM, every answer closing its
+ * connection, so that no client is sent to it after it is gone: with other pods to take the
+ * traffic (postgres storage), until its failing readiness (probed every 2 s, 2 failures) takes it
+ * out of the Service and kube-proxy catches up; with embedded storage, whose cutover has already
+ * pointed the Service elsewhere, until kube-proxy has applied that (it syncs at most once a second).
+ * Then it closes and finishes what is in flight.
  */
 function shutdownTimings(spec: AIAssistantSpec): { drainDelayMs: number; shutdownGraceMs: number } {
-  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 0;
+  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 2000;
   // A margin for the process to exit before the kubelet's SIGKILL.
   return { drainDelayMs, shutdownGraceMs: terminationGracePeriodSeconds * 1000 - drainDelayMs - 3000 };
 }
