@@ -136,6 +136,7 @@ async function main(): Promise<void> {
       knowledgeTopK: config.knowledge.topK,
       provider,
       metrics,
+      masker,
       skills,
       state,
       limits: {

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { startService, waitForLog, type RunningService } from "../support/service.js";
+
+/** The median of the samples. */
+const median = (samples: number[]): number => [...samples].sort((left, right) => left - right)[Math.floor(samples.length / 2)] ?? NaN;
+
+/** The "request completed" line of the request answered under `id` (written once its response has closed). */
+async function completedLine(service: RunningService, id: string): Promise<{ req: { url: string } }> {
+  const line = await waitForLog(service, (entry) => entry.includes(`"reqId":"${id}"`) && entry.includes("request completed"));
+  return JSON.parse(line) as { req: { url: string } };
+}
+
+describe("hostile clients against the service as it ships (default config)", function () {
+  this.timeout(180000);
+  let service: RunningService;
+  before(async () => {
+    service = await startService();
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  it("keeps /healthz answering while 16 clients send 15 KB URLs of one letter", async () => {
+    // Every URL differs, as an attacker's would, so none is answered from the log's cache of masked URLs.
+    const long = (n: number): string => `${"a".repeat(15000)}${n}`;
+    const urls = [(n: number) => `/${long(n)}`, (n: number) => `/api/v1/conversations?cursor=${long(n)}`, (n: number) => `/api/v1/conversations/${long(n)}`];
+    let flooding = true;
+    let sent = 0;
+    const clients = Array.from({ length: 16 }, async (_, client) => {
+      while (flooding) {
+        const url = urls[(client + sent) % urls.length] ?? String;
+        const response = await fetch(`${service.url}${url(client * 1e6 + sent)}`);
+        await response.arrayBuffer();
+        assert.ok(response.status < 500, `a flood request got ${response.status}`);
+        sent += 1;
+      }
+    });
+    // The flood runs first, so every client has a request in flight while /healthz is timed.
+    while (sent < 64) await new Promise((resolve) => setTimeout(resolve, 10));
+    const latencies: number[] = [];
+    for (let probe = 0; probe < 15; probe += 1) {
+      const started = performance.now();
+      assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
+      latencies.push(performance.now() - started);
+    }
+    flooding = false;
+    await Promise.all(clients);
+    // Masking each URL took quadratic time: the probe's median was 4.4 s.
+    assert.ok(median(latencies) < 1000, `/healthz median ${median(latencies).toFixed(0)} ms under the flood (${sent} flood requests)`);
+  });
+
+  it("logs only the cut-short path of a request no caller was authenticated for", async () => {
+    const response = await fetch(`${service.url}/nowhere/${"b".repeat(400)}?phone=13812345678`);
+    assert.equal(response.status, 404);
+    const { req } = await completedLine(service, response.headers.get("x-request-id") ?? "");
+    assert.equal(req.url, `/nowhere/${"b".repeat(256 - "/nowhere/".length)}…`);
+  });
+
+  it("logs an authenticated caller's URL whole, masked", async () => {
+    const response = await fetch(`${service.url}/api/v1/conversations?cursor=13812345678`);
+    assert.equal(response.status, 400);
+    const { req } = await completedLine(service, response.headers.get("x-request-id") ?? "");
+    assert.equal(req.url, "/api/v1/conversations?cursor=138****5678");
+  });
+
+  it("answers under the client's x-request-id only when it has a safe form that masking leaves alone", async () => {
+    for (const id of ["trace-7f3a.9c:1", "0af7651916cd43dd8448eb211c80319c"]) {
+      const response = await fetch(`${service.url}/healthz`, { headers: { "x-request-id": id } });
+      assert.equal(response.headers.get("x-request-id"), id);
+    }
+    for (const id of ["13812345678", "zhang@example.com", "10.1.2.3", "a b", "x".repeat(200), "-leading-dash", "é"]) {
+      const response = await fetch(`${service.url}/healthz`, { headers: { "x-request-id": encodeURI(id) } });
+      const answered = response.headers.get("x-request-id") ?? "";
+      assert.notEqual(answered, encodeURI(id));
+      assert.match(answered, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      await completedLine(service, answered);
+    }
+    assert.ok(!service.logs.some((line) => line.includes("13812345678") || line.includes("zhang@example.com")), "a request id reached the log unmasked");
+  });
+});
