@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       state,
       limits: {
         maxMessageChars: config.limits.maxMessageChars,
+        maxRequestChars: config.limits.maxRequestChars,
         bodyLimitBytes: config.limits.bodyLimitBytes,
         maxPageSize: config.limits.maxPageSize,
         maxUploadBytes: config.knowledge.maxUploadBytes,

@@ -252,6 +252,8 @@ export const configSchema = {
       default: {},
       properties: {
         maxMessageChars: { type: "integer", minimum: 1, maximum: 1000000, default: 4000 },
+        // Every message of a request together (all roles, content parts, tool calls), or a skill call's arguments.
+        maxRequestChars: { type: "integer", minimum: 1, maximum: 10000000, default: 64000 },
         historyTokens: { type: "integer", minimum: 0, maximum: 1000000, default: 2000 },
         bodyLimitBytes: { type: "integer", minimum: 1024, maximum: 104857600, default: 1048576 },
         maxPageSize: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
@@ -417,7 +419,7 @@ export interface FileConfig {
     parseMemoryMb: number;
     hybrid: FusionWeights;
   };
-  limits: { maxMessageChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
+  limits: { maxMessageChars: number; maxRequestChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
   server: {
     sseHeartbeatMs: number;
     drainDelayMs: number;

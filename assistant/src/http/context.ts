@@ -18,6 +18,8 @@ export interface ServiceState {
 
 export interface HttpLimits {
   maxMessageChars: number;
+  /** The text of one request's messages (or skill arguments) together. */
+  maxRequestChars: number;
   bodyLimitBytes: number;
   maxPageSize: number;
   /** The largest document upload (a JSON text or a file). */

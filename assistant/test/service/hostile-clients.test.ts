@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { startService, waitForLog, type RunningService } from "../support/service.js";
+import type { ErrorBody } from "../support/client.js";
+import { postJson, startService, waitForLog, type RunningService } from "../support/service.js";
 
 /** The median of the samples. */
 const median = (samples: number[]): number => [...samples].sort((left, right) => left - right)[Math.floor(samples.length / 2)] ?? NaN;
@@ -76,5 +77,30 @@ describe("hostile clients against the service as it ships (default config)", fun
       await completedLine(service, answered);
     }
     assert.ok(!service.logs.some((line) => line.includes("13812345678") || line.includes("zhang@example.com")), "a request id reached the log unmasked");
+  });
+
+  it("refuses messages over limits.maxRequestChars together, whatever their role, part or tool call, with a 413", async () => {
+    const completion = (messages: unknown[]) => postJson(`${service.url}/v1/chat/completions`, { model: "m", messages: [...messages, { role: "user", content: "when does the office open?" }] });
+    const big = "a".repeat(40000);
+    const oversized = [
+      [{ role: "system", content: "s".repeat(100000) }],
+      [{ role: "system", content: big }, { role: "assistant", content: big }],
+      [{ role: "user", content: [{ type: "text", text: big }, { type: "text", text: big }] }],
+      [{ role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "lookup", arguments: JSON.stringify({ q: `${big}${big}` }) } }] }],
+      [{ role: "tool", tool_call_id: "c1", content: `${big}${big}` }],
+    ];
+    for (const messages of oversized) {
+      const { status, body } = await completion(messages);
+      assert.equal(status, 413, JSON.stringify(body));
+      assert.equal((body as ErrorBody).error.code, "request_too_large");
+      assert.match((body as ErrorBody).error.message, /limits\.maxRequestChars/);
+    }
+    assert.equal((await completion([{ role: "system", content: big }])).status, 200);
+  });
+
+  it("refuses skill arguments over limits.maxRequestChars with a 413, before looking for the skill", async () => {
+    const { status, body } = await postJson(`${service.url}/api/v1/skills/anything/invoke`, { arguments: { note: "n".repeat(70000) } });
+    assert.equal(status, 413);
+    assert.equal((body as ErrorBody).error.code, "request_too_large");
   });
 });
