@@ -254,7 +254,11 @@ export class IngestionQueue {
 
   private async requeueAbandoned(): Promise<void> {
     try {
-      const requeued = await this.store.requeueRunningJobs();
+      const { requeued, failed } = await this.store.requeueRunningJobs(this.settings.maxAttempts);
+      if (failed > 0) {
+        this.metrics.ingestionJobs.inc({ outcome: "failed" }, failed);
+        this.logger.warn({ failed, maxAttempts: this.settings.maxAttempts }, "ingestion jobs a stopped process left running have used their attempts and failed");
+      }
       if (requeued > 0) {
         this.logger.info({ requeued }, "ingestion jobs a stopped process left running are queued again");
         this.wake?.();

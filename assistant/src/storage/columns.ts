@@ -14,3 +14,19 @@ export const JOB_COLUMNS = `id, collection, source, title, format, content_hash 
 export const UNBLOCKED_QUEUED_JOB = `j.status = 'queued' AND NOT EXISTS (
   SELECT 1 FROM ingestion_jobs o WHERE o.collection = j.collection AND o.source = j.source
     AND o.status IN ('queued', 'running') AND o.seq < j.seq)`;
+
+/**
+ * What a job left running by a stopped process is set to, in both stores: failed once it has used
+ * its attempts, else queued again; either way with the reason. `maxAttempts` is the dialect's
+ * placeholder for that number.
+ */
+export const ABANDONED_JOB_OUTCOME = (maxAttempts: string) => `status = CASE WHEN attempts >= ${maxAttempts} THEN 'failed' ELSE 'queued' END,
+  content = CASE WHEN attempts >= ${maxAttempts} THEN NULL ELSE content END,
+  error = CASE WHEN attempts >= ${maxAttempts}
+    THEN 'the process stopped during each of its ' || attempts || ' attempts (knowledge.maxAttempts is ' || ${maxAttempts} || '): the document may be what stops it'
+    ELSE 'attempt ' || attempts || ' was cut short: the process stopped while it ran' END`;
+
+export const countAbandoned = (outcomes: readonly { status: string }[]) => ({
+  requeued: outcomes.filter(({ status }) => status === "queued").length,
+  failed: outcomes.filter(({ status }) => status === "failed").length,
+});

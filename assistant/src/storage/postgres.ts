@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import pgvector from "pgvector/pg";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
+import { ABANDONED_JOB_OUTCOME, countAbandoned, DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import {
   ConversationNotFoundError,
@@ -414,14 +414,15 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async listJobs(collection, limit) {
       return rows<IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = $1 ORDER BY seq DESC LIMIT $2`, [collection, limit]);
     },
-    async requeueRunningJobs() {
+    async requeueRunningJobs(maxAttempts) {
       // Other replicas may be running jobs right now (and touch them): only those left untouched for long are taken back.
       const now = Date.now();
-      const result = await pool.query("UPDATE ingestion_jobs SET status = 'queued', updated_at = $1 WHERE status = 'running' AND updated_at < $2", [
-        new Date(now).toISOString(),
-        new Date(now - staleJobMs).toISOString(),
-      ]);
-      return result.rowCount ?? 0;
+      return countAbandoned(
+        await rows<{ status: string }>(
+          `UPDATE ingestion_jobs SET ${ABANDONED_JOB_OUTCOME("$3::integer")}, updated_at = $1 WHERE status = 'running' AND updated_at < $2 RETURNING status`,
+          [new Date(now).toISOString(), new Date(now - staleJobMs).toISOString(), maxAttempts],
+        ),
+      );
     },
     async hasJobFor(collection, source, contentHash, failedSinceIso) {
       const result = await pool.query(

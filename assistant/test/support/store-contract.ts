@@ -274,12 +274,30 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.equal(await has("c.txt", "v1"), false, "a cancelled job never ran");
       });
 
+      it("counts a run cut short by a stopped process as an attempt, and fails the job once it has used them all", async () => {
+        const poisonous = await storage.enqueueJob(job("crash.pdf"));
+        const maxAttempts = 2;
+        for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+          assert.deepEqual(await storage.claimJob(now()).then((j) => [j?.id, j?.attempts]), [poisonous.id, attempt]);
+          // The process crashed on it (kill -9): the next start finds it still running.
+          storage = await current.reopen();
+          const outcome = await storage.requeueRunningJobs(maxAttempts);
+          assert.deepEqual(outcome, attempt < maxAttempts ? { requeued: 1, failed: 0 } : { requeued: 0, failed: 1 });
+        }
+        const failed = await storage.getJob("tenant/a", poisonous.id);
+        assert.deepEqual([failed?.status, failed?.attempts], ["failed", maxAttempts]);
+        assert.equal(failed?.error, "the process stopped during each of its 2 attempts (knowledge.maxAttempts is 2): the document may be what stops it");
+        assert.equal(await storage.claimJob(now()), undefined, "the poisonous job ran again");
+        assert.equal(await storage.hasJobFor("tenant/a", "crash.pdf", "h-x", new Date(Date.now() - 60000).toISOString()), true, "a re-sync would bring it back at once");
+      });
+
       it("queues interrupted jobs again, fails jobs for good, shows a collection only its own jobs, and prunes ended ones", async () => {
         const interrupted = await storage.enqueueJob(job("a.txt"));
         assert.equal((await storage.claimJob(now()))?.id, interrupted.id);
         // The process that claimed it is gone: a restart (a new store on the same data) takes it back.
         storage = await current.reopen();
-        assert.equal(await storage.requeueRunningJobs(), 1);
+        assert.deepEqual(await storage.requeueRunningJobs(3), { requeued: 1, failed: 0 });
+        assert.deepEqual(await storage.getJob("tenant/a", interrupted.id).then((j) => [j?.status, j?.error]), ["queued", "attempt 1 was cut short: the process stopped while it ran"]);
         assert.equal((await storage.claimJob(now()))?.attempts, 2);
         await storage.failJob(interrupted.id, "not a PDF");
         assert.deepEqual(await storage.getJob("tenant/a", interrupted.id).then((j) => [j?.status, j?.error]), ["failed", "not a PDF"]);
