@@ -133,6 +133,18 @@ describe("knowledge ingestion", function () {
     assert.equal((await bm25Retriever(storage).search("a", "interrupted", 1))[0]?.source, "a.md");
   });
 
+  it("fails a job that crashed processes left running once it has used its attempts, instead of running it at every start", async () => {
+    const poisonous = await storage.enqueueJob({ collection: "tenant/a", source: "a.md", format: "markdown", contentHash: "h1", content: Buffer.from("# A\n\nwords") });
+    assert.equal((await storage.claimJob(new Date().toISOString()))?.attempts, 1);
+    await storage.close();
+    storage = openSqliteStorage(join(root, "data"), "normal");
+    const queue = await startQueue(storage, { maxAttempts: 1 });
+    await queue.finished("tenant/a", poisonous.id);
+    const job = await storage.getJob("tenant/a", poisonous.id);
+    assert.deepEqual([job?.status, job?.attempts], ["failed", 1]);
+    assert.match(job?.error ?? "", /process stopped during each of its 1 attempts \(knowledge\.maxAttempts is 1\)/);
+  });
+
   it("indexes the same text again when it comes back with a corrected format or title", async () => {
     const queue = await startQueue(storage);
     const knowledge = new KnowledgeBase(storage, queue, bm25Retriever(storage));
