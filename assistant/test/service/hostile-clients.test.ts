@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ErrorBody } from "../support/client.js";
+import { rawExchange, type ErrorBody } from "../support/client.js";
 import { postJson, startService, waitForLog, type RunningService } from "../support/service.js";
 
 /** The median of the samples. */
@@ -102,5 +102,20 @@ describe("hostile clients against the service as it ships (default config)", fun
     const { status, body } = await postJson(`${service.url}/api/v1/skills/anything/invoke`, { arguments: { note: "n".repeat(70000) } });
     assert.equal(status, 413);
     assert.equal((body as ErrorBody).error.code, "request_too_large");
+  });
+
+  it("ends a stream's connection when the client sent Connection: close", async () => {
+    const body = JSON.stringify({ message: "when does the office open?", stream: true });
+    const { host } = new URL(service.url);
+    // Resolves only once the server closes the connection, which a fixed keep-alive never did.
+    const exchange = await rawExchange(
+      service.url,
+      `POST /api/v1/chat HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    const [head = "", events = ""] = exchange.split("\r\n\r\n");
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.match(head, /\r\nconnection: close/i);
+    assert.doesNotMatch(head, /keep-alive/i);
+    assert.match(events, /event: done/);
   });
 });
