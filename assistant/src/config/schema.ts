@@ -233,6 +233,10 @@ export const configSchema = {
         jobRetentionDays: { type: "integer", minimum: 1, maximum: 3650, default: 7 },
         parseTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 120000 },
         parseMemoryMb: { type: "integer", minimum: 64, maximum: 16384, default: 512 },
+        // Characters of text one document may hold once extracted.
+        maxDocumentChars: { type: "integer", minimum: 1000, maximum: 1000000000, default: 10000000 },
+        // Bytes one .docx zip entry or one compressed PDF stream may inflate to.
+        maxUncompressedBytes: { type: "integer", minimum: 1048576, maximum: 4294967296, default: 67108864 },
         // Reciprocal-rank fusion of BM25 and vector results when embeddings are configured.
         hybrid: {
           type: "object",
@@ -414,9 +418,11 @@ export interface FileConfig {
     retryDelayMs: number;
     /** Days an ingestion job is kept after it ended. */
     jobRetentionDays: number;
-    /** Limits of the thread that parses one document. */
+    /** Limits of the process that parses one document. */
     parseTimeoutMs: number;
     parseMemoryMb: number;
+    maxDocumentChars: number;
+    maxUncompressedBytes: number;
     hybrid: FusionWeights;
   };
   limits: { maxMessageChars: number; maxRequestChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };

@@ -9,7 +9,7 @@ import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
 export interface IngestionSettings extends PreparerSettings {
   chunkChars: number;
   chunkOverlapChars: number;
-  /** Limits of the preparing thread for one document. */
+  /** Limits of the preparing process for one document. */
   prepareTimeoutMs: number;
   prepareMemoryMb: number;
   /** Attempts per job before it fails for good; an unreadable document fails at once. */
@@ -61,7 +61,7 @@ export class IngestionQueue {
     private readonly logger: Logger,
     private readonly embedder?: Embedder,
   ) {
-    this.preparer = new DocumentPreparer(settings.mask === undefined ? {} : { mask: settings.mask }, {
+    this.preparer = new DocumentPreparer({ limits: settings.limits, ...(settings.mask === undefined ? {} : { mask: settings.mask }) }, {
       timeoutMs: settings.prepareTimeoutMs,
       maxMemoryMb: settings.prepareMemoryMb,
     });

@@ -1,27 +1,32 @@
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
 import { createMasker } from "../masking/mask.js";
 import { UnreadableDocumentError } from "./parse.js";
 import { prepareDocument } from "./prepare.js";
-import type { PrepareMessage, PrepareReply, PreparerSettings } from "./preparer.js";
+import { OUT_OF_MEMORY, outOfMemory, type PrepareMessage, type PrepareReply, type ProcessSettings } from "./preparer.js";
 
-/** The preparing thread: one request at a time from DocumentPreparer, one reply each. */
-const settings = workerData as PreparerSettings;
+/** The preparing process: one request at a time from DocumentPreparer, one reply each. */
+const settings = JSON.parse(process.argv[2] ?? "") as ProcessSettings;
 const mask = settings.mask === undefined ? undefined : createMasker(settings.mask.mode, settings.mask.rules);
-const port = parentPort;
-if (port === null) throw new Error("prepare-worker runs only as a worker thread");
-// On Linux the nice value belongs to the thread, so this thread (and only it) yields the CPU to the
-// event loop serving chat whenever both want it. Elsewhere it would lower the whole process: left alone.
-if (process.platform === "linux") setPriority(19);
+const reply = (message: PrepareReply): void => {
+  process.send?.(message);
+};
+if (process.send === undefined) throw new Error("prepare-process runs only as a child process of DocumentPreparer");
+// The whole process is the parser's: it yields the CPU to the service whenever both want it.
+setPriority(19);
+// The service is gone (or closed the channel): the parser goes too.
+process.on("disconnect", () => process.exit(0));
 
-port.on("message", ({ id, request }: PrepareMessage) => {
-  prepareDocument(request, mask).then(
+process.on("message", ({ id, request }: PrepareMessage) => {
+  prepareDocument(request, mask, settings.limits).then(
     (document) => {
-      port.postMessage({ id, document } satisfies PrepareReply);
+      reply({ id, document });
     },
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      port.postMessage({ id, error: message, unreadable: error instanceof UnreadableDocumentError } satisfies PrepareReply);
+      // Memory the limits refused (perhaps inside a parser, which wraps the error): the same document would be refused again.
+      if (OUT_OF_MEMORY.test(message)) reply({ id, error: outOfMemory(settings.memoryMb), unreadable: true });
+      else reply({ id, error: message, unreadable: error instanceof UnreadableDocumentError });
     },
   );
 });
+

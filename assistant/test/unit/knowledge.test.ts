@@ -8,11 +8,12 @@ import { ASSISTANT_COLLECTION } from "../../src/retrieval/collections.js";
 import { IngestionQueue, type IngestionSettings } from "../../src/retrieval/ingestion.js";
 import { KnowledgeBase } from "../../src/retrieval/knowledge-base.js";
 import { bm25Retriever, syncKnowledgeDir } from "../../src/retrieval/knowledge.js";
+import { DEFAULT_DOCUMENT_LIMITS } from "../../src/retrieval/parse.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
 import { docxOf } from "../support/documents.js";
 
-const settings: IngestionSettings = { chunkChars: 800, chunkOverlapChars: 0, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, prepareTimeoutMs: 30000, prepareMemoryMb: 256 };
+const settings: IngestionSettings = { chunkChars: 800, chunkOverlapChars: 0, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, prepareTimeoutMs: 30000, prepareMemoryMb: 256, limits: DEFAULT_DOCUMENT_LIMITS };
 
 describe("knowledge ingestion", function () {
   this.timeout(30000);
