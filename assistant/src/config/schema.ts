@@ -231,6 +231,8 @@ export const configSchema = {
         maxAttempts: { type: "integer", minimum: 1, maximum: 20, default: 3 },
         retryDelayMs: { type: "integer", minimum: 10, maximum: 3600000, default: 2000 },
         jobRetentionDays: { type: "integer", minimum: 1, maximum: 3650, default: 7 },
+        // Documents parsed at once, each in its own process; one tenant has one of them at a time.
+        ingestionWorkers: { type: "integer", minimum: 1, maximum: 32, default: 2 },
         parseTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 120000 },
         parseMemoryMb: { type: "integer", minimum: 64, maximum: 16384, default: 512 },
         // Characters of text one document may hold once extracted.
@@ -418,6 +420,8 @@ export interface FileConfig {
     retryDelayMs: number;
     /** Days an ingestion job is kept after it ended. */
     jobRetentionDays: number;
+    /** Documents parsed at once; a tenant has one of them at a time. */
+    ingestionWorkers: number;
     /** Limits of the process that parses one document. */
     parseTimeoutMs: number;
     parseMemoryMb: number;

@@ -9,11 +9,20 @@ export const JOB_COLUMNS = `id, collection, source, title, format, content_hash 
 
 /**
  * A queued job `j` that may run once due: an older unfinished job for the same document goes first,
- * so a retry can never overwrite newer content. Both dialects read it the same.
+ * so a retry can never overwrite newer content, and a collection (a tenant) has one job running at a
+ * time, so one tenant's slow documents hold one worker, never all. Both dialects read it the same.
  */
 export const UNBLOCKED_QUEUED_JOB = `j.status = 'queued' AND NOT EXISTS (
   SELECT 1 FROM ingestion_jobs o WHERE o.collection = j.collection AND o.source = j.source
-    AND o.status IN ('queued', 'running') AND o.seq < j.seq)`;
+    AND o.status IN ('queued', 'running') AND o.seq < j.seq)
+  AND NOT EXISTS (SELECT 1 FROM ingestion_jobs r WHERE r.collection = j.collection AND r.status = 'running')`;
+
+/**
+ * Whose job runs next: each collection takes its turn, the one served longest ago (by when its last
+ * job started or ended) first, then its oldest job. FIFO alone would let a tenant that uploads a
+ * hundred documents make every other tenant wait for all of them.
+ */
+export const TENANT_TURN_ORDER = `COALESCE((SELECT max(s.updated_at) FROM ingestion_jobs s WHERE s.collection = j.collection AND s.status <> 'queued'), ''), j.seq`;
 
 /**
  * What a job left running by a stopped process is set to, in both stores: failed once it has used

@@ -18,7 +18,7 @@ import {
 } from "./types.js";
 import { ChunkIndex, type IndexedChunk } from "./chunk-index.js";
 import { groupCommit } from "./group-commit.js";
-import { ABANDONED_JOB_OUTCOME, countAbandoned, DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
+import { ABANDONED_JOB_OUTCOME, countAbandoned, DOCUMENT_COLUMNS, JOB_COLUMNS, TENANT_TURN_ORDER, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import { VectorIndex } from "./vector-index.js";
 
@@ -112,6 +112,10 @@ export const migrations: readonly string[] = [
   // A chunk's embedding (little-endian float32) when an embeddings endpoint is configured.
   `
   ALTER TABLE chunks ADD COLUMN embedding BLOB;
+  `,
+  // Whose turn it is to ingest: the running job of a collection, and when each was last served.
+  `
+  CREATE INDEX ingestion_jobs_turns ON ingestion_jobs (collection, status, updated_at);
   `,
 ];
 
@@ -265,9 +269,9 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       `INSERT INTO ingestion_jobs (id, collection, source, title, format, content_hash, bytes, content, status, run_after, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
     ),
-    // An older unfinished job for the same document goes first, so a retry can never overwrite newer content.
+    // Tenants take turns; an older unfinished job for the same document goes first (columns.ts).
     nextJob: db.prepare<[string], { seq: number }>(
-      `SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} ORDER BY j.seq LIMIT 1`,
+      `SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} ORDER BY ${TENANT_TURN_ORDER} LIMIT 1`,
     ),
     startJob: db.prepare<[string, number], ClaimedJob>(
       `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE seq = ?

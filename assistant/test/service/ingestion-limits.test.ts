@@ -108,3 +108,39 @@ describe("a document that needs more memory than the parser may have", function 
     assert.equal(service.child.exitCode, null);
   });
 });
+
+describe("ingestion shared between tenants", function () {
+  this.timeout(120000);
+  const keys = { acme: "acme-ingest-Qa7Ws3Ed9Rf1", globex: "globex-ingest-Tg5Yh2Uj8Ik4" };
+  let service: RunningService;
+  before(async () => {
+    service = await startService({
+      config: {
+        auth: { mode: "apiKey", apiKeys: Object.entries(keys).map(([tenant, key]) => ({ name: tenant, key, tenant })) },
+        // A document that makes this rule backtrack for hours stands for any that runs into parseTimeoutMs.
+        privacy: { maskKnowledge: true, rules: [{ name: "slow", pattern: "(a+)+b" }] },
+      },
+    });
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  it("indexes another tenant's small document within seconds while one tenant's slow documents run", async () => {
+    const slow = `${"a".repeat(48)}c`;
+    const acme = await Promise.all(["slow-1.txt", "slow-2.txt"].map((name) => uploadFile(service.url, keys.acme, { name, content: slow })));
+    const acmeCall = apiClient(service.url, keys.acme);
+    const acmeStatuses = async () => (await Promise.all(acme.map(({ body }) => acmeCall<JobView>("GET", `/api/v1/knowledge/jobs/${body.job.id}`)))).map(({ body }) => body.status).sort();
+    while (!(await acmeStatuses()).includes("running")) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = performance.now();
+    const tiny = await uploadFile(service.url, keys.globex, { name: "tiny.md", content: "# Tiny\n\nhello there!!" });
+    const job = await settledJob(apiClient(service.url, keys.globex), tiny.body.job.id);
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(job.status, "succeeded");
+    // Before, it waited for the slow one's 120 s parse timeout.
+    assert.ok(seconds < 15, `the small document took ${seconds.toFixed(1)} s`);
+    // The slow tenant holds one worker, however many documents it has queued.
+    assert.deepEqual(await acmeStatuses(), ["queued", "running"]);
+  });
+});
+

@@ -190,12 +190,13 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       it("hands out queued jobs in order, with their upload, and keeps a retry of one document ahead of its newer upload", async () => {
         const first = await storage.enqueueJob(job("a.txt", "v1"));
         const second = await storage.enqueueJob(job("a.txt", "v2"));
-        const other = await storage.enqueueJob(job("b.txt"));
+        const other = await storage.enqueueJob({ ...job("b.txt"), collection: "tenant/b" });
         assert.deepEqual([first.status, first.attempts, first.bytes], ["queued", 0, 2]);
         const claimed = await storage.claimJob(now());
         assert.deepEqual([claimed?.id, claimed?.status, claimed?.attempts, claimed?.content.toString()], [first.id, "running", 1, "v1"]);
-        // While a.txt v1 is unfinished, v2 waits; b.txt may go.
+        // While a.txt v1 is unfinished, v2 waits; another tenant's job may go.
         assert.equal((await storage.claimJob(now()))?.id, other.id);
+        await storage.completeJob(other.id, { outcome: "indexed", documentId: "d0", chunkCount: 1 });
         assert.equal(await storage.claimJob(now()), undefined);
         // v2 is queued but cannot run yet: nothing is due, so an idle worker waits instead of spinning.
         assert.equal(await storage.nextJobTime(), undefined);
@@ -208,6 +209,29 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         await storage.completeJob(first.id, { outcome: "indexed", documentId: "d1", chunkCount: 3 });
         assert.equal((await storage.claimJob(later))?.id, second.id);
         assert.deepEqual(await storage.getJob("tenant/a", first.id).then((j) => [j?.status, j?.outcome, j?.documentId, j?.chunkCount, j?.error]), ["succeeded", "indexed", "d1", 3, null]);
+      });
+
+      it("runs one job of a tenant at a time and gives every tenant a turn, not the first uploader all of its jobs", async () => {
+        const a = [await storage.enqueueJob(job("a1.txt")), await storage.enqueueJob(job("a2.txt")), await storage.enqueueJob(job("a3.txt"))];
+        const b = await storage.enqueueJob({ ...job("b1.txt"), collection: "tenant/b" });
+        const c = await storage.enqueueJob({ ...job("c1.txt"), collection: "tenant/c" });
+        assert.equal((await storage.claimJob(now()))?.id, a[0]?.id);
+        // tenant/a has a job running: its others wait, and no worker is due to wake for them.
+        assert.equal((await storage.claimJob(now()))?.id, b.id);
+        assert.equal((await storage.claimJob(now()))?.id, c.id);
+        assert.equal(await storage.claimJob(now()), undefined);
+        assert.equal(await storage.nextJobTime(), undefined);
+        for (const ended of [c, b, a[0]]) {
+          await storage.completeJob(ended?.id ?? "", { outcome: "indexed", documentId: "d", chunkCount: 1 });
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        // tenant/c was served longest ago: its new upload goes before tenant/a's older ones.
+        const late = await storage.enqueueJob({ ...job("c2.txt"), collection: "tenant/c" });
+        assert.equal((await storage.claimJob(now()))?.id, late.id);
+        assert.equal((await storage.claimJob(now()))?.id, a[1]?.id);
+        assert.equal(await storage.claimJob(now()), undefined);
+        await storage.completeJob(a[1]?.id ?? "", { outcome: "indexed", documentId: "d", chunkCount: 1 });
+        assert.equal((await storage.claimJob(now()))?.id, a[2]?.id);
       });
 
       it("puts a job it stops working on back without counting the attempt, and keeps it while it is touched", async () => {

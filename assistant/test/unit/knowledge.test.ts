@@ -13,7 +13,7 @@ import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
 import { docxOf } from "../support/documents.js";
 
-const settings: IngestionSettings = { chunkChars: 800, chunkOverlapChars: 0, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, prepareTimeoutMs: 30000, prepareMemoryMb: 256, limits: DEFAULT_DOCUMENT_LIMITS };
+const settings: IngestionSettings = { chunkChars: 800, chunkOverlapChars: 0, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, workers: 1, prepareTimeoutMs: 30000, prepareMemoryMb: 256, limits: DEFAULT_DOCUMENT_LIMITS };
 
 describe("knowledge ingestion", function () {
   this.timeout(30000);
