@@ -17,13 +17,27 @@ interface LoggedRequest {
 const UNAUTHENTICATED_PATH_CHARS = 256;
 
 /**
- * What the log keeps of a request's URL. Before authentication a request is anyone's: only its path
- * is kept, cut short, so a client without credentials can make the log mask (and hold) little.
+ * The URL as its characters, so masking sees what was sent: percent-encoded, a phone number right
+ * after `%2C` looked like part of a word, and went unmasked. A broken escape stays as it is.
+ */
+function decoded(url: string): string {
+  return url.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
+}
+
+/**
+ * What the log keeps of a request's URL, decoded. Before authentication a request is anyone's: only
+ * its path is kept, cut short, so a client without credentials can make the log mask (and hold) little.
  */
 function loggedUrl({ url, identity }: LoggedRequest): string {
-  if (identity !== undefined && identity !== null) return url;
+  if (identity !== undefined && identity !== null) return decoded(url);
   const query = url.indexOf("?");
-  const path = query === -1 ? url : url.slice(0, query);
+  const path = decoded(query === -1 ? url : url.slice(0, query));
   return path.length > UNAUTHENTICATED_PATH_CHARS ? `${path.slice(0, UNAUTHENTICATED_PATH_CHARS)}…` : path;
 }
 

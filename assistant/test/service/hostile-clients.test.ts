@@ -54,11 +54,15 @@ describe("hostile clients against the service as it ships (default config)", fun
     assert.equal(req.url, `/nowhere/${"b".repeat(256 - "/nowhere/".length)}…`);
   });
 
-  it("logs an authenticated caller's URL whole, masked", async () => {
+  it("logs an authenticated caller's URL whole, decoded and masked", async () => {
     const response = await fetch(`${service.url}/api/v1/conversations?cursor=13812345678`);
     assert.equal(response.status, 400);
     const { req } = await completedLine(service, response.headers.get("x-request-id") ?? "");
     assert.equal(req.url, "/api/v1/conversations?cursor=138****5678");
+    // Found by the fuzz tier: percent-escapes hid the boundaries the detectors look for.
+    const escaped = await fetch(`${service.url}/api/v1/knowledge/jobs/x%2C13812345678%2011010519491231002X`);
+    const line = await completedLine(service, escaped.headers.get("x-request-id") ?? "");
+    assert.equal(line.req.url, "/api/v1/knowledge/jobs/x,138****5678 110***********002X");
   });
 
   it("answers under the client's x-request-id only when it has a safe form that masking leaves alone", async () => {
