@@ -1,5 +1,6 @@
 import { setPriority } from "node:os";
 import { createMasker } from "../masking/mask.js";
+import { capAddressSpace } from "./address-space.js";
 import { UnreadableDocumentError } from "./parse.js";
 import { prepareDocument } from "./prepare.js";
 import { OUT_OF_MEMORY, outOfMemory, type PrepareMessage, type PrepareReply, type ProcessSettings } from "./preparer.js";
@@ -13,6 +14,8 @@ const reply = (message: PrepareReply): void => {
 if (process.send === undefined) throw new Error("prepare-process runs only as a child process of DocumentPreparer");
 // The whole process is the parser's: it yields the CPU to the service whenever both want it.
 setPriority(19);
+// Every module it needs is loaded by now: from here on, what it maps counts against parseMemoryMb.
+capAddressSpace(settings.memoryMb * 2 ** 20);
 // The service is gone (or closed the channel): the parser goes too.
 process.on("disconnect", () => process.exit(0));
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { CustomRule, MaskMode } from "../masking/mask.js";
 import { UnreadableDocumentError, type DocumentLimits } from "./parse.js";
@@ -33,20 +33,15 @@ interface Pending {
 }
 
 const ENTRY = fileURLToPath(new URL("./prepare-process.js", import.meta.url));
-/**
- * The address space Node maps for itself at start (about 1.3 GiB, with V8's pool held at two
- * threads so it does not grow with the machine's cores); parseMemoryMb is what parsing gets beyond it.
- */
-const RUNTIME_ADDRESS_SPACE_MB = 1536;
 /** What V8 and the allocators say when the limits refuse them. */
 export const OUT_OF_MEMORY = /out of memory|allocation failed|failed to allocate|cannot allocate|ENOMEM/i;
 
 /**
  * Runs document preparation (parsing, masking, chunking, segmentation) in a child process, so a
  * large PDF never holds up chat requests and a decompression bomb cannot take the service's memory:
- * on Linux the process's address space is capped (`ulimit -v`, which needs no privilege), so its
- * native memory (zlib, buffers) is bounded as well as its JS heap. A process that crashes, runs out of
- * memory or exceeds the time limit is ended, its work fails, and the next request starts a new one.
+ * its JS heap is limited, and on Linux it caps its own address space once loaded (address-space.ts),
+ * so its native memory (zlib, buffers) is bounded too. A process that crashes, runs out of memory or
+ * exceeds the time limit is ended, its work fails, and the next request starts a new one.
  */
 export class DocumentPreparer {
   private child: ChildProcess | undefined;
@@ -87,12 +82,11 @@ export class DocumentPreparer {
   private spawn(): ChildProcess {
     const { maxMemoryMb } = this.limits;
     const settings: ProcessSettings = { ...this.settings, memoryMb: maxMemoryMb };
-    const node = [`--max-old-space-size=${maxMemoryMb}`, "--v8-pool-size=2", ENTRY, JSON.stringify(settings)];
-    const options: SpawnOptions = { stdio: ["ignore", "inherit", "pipe", "ipc"], serialization: "advanced" };
-    const child: ChildProcess =
-      process.platform === "linux"
-        ? spawn("/bin/sh", ["-c", `ulimit -v ${(RUNTIME_ADDRESS_SPACE_MB + maxMemoryMb) * 1024} && exec "$0" "$@"`, process.execPath, ...node], options)
-        : spawn(process.execPath, node, options);
+    // V8's pool held at two threads: they exist before the address space is capped, whatever the cores.
+    const child = spawn(process.execPath, [`--max-old-space-size=${maxMemoryMb}`, "--v8-pool-size=2", ENTRY, JSON.stringify(settings)], {
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+      serialization: "advanced",
+    });
     // An idle process must not keep the service alive: shutdown closes it, and tools may just exit.
     child.unref();
     child.channel?.unref();
@@ -116,7 +110,7 @@ export class DocumentPreparer {
       // V8 aborts when its heap is full, and the allocators when the address space is: the same document would again.
       const error = OUT_OF_MEMORY.test(stderr)
         ? new UnreadableDocumentError(outOfMemory(maxMemoryMb))
-        : new PreparationFailedError(`the preparing process exited (${signal ?? `code ${String(code)}`})`);
+        : new PreparationFailedError(`the preparing process exited (${signal ?? `code ${String(code)}`}) ${stderr.trim().split("\n").at(-1)?.slice(0, 300) ?? ""}`.trim());
       this.stop(child, error);
     });
     return child;
