@@ -46,8 +46,11 @@ export class IngestionQueue {
   /** Aborts a request to the embeddings endpoint when the service stops. */
   private readonly stopping = new AbortController();
   private loops: Promise<void>[] = [];
-  /** Counted up by every submit, so a job that arrives while the loop looks for work is not missed. */
-  private submissions = 0;
+  /**
+   * Counted up whenever work may have become runnable (a submit, a job's end that lets its tenant's
+   * next one run, jobs found abandoned), so a worker looking for work then does not miss it.
+   */
+  private changes = 0;
   /** Wakes the workers that wait for work. */
   private readonly wakers = new Set<() => void>();
   private readonly waiters = new Map<string, (() => void)[]>();
@@ -112,7 +115,6 @@ export class IngestionQueue {
 
   async submit(job: NewIngestionJob): Promise<IngestionJob> {
     const queued = await this.store.enqueueJob(job);
-    this.submissions += 1;
     this.wakeAll();
     return queued;
   }
@@ -156,16 +158,17 @@ export class IngestionQueue {
   }
 
   private wakeAll(): void {
+    this.changes += 1;
     for (const wake of this.wakers) wake();
   }
 
   private async work(preparer: DocumentPreparer): Promise<void> {
     while (!this.stopped) {
-      const submissions = this.submissions;
+      const changes = this.changes;
       let writeMs = 0;
       try {
         const job = await this.store.claimJob(new Date().toISOString());
-        if (job === undefined) await this.idle(submissions);
+        if (job === undefined) await this.idle(changes);
         else {
           writeMs = await this.run(job, preparer);
           // Its tenant's next job may run now, on any worker.
@@ -181,13 +184,13 @@ export class IngestionQueue {
   }
 
   /**
-   * Waits for a submit, the stop, a job found abandoned, or the time the soonest runnable job is due. A
-   * job waiting behind an older one of its document is not runnable: the one running the older job takes
-   * the next when it ends.
+   * Waits for a submit, the stop, a job found abandoned, a job's end, or the time the soonest runnable
+   * job is due. A job waiting behind an older one of its document, or behind its tenant's running job,
+   * is not runnable: the end of that job wakes the workers.
    */
-  private async idle(submissions: number): Promise<void> {
+  private async idle(changes: number): Promise<void> {
     const next = await this.store.nextJobTime();
-    if (this.submissions !== submissions || this.stopped) return;
+    if (this.changes !== changes || this.stopped) return;
     let wake: () => void = () => undefined;
     await new Promise<void>((resolve) => {
       const timer = next === undefined ? undefined : setTimeout(resolve, Math.max(0, Date.parse(next) - Date.now()));
