@@ -11,11 +11,46 @@ export interface Chunk {
   text: string;
 }
 
-// Latin stops end a sentence only before whitespace, so "v1.2" and "example.com" stay whole.
-const SENTENCE = /(?:[^。！？；.!?;\n]|[.!?;](?!\s|$))+(?:[。！？；]+|[.!?;]+(?=\s|$)|\n|$)/gu;
+const CHINESE_STOPS = "。！？；";
+const LATIN_STOPS = ".!?;";
+const WHITESPACE = /\s/;
 
+/**
+ * A sentence ends at a run of Chinese stops, a newline, or a run of Latin stops before whitespace or
+ * the end, so "v1.2" and "example.com" stay whole. Scanned in one pass: a regular expression that
+ * takes a sentence a character at a time keeps a backtracking entry per character, and a sentence of
+ * some megabytes (a one-line file) overflows its stack.
+ */
 export function sentences(paragraph: string): string[] {
-  return (paragraph.match(SENTENCE) ?? []).map((sentence) => sentence.trim()).filter((sentence) => sentence.length > 0);
+  const found: string[] = [];
+  let start = -1;
+  const end = (at: number): void => {
+    const sentence = start === -1 ? "" : paragraph.slice(start, at).trim();
+    if (sentence.length > 0) found.push(sentence);
+    start = -1;
+  };
+  let index = 0;
+  while (index < paragraph.length) {
+    const char = paragraph.charAt(index);
+    const stops = CHINESE_STOPS.includes(char) ? CHINESE_STOPS : LATIN_STOPS.includes(char) ? LATIN_STOPS : undefined;
+    if (char === "\n") {
+      end(index + 1);
+      index += 1;
+    } else if (stops === undefined) {
+      if (start === -1) start = index;
+      index += 1;
+    } else {
+      let after = index + 1;
+      while (after < paragraph.length && stops.includes(paragraph.charAt(after))) after += 1;
+      const ends = stops === CHINESE_STOPS || after === paragraph.length || WHITESPACE.test(paragraph.charAt(after));
+      // Latin stops are sentence text except the last of a run that ends one ("?!" alone is a sentence).
+      if (start === -1 && stops === LATIN_STOPS && (!ends || after - index > 1)) start = index;
+      if (ends) end(after);
+      index = after;
+    }
+  }
+  end(paragraph.length);
+  return found;
 }
 
 function splitLong(paragraph: string, maxChars: number): string[] {

@@ -193,8 +193,12 @@ export interface IngestionJobStore {
   failJob(id: string, error: string, retryAtIso?: string): Promise<void>;
   getJob(collection: string, id: string): Promise<IngestionJob | undefined>;
   listJobs(collection: string, limit: number): Promise<IngestionJob[]>;
-  /** Jobs left running by a process that stopped go back on the queue; returns how many. */
-  requeueRunningJobs(): Promise<number>;
+  /**
+   * Jobs left running by a process that stopped: the cut-short run counts as an attempt (the document
+   * may be what stopped it), so one with `maxAttempts` used fails for good, saying so; the others go
+   * back on the queue. Returns how many of each.
+   */
+  requeueRunningJobs(maxAttempts: number): Promise<{ requeued: number; failed: number }>;
   /** A running job this process stops working on goes back on the queue, the attempt not counted. */
   releaseJob(id: string): Promise<void>;
   /** Marks a running job as still being worked on, so other replicas never take it for abandoned. */
