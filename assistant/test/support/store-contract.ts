@@ -314,7 +314,11 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.deepEqual([failed?.status, failed?.attempts], ["failed", maxAttempts]);
         assert.equal(failed?.error, "the process stopped during each of its 2 attempts (knowledge.maxAttempts is 2): the document may be what stops it");
         assert.equal(await storage.claimJob(now()), undefined, "the poisonous job ran again");
-        assert.equal(await storage.hasJobFor("tenant/a", "crash.pdf", "h-x", new Date(Date.now() - 60000).toISOString()), true, "a re-sync would bring it back at once");
+        assert.deepEqual(
+          await storage.jobFor("tenant/a", "crash.pdf", "h-x", new Date(Date.now() - 60000).toISOString()),
+          { id: poisonous.id, unfinished: false },
+          "a re-sync leaves the failed content be instead of bringing it back at once",
+        );
       });
 
       it("queues interrupted jobs again, fails jobs for good, shows a collection only its own jobs, and prunes ended ones", async () => {
