@@ -10,20 +10,17 @@
 // BENCH_SECONDS (20) per target after BENCH_WARMUP_SECONDS (2) of unmeasured load, BENCH_CONNECTIONS (10),
 // BENCH_CORPUS (zipf | uniform, see corpus.mjs), BENCH_LOG_LEVEL (info, as deployed),
 // BENCH_PROFILE=<dir> writes a CPU profile of the service there (node --cpu-prof).
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { corpus } from "./corpus.mjs";
+import { chatRequests, TURNS_PER_CONVERSATION, cpuSeconds, knowledgeDir, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
 
 const TARGET_RATIO = 0.25;
 const TARGET_P99_MS = 50;
 const DOCUMENTS = 1000;
-/** Each conversation: a first question, then two follow-ups that load its history. */
-const TURNS_PER_CONVERSATION = 3;
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -32,73 +29,8 @@ const corpusName = process.env.BENCH_CORPUS ?? "zipf";
 const profileDir = process.env.BENCH_PROFILE;
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-function knowledgeDir(files) {
-  const dir = mkdtempSync(join(tmpdir(), "assistant-bench-kb-"));
-  for (const [path, text] of files) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
-
-function start(script, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg !== "listening") return;
-        // From here on the logs are only drained: parsing them would take CPU from the load generator.
-        lines.close();
-        child.stdout.resume();
-        resolve({ child, url: `http://127.0.0.1:${entry.port}` });
-      } catch {
-        // plain output
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-async function untilReady(url) {
-  for (;;) {
-    const response = await fetch(`${url}/readyz`);
-    if (response.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** CPU seconds a process has used so far (Linux); undefined elsewhere. */
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    // utime and stime, in clock ticks of 1/100 s on Linux.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 function load(url, path, requests, duration) {
   return autocannon({ url: `${url}${path}`, connections, duration, requests });
-}
-
-/** Every connection holds conversations of TURNS_PER_CONVERSATION turns, asking the questions in turn. */
-function chatRequests(questions) {
-  const json = { "content-type": "application/json" };
-  return Array.from({ length: TURNS_PER_CONVERSATION }, (_, turn) => ({
-    method: "POST",
-    headers: json,
-    setupRequest(request, context) {
-      context.asked = ((context.asked ?? Math.floor(Math.random() * questions.length)) + 1) % questions.length;
-      const message = questions[context.asked];
-      return { ...request, body: JSON.stringify(turn === 0 ? { message } : { message, conversationId: context.conversationId }) };
-    },
-    onResponse(status, body, context) {
-      if (turn === 0 && status === 200) context.conversationId = JSON.parse(body).conversationId;
-    },
-  }));
 }
 
 /** Asks each question once, so a run whose questions find nothing cannot pass for a retrieval benchmark. */
@@ -118,7 +50,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "assistant-bench-data-"));
 const configDir = mkdtempSync(join(tmpdir(), "assistant-bench-config-"));
 writeFileSync(join(configDir, "assistant.yaml"), `knowledge:\n  dir: ${kb}\n`);
 const service = await start(
-  join(here, "../dist/src/main.js"),
+  SERVICE_MAIN,
   { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ASSISTANT_CONFIG: join(configDir, "assistant.yaml"), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info" },
   profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
 );
@@ -163,9 +95,6 @@ try {
     console.log(`service CPU per chat request: ${Math.round(((cpuAfter - cpuBefore) / chat.requests.total) * 1e6)} µs`);
   }
 } finally {
-  const exited = [service.child, bare.child].map((child) => new Promise((resolve) => child.once("exit", resolve)));
-  service.child.kill("SIGTERM");
-  bare.child.kill("SIGTERM");
-  await Promise.all(exited);
+  await stopAll([service.child, bare.child]);
   for (const dir of [kb, dataDir, configDir]) rmSync(dir, { recursive: true, force: true });
 }

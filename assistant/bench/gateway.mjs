@@ -1,0 +1,339 @@
+// Issue 19's benchmark: the assistant as a gateway in front of a model with real latency. One run
+// starts a mock OpenAI-compatible model (upstream.mjs), the service in front of it (SQLite, a
+// 1,000-document knowledge base, logs at info: as it ships), and loads, side by side:
+//   direct       the mock itself, POST /v1/chat/completions: the ideal a gateway can only lose against;
+//   completions  the service's POST /v1/chat/completions (knowledge search, masking, then the model);
+//   chat         the service's POST /api/v1/chat (search, history, persistence, then the model).
+// Phases:
+//   latency  the model answers after BENCH_DELAY_MS (200), BENCH_CLIENTS (200) clients: throughput and p99;
+//   instant  the model answers at once, 16 clients: the service's CPU time per request;
+//   ttft     streamed, the model's first token after the delay: time to first token, service minus direct;
+//   streams  BENCH_STREAMS (5000) SSE streams held open at once: resident memory, heartbeat gaps.
+// Each load phase runs its three targets in turn BENCH_REPEATS (3) times, so a busy machine slows all
+// alike; tables give the median and [min–max] over the repeats.
+//
+//   npm run build && npm run bench:gateway -w assistant
+//
+// BENCH_SECONDS (10) per target after BENCH_WARMUP_SECONDS (2), BENCH_PHASES (latency,instant,ttft,streams),
+// BENCH_HEARTBEAT_MS (1000), BENCH_HOLD_SECONDS (10), BENCH_TTFT_SAMPLES (300 per target),
+// BENCH_DOCUMENTS (1000), BENCH_PROFILE=<dir> writes a CPU profile of the service there (node --cpu-prof).
+import { Agent, request as httpRequest } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { corpus } from "./corpus.mjs";
+import { chatRequests, cpuSeconds, knowledgeDir, memoryMb, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
+
+const env = process.env;
+const seconds = Number(env.BENCH_SECONDS ?? 10);
+const warmup = Number(env.BENCH_WARMUP_SECONDS ?? 2);
+const repeats = Number(env.BENCH_REPEATS ?? 3);
+const delayMs = Number(env.BENCH_DELAY_MS ?? 200);
+const clients = Number(env.BENCH_CLIENTS ?? 200);
+const instantClients = 16;
+const streamCount = Number(env.BENCH_STREAMS ?? 5000);
+const heartbeatMs = Number(env.BENCH_HEARTBEAT_MS ?? 1000);
+const holdSeconds = Number(env.BENCH_HOLD_SECONDS ?? 10);
+const ttftSamples = Number(env.BENCH_TTFT_SAMPLES ?? 300);
+const documents = Number(env.BENCH_DOCUMENTS ?? 1000);
+const phases = new Set((env.BENCH_PHASES ?? "latency,instant,ttft,streams").split(","));
+const profileDir = env.BENCH_PROFILE;
+
+const TARGETS = {
+  throughputRatio: 0.9,
+  p99OverheadMs: 10,
+  completionsCpuUs: 500,
+  chatCpuUs: 800,
+  ttftOverheadMs: 2,
+  streamsRssMb: 512,
+  /** A heartbeat is on time when it follows the one before within the interval and this much more. */
+  heartbeatSlack: 0.25,
+};
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const json = { "content-type": "application/json" };
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const round = (value, digits = 1) => Number(value.toFixed(digits));
+/** "median [min–max]" of one figure over the repeats. */
+const spread = (values, digits = 1) =>
+  values.length === 1 ? `${round(values[0], digits)}` : `${round(median(values), digits)} [${round(Math.min(...values), digits)}–${round(Math.max(...values), digits)}]`;
+
+function completionRequests(questions, stream) {
+  return [
+    {
+      method: "POST",
+      headers: json,
+      setupRequest(request, context) {
+        context.asked = ((context.asked ?? Math.floor(Math.random() * questions.length)) + 1) % questions.length;
+        return { ...request, body: JSON.stringify({ model: "bench-model", stream, messages: [{ role: "user", content: questions[context.asked] }] }) };
+      },
+    },
+  ];
+}
+
+async function control(upstream, settings) {
+  const response = await fetch(`${upstream.url}/control`, { method: "POST", body: JSON.stringify(settings) });
+  await response.arrayBuffer();
+}
+
+/** Loads one target; CPU time is the process answering it: the mock for direct, else the service. */
+async function measure(target, connections) {
+  const options = { url: `${target.url}${target.path}`, connections, requests: target.requests };
+  if (warmup > 0) await autocannon({ ...options, duration: warmup });
+  const before = cpuSeconds(target.pid);
+  const result = await autocannon({ ...options, duration: seconds });
+  const cpu = cpuSeconds(target.pid) - before;
+  const ok = result.requests.total;
+  return {
+    rps: ok / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    bad: result.errors + result.timeouts + result.non2xx,
+    cpuUs: ok === 0 ? NaN : (cpu / ok) * 1e6,
+  };
+}
+
+/** Each repeat loads every target once, in turn; returns the runs of each target by name. */
+async function loadPhase(targets, connections) {
+  const runs = Object.fromEntries(targets.map(({ name }) => [name, []]));
+  for (let repeat = 0; repeat < repeats; repeat += 1) {
+    for (const target of targets) runs[target.name].push(await measure(target, connections));
+  }
+  return runs;
+}
+
+function printLoad(title, runs) {
+  const direct = runs.direct;
+  console.log(`\n${title}`);
+  console.table(
+    Object.entries(runs).map(([name, list]) => ({
+      target: name,
+      "req/s": spread(list.map((run) => run.rps), 0),
+      "× direct": name === "direct" ? "" : spread(list.map((run, index) => run.rps / direct[index].rps), 3),
+      "p50 ms": spread(list.map((run) => run.p50)),
+      "p99 ms": spread(list.map((run) => run.p99)),
+      "p99 − direct ms": name === "direct" ? "" : spread(list.map((run, index) => run.p99 - direct[index].p99)),
+      "CPU µs/req": spread(list.map((run) => run.cpuUs), 0),
+      "non-2xx/errors": list.reduce((sum, run) => sum + run.bad, 0),
+    })),
+  );
+}
+
+/** Sends one request and resolves with the ms until the response carried `marker`, once it has ended. */
+function firstToken(agent, url, path, body, marker) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let seen = "";
+    let at;
+    const request = httpRequest(`${url}${path}`, { method: "POST", agent, headers: json }, (response) => {
+      response.setEncoding("utf8");
+      response.on("data", (text) => {
+        if (at !== undefined) return;
+        seen += text;
+        if (seen.includes(marker)) at = performance.now() - started;
+      });
+      response.on("end", () => {
+        if (response.statusCode === 200 && at !== undefined) resolve(at);
+        else reject(new Error(`${path} answered ${response.statusCode} without ${marker}`));
+      });
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** Concurrent clients each ask direct, completions and chat in turn, streamed; ms to the first token. */
+async function ttftPhase(direct, service, questions) {
+  const agent = new Agent({ keepAlive: true });
+  const workers = 8;
+  const times = { direct: [], completions: [], chat: [] };
+  const completion = (index) => JSON.stringify({ model: "bench-model", stream: true, messages: [{ role: "user", content: questions[index % questions.length] }] });
+  const token = '"content":"The"';
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      for (let sample = worker; sample < ttftSamples; sample += workers) {
+        times.direct.push(await firstToken(agent, direct.url, "/v1/chat/completions", completion(sample), token));
+        times.completions.push(await firstToken(agent, service.url, "/v1/chat/completions", completion(sample), token));
+        const message = questions[sample % questions.length];
+        times.chat.push(await firstToken(agent, service.url, "/api/v1/chat", JSON.stringify({ message, stream: true }), "event: delta"));
+      }
+    }),
+  );
+  agent.destroy();
+  return Object.fromEntries(Object.entries(times).map(([name, list]) => [name, list.sort((a, b) => a - b)]));
+}
+
+/** Opens `count` SSE streams at once through the service while the model holds them after one token. */
+async function streamsPhase(upstream, service) {
+  await control(upstream, { delayMs: 0, hold: true });
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+  const body = JSON.stringify({ model: "bench-model", stream: true, messages: [{ role: "user", content: "Hold this stream open, please." }] });
+  const streams = [];
+  const open = () =>
+    new Promise((resolve) => {
+      const stream = { opened: 0, beats: [], token: false, failed: false, request: undefined };
+      stream.request = httpRequest(`${service.url}/v1/chat/completions`, { method: "POST", agent, headers: json }, (response) => {
+        stream.opened = performance.now();
+        if (response.statusCode !== 200) stream.failed = true;
+        response.setEncoding("utf8");
+        response.on("data", (text) => {
+          if (text.includes(": heartbeat")) stream.beats.push(performance.now());
+          if (!stream.token && text.includes('"content":"The"')) {
+            stream.token = true;
+            resolve();
+          }
+        });
+        response.on("end", resolve);
+      });
+      stream.request.on("error", () => {
+        stream.failed = true;
+        resolve();
+      });
+      stream.request.end(body);
+      streams.push(stream);
+    });
+  const started = performance.now();
+  // Batches, so the listen backlog does not overflow while thousands of connections open.
+  for (let opened = 0; opened < streamCount; opened += 250) {
+    await Promise.all(Array.from({ length: Math.min(250, streamCount - opened) }, open));
+  }
+  const openMs = performance.now() - started;
+  const holdStarted = performance.now();
+  let peakRss = 0;
+  while (performance.now() - holdStarted < holdSeconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    peakRss = Math.max(peakRss, memoryMb(service.child.pid)?.rss ?? 0);
+  }
+  // The gaps of the hold window: from the first heartbeat in it, each one to the next, and the last to its end.
+  const holdEnd = performance.now();
+  const gaps = [];
+  for (const stream of streams) {
+    const beats = stream.beats.filter((at) => at >= holdStarted);
+    for (let index = 1; index < beats.length; index += 1) gaps.push(beats[index] - beats[index - 1]);
+    gaps.push(holdEnd - (beats.at(-1) ?? holdStarted));
+  }
+  gaps.sort((a, b) => a - b);
+  for (const stream of streams) stream.request.destroy();
+  agent.destroy();
+  await control(upstream, { delayMs: 0, hold: false });
+  // The service drops the upstream streams of the clients that went away before the next run measures it.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  return {
+    opened: streams.filter((stream) => !stream.failed && stream.opened > 0).length,
+    withToken: streams.filter((stream) => stream.token).length,
+    openMs,
+    peakRss,
+    gaps,
+  };
+}
+
+const { files, questions } = corpus("zipf", documents);
+const kb = knowledgeDir(files);
+const dataDir = mkdtempSync(join(tmpdir(), "assistant-bench-data-"));
+const configDir = mkdtempSync(join(tmpdir(), "assistant-bench-config-"));
+const upstream = await start(join(here, "upstream.mjs"), { UPSTREAM_DELAY_MS: "0" });
+writeFileSync(
+  join(configDir, "assistant.yaml"),
+  JSON.stringify({
+    knowledge: { dir: kb },
+    model: { provider: "openai", baseURL: `${upstream.url}/v1`, name: "bench-model" },
+    server: { sseHeartbeatMs: heartbeatMs },
+  }),
+);
+const service = await start(
+  SERVICE_MAIN,
+  { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ASSISTANT_CONFIG: join(configDir, "assistant.yaml"), LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "info" },
+  profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+);
+
+const results = [];
+const verdict = (target, measured, ok) => results.push({ target, measured, result: ok ? "met" : "NOT met" });
+try {
+  await untilReady(service.url);
+  const targets = (chatPath) => [
+    { name: "direct", url: upstream.url, path: "/v1/chat/completions", requests: completionRequests(questions, false), pid: upstream.child.pid },
+    { name: "completions", url: service.url, path: "/v1/chat/completions", requests: completionRequests(questions, false), pid: service.child.pid },
+    { name: "chat", url: service.url, path: chatPath, requests: chatRequests(questions), pid: service.child.pid },
+  ];
+  console.log(
+    `\n${documents} documents; ${repeats} repeats of ${seconds} s per target after ${warmup} s warm-up; ` +
+      `model delay ${delayMs} ms; figures are median [min–max] over the repeats`,
+  );
+
+  if (phases.has("latency")) {
+    await control(upstream, { delayMs, hold: false });
+    const runs = await loadPhase(targets("/api/v1/chat"), clients);
+    printLoad(`model answers after ${delayMs} ms, ${clients} clients`, runs);
+    for (const name of ["completions", "chat"]) {
+      const ratios = runs[name].map((run, index) => run.rps / runs.direct[index].rps);
+      verdict(`${name}: throughput ≥ ${TARGETS.throughputRatio}× direct`, `${spread(ratios, 3)}×`, median(ratios) >= TARGETS.throughputRatio);
+      const added = runs[name].map((run, index) => run.p99 - runs.direct[index].p99);
+      verdict(`${name}: p99 ≤ direct p99 + ${TARGETS.p99OverheadMs} ms`, `+${spread(added)} ms`, median(added) <= TARGETS.p99OverheadMs);
+    }
+    const bad = Object.values(runs).flat().reduce((sum, run) => sum + run.bad, 0);
+    verdict("no non-2xx responses or errors", `${bad}`, bad === 0);
+    console.log(`service resident memory after this phase: ${JSON.stringify(memoryMb(service.child.pid))} MB`);
+  }
+
+  if (phases.has("instant")) {
+    await control(upstream, { delayMs: 0, hold: false });
+    const runs = await loadPhase(targets("/api/v1/chat"), instantClients);
+    printLoad(`model answers at once, ${instantClients} clients (CPU µs/req: the mock's for direct, the service's otherwise)`, runs);
+    const cpu = (name) => runs[name].map((run) => run.cpuUs);
+    verdict(`completions: CPU ≤ ${TARGETS.completionsCpuUs} µs/request`, `${spread(cpu("completions"), 0)} µs`, median(cpu("completions")) <= TARGETS.completionsCpuUs);
+    verdict(`chat: CPU ≤ ${TARGETS.chatCpuUs} µs/request`, `${spread(cpu("chat"), 0)} µs`, median(cpu("chat")) <= TARGETS.chatCpuUs);
+  }
+
+  if (phases.has("ttft")) {
+    await control(upstream, { delayMs, hold: false });
+    const times = await ttftPhase(upstream, service, questions);
+    console.log(`\nstreamed, model's first token after ${delayMs} ms: time to first token, ${ttftSamples} samples per target, 8 clients`);
+    console.table(
+      Object.entries(times).map(([name, sorted]) => ({
+        target: name,
+        "p50 ms": round(quantile(sorted, 0.5), 2),
+        "p99 ms": round(quantile(sorted, 0.99), 2),
+        "p50 − direct ms": name === "direct" ? "" : round(quantile(sorted, 0.5) - quantile(times.direct, 0.5), 2),
+        "p99 − direct ms": name === "direct" ? "" : round(quantile(sorted, 0.99) - quantile(times.direct, 0.99), 2),
+      })),
+    );
+    for (const name of ["completions", "chat"]) {
+      const added = quantile(times[name], 0.5) - quantile(times.direct, 0.5);
+      verdict(`${name}: first-token overhead ≤ ${TARGETS.ttftOverheadMs} ms p50`, `${round(added, 2)} ms`, added <= TARGETS.ttftOverheadMs);
+    }
+  }
+
+  if (phases.has("streams")) {
+    const held = await streamsPhase(upstream, service);
+    const late = heartbeatMs * (1 + TARGETS.heartbeatSlack);
+    console.log(
+      `\n${streamCount} SSE streams through /v1/chat/completions: ${held.opened} opened in ${Math.round(held.openMs)} ms, ` +
+        `${held.withToken} with the model's first token; held ${holdSeconds} s, heartbeat every ${heartbeatMs} ms`,
+    );
+    console.table([
+      {
+        "service peak RSS MB": held.peakRss,
+        "heartbeat gap p50 ms": Math.round(quantile(held.gaps, 0.5)),
+        "p99 ms": Math.round(quantile(held.gaps, 0.99)),
+        "max ms": Math.round(held.gaps.at(-1)),
+        [`gaps > ${late} ms`]: held.gaps.filter((gap) => gap > late).length,
+      },
+    ]);
+    verdict(`${streamCount} streams open at once, each with its model stream`, `${held.withToken}`, held.withToken === streamCount);
+    verdict(`streams: service RSS ≤ ${TARGETS.streamsRssMb} MB`, `${held.peakRss} MB`, held.peakRss <= TARGETS.streamsRssMb);
+    verdict(`streams: every heartbeat gap ≤ ${late} ms`, `max ${Math.round(held.gaps.at(-1))} ms`, held.gaps.at(-1) <= late);
+  }
+
+  console.log("\ntargets");
+  console.table(results);
+} finally {
+  await stopAll([service.child, upstream.child]);
+  for (const dir of [kb, dataDir, configDir]) rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,99 @@
+// What the benchmarks share: starting the service and its peers as child processes, reading what a
+// process has used (CPU time, resident memory) from /proc, and the conversations the load holds.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const SERVICE_MAIN = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+
+/** A fresh directory holding `files` (path -> text). */
+export function knowledgeDir(files) {
+  const dir = mkdtempSync(join(tmpdir(), "assistant-bench-kb-"));
+  for (const [path, text] of files) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** Starts `script` and resolves once it logs `{"msg":"listening","port":N}`. */
+export function start(script, env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg !== "listening") return;
+        // From here on the logs are only drained: parsing them would take CPU from the load generator.
+        lines.close();
+        child.stdout.resume();
+        resolve({ child, url: `http://127.0.0.1:${entry.port}` });
+      } catch {
+        // plain output
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+/** Ends the children with SIGTERM and waits until each has exited. */
+export async function stopAll(children) {
+  const exited = children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined));
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(exited);
+}
+
+export async function untilReady(url) {
+  for (;;) {
+    const response = await fetch(`${url}/readyz`);
+    if (response.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** CPU seconds a process has used so far (Linux); undefined elsewhere. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // utime and stime, in clock ticks of 1/100 s on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory now (VmRSS) and at its peak (VmHWM) in MB (Linux); undefined elsewhere. */
+export function memoryMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1]);
+    return { rss: Math.round(kb("VmRSS") / 1024), peak: Math.round(kb("VmHWM") / 1024) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each conversation: a first question, then two follow-ups that load its history. */
+export const TURNS_PER_CONVERSATION = 3;
+
+/** Every connection holds conversations of TURNS_PER_CONVERSATION turns, asking the questions in turn. */
+export function chatRequests(questions) {
+  const json = { "content-type": "application/json" };
+  return Array.from({ length: TURNS_PER_CONVERSATION }, (_, turn) => ({
+    method: "POST",
+    headers: json,
+    setupRequest(request, context) {
+      context.asked = ((context.asked ?? Math.floor(Math.random() * questions.length)) + 1) % questions.length;
+      const message = questions[context.asked];
+      return { ...request, body: JSON.stringify(turn === 0 ? { message } : { message, conversationId: context.conversationId }) };
+    },
+    onResponse(status, body, context) {
+      if (turn === 0 && status === 200) context.conversationId = JSON.parse(body).conversationId;
+    },
+  }));
+}
+

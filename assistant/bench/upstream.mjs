@@ -1,0 +1,77 @@
+// The model behind the gateway benchmark: an OpenAI-compatible server that answers every chat
+// completion after a set delay, as one JSON body or as SSE chunks (role, five content pieces, finish,
+// usage, [DONE]), the way vLLM and OpenAI do. It does as little work as it can, so that a run measures
+// the gateway and not the mock.
+//
+// POST /control {"delayMs": N, "hold": bool} changes how it answers. Holding, a stream sends its
+// first piece after the delay and then stays open until the client goes away: the open-streams test.
+import { Buffer } from "node:buffer";
+import { createServer } from "node:http";
+
+const PIECES = ["The", " answer", " is", " in", " the handbook."];
+const MODEL = "bench-model";
+const USAGE = { prompt_tokens: 120, completion_tokens: PIECES.length, total_tokens: 120 + PIECES.length };
+
+const chunk = (delta, finish) =>
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+const FIRST = chunk({ role: "assistant", content: "" }, null) + chunk({ content: PIECES[0] }, null);
+const REST =
+  PIECES.slice(1)
+    .map((piece) => chunk({ content: piece }, null))
+    .join("") +
+  chunk({}, "stop") +
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [], usage: USAGE })}\n\n` +
+  "data: [DONE]\n\n";
+const COMPLETION = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created: 1,
+  model: MODEL,
+  choices: [{ index: 0, message: { role: "assistant", content: PIECES.join(""), refusal: null }, logprobs: null, finish_reason: "stop" }],
+  usage: USAGE,
+});
+const MODELS = JSON.stringify({ object: "list", data: [{ id: MODEL, object: "model", created: 1, owned_by: "bench" }] });
+
+let delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? 0);
+let hold = false;
+
+function answer(response, stream) {
+  if (!stream) {
+    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(COMPLETION) });
+    response.end(COMPLETION);
+    return;
+  }
+  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  if (hold) response.write(FIRST);
+  else response.end(FIRST + REST);
+}
+
+const server = createServer((request, response) => {
+  const parts = [];
+  request.on("data", (part) => parts.push(part));
+  request.on("end", () => {
+    const body = Buffer.concat(parts).toString("utf8");
+    if (request.url === "/control") {
+      ({ delayMs = delayMs, hold = hold } = JSON.parse(body));
+      response.end();
+    } else if (request.url === "/v1/models") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(MODELS);
+    } else if (request.method === "POST" && request.url === "/v1/chat/completions") {
+      const stream = JSON.parse(body).stream === true;
+      if (delayMs === 0) answer(response, stream);
+      else setTimeout(answer, delayMs, response, stream);
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+});
+// Longer than any pause between a gateway's requests, so the gateway's pooled connections stay open.
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => {
+  console.log(JSON.stringify({ msg: "listening", port: server.address().port }));
+});
+process.once("SIGTERM", () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
