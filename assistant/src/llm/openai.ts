@@ -1,8 +1,8 @@
-import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
 import type { ChatMessage, ModelEvent, ModelProvider, ToolCall, ToolSpec } from "./types.js";
 import { ModelUnavailableError } from "./types.js";
+import { openaiClient } from "./upstream.js";
 
 function wireMessage(message: ChatMessage): ChatCompletionMessageParam {
   if (message.role === "tool") return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
@@ -34,14 +34,14 @@ function collectToolCall(calls: Map<number, ToolCall>, piece: ToolCallDelta): vo
 }
 
 /**
- * Any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, DeepSeek, Qwen) through the official SDK,
- * which owns the timeout and the retries with exponential backoff on 408/409/429/5xx (honouring
- * Retry-After).
+ * Any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, DeepSeek, Qwen), always streamed. The client
+ * (upstream.ts) owns the timeout and the retries with exponential backoff on 408/409/429/5xx
+ * (honouring Retry-After).
  */
 export function openaiProvider(config: ModelConfig, apiKey: string | undefined): ModelProvider {
   const model = config.name ?? "";
-  // Local servers such as Ollama need no key, but the SDK refuses to start without one.
-  const client = new OpenAI({ baseURL: config.baseURL ?? null, apiKey: apiKey ?? "unused", timeout: config.timeoutMs, maxRetries: config.maxRetries });
+  // The schema requires baseURL with this provider; OpenAI's own API is the SDK's default, kept here.
+  const client = openaiClient({ baseURL: config.baseURL ?? "https://api.openai.com/v1", apiKey, timeoutMs: config.timeoutMs, maxRetries: config.maxRetries });
   let readiness: { at: number; ok: boolean } | undefined;
 
   return {
@@ -50,7 +50,7 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
     async *generate(request): AsyncGenerator<ModelEvent> {
       let stream;
       try {
-        stream = await client.chat.completions.create(
+        stream = await client.streamChat(
           {
             model,
             messages: request.messages.map(wireMessage),
@@ -63,7 +63,7 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
             // eslint-disable-next-line @typescript-eslint/no-deprecated
             ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
           },
-          { signal: request.signal },
+          request.signal,
         );
       } catch (error) {
         if (request.signal.aborted) return;
@@ -91,7 +91,7 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
       if (readiness !== undefined && now - readiness.at < config.readinessCacheMs) return readiness.ok;
       let ok: boolean;
       try {
-        await client.models.list({ timeout: Math.min(config.timeoutMs, 5000), maxRetries: 0 });
+        await client.listModels(Math.min(config.timeoutMs, 5000));
         ok = true;
       } catch {
         ok = false;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { errorReply, startFakeOpenAI, startStream, finishStream, writeDelta, type FakeOpenAI } from "../support/fake-openai.js";
+import { errorReply, startFakeOpenAI, startStream, finishStream, writeDelta, type Behaviour, type FakeOpenAI } from "../support/fake-openai.js";
 import { postJson, sseEvents, startService, waitForLog, type RunningService } from "../support/service.js";
 import { KNOWLEDGE } from "../support/knowledge.js";
 
@@ -232,6 +232,101 @@ describe("openai model provider against a local OpenAI-wire server", () => {
       sent.slice(1).map((message) => message.content),
       ["我的邮箱是 l***@example.com", "好的", "call me on +141****2671"],
     );
+  });
+
+  it("keeps its connection to the model server alive from one request to the next", async () => {
+    for (const message of ["first question", "second question", "third question"]) {
+      assert.equal((await postJson(`${service.url}/api/v1/chat`, { message })).status, 200);
+    }
+    const ports = new Set(completions().map((request) => request.remotePort));
+    assert.equal(ports.size, 1, `connections from ports ${[...ports].join(", ")}`);
+  });
+
+  it("holds many model requests in flight at once: no pool queues one behind another", async () => {
+    const inFlight = 40;
+    const release = gate();
+    for (let index = 0; index < inFlight; index += 1) {
+      fake.queue.push(async (response) => {
+        startStream(response);
+        await release.opened;
+        writeDelta(response, "together");
+        finishStream(response);
+      });
+    }
+    const replies = Array.from({ length: inFlight }, (_, index) => postJson(`${service.url}/v1/chat/completions`, { model: "m", messages: [{ role: "user", content: `question ${index}` }] }));
+    // Every request reaches the model server while none has been answered; a capped pool would wait here forever.
+    while (completions().length < inFlight) await new Promise((resolve) => setTimeout(resolve, 10));
+    release.open();
+    for (const { status, body } of await Promise.all(replies)) {
+      assert.equal(status, 200);
+      assert.equal((body as { choices: { message: { content: string } }[] }).choices[0]?.message.content, "together");
+    }
+  });
+
+  it("reads a stream cut into pieces anywhere, even inside a character", async () => {
+    const text = "年假有五天，病假另计。";
+    fake.queue.push(async (response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      const wire = Buffer.from(
+        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "fake-model", choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\r\n\r\ndata: [DONE]\r\n\r\n`,
+      );
+      for (let offset = 0; offset < wire.length; offset += 5) {
+        response.write(wire.subarray(offset, offset + 5));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      response.end();
+    });
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "how many days of leave?" });
+    assert.equal(status, 200);
+    assert.equal((body as ChatReply).reply, text);
+  });
+
+  it("answers 502 when the model server reports an error inside its stream", async () => {
+    fake.queue.push((response) => {
+      startStream(response);
+      writeDelta(response, "partial ");
+      response.end(`data: ${JSON.stringify({ error: { message: "the model crashed", type: "server_error" } })}\n\n`);
+    });
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "a question the model fails on" });
+    assert.equal(status, 502);
+    assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
+  });
+
+  it("answers 502 when the model server's stream breaks off before [DONE], and ends a client's stream with an error", async () => {
+    const cut: Behaviour = (response) => {
+      startStream(response);
+      writeDelta(response, "half an ans");
+      // Cut once the headers and the piece are out: a connection that fails before its headers is retried.
+      response.write(": cut\n\n", () => response.socket?.destroy());
+    };
+    fake.queue.push(cut);
+    assert.equal((await postJson(`${service.url}/api/v1/chat`, { message: "a question cut short" })).status, 502);
+    fake.queue.push(cut);
+    const response = await fetch(`${service.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "a streamed question cut short", stream: true }),
+    });
+    const events: string[] = [];
+    for await (const event of sseEvents(response)) if (event.event !== ":") events.push(event.event);
+    assert.deepEqual(events, ["start", "delta", "error"]);
+  });
+
+  it("times out a model server that never answers, retries, then answers 502; sends no key when none is configured", async () => {
+    const slow = await startService({
+      config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries: 1, timeoutMs: 200, readinessCacheMs: 600000 } },
+    });
+    try {
+      const silent: Behaviour = () => undefined;
+      fake.queue.push(silent, silent);
+      const { status, body } = await postJson(`${slow.url}/api/v1/chat`, { message: "anyone there?" });
+      assert.equal(status, 502);
+      assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
+      assert.equal(completions().length, 2);
+      assert.ok(fake.requests.every((request) => request.authorization === undefined));
+    } finally {
+      await slow.stop();
+    }
   });
 
   it("reports not ready when the model endpoint is unreachable", async () => {

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   path: string;
   authorization: string | undefined;
   body: Record<string, unknown> | undefined;
+  /** The client's port: requests on one kept-alive connection share it. */
+  remotePort: number | undefined;
   /** Resolves when the client closed the connection before the response ended. */
   aborted: Promise<void>;
 }
@@ -141,6 +143,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         path: request.url ?? "",
         authorization: request.headers.authorization,
         body,
+        remotePort: request.socket.remotePort,
         aborted,
       };
       requests.push(recorded);
