@@ -6,7 +6,8 @@
 //   chat         the service's POST /api/v1/chat (search, history, persistence, then the model).
 // Phases:
 //   latency  the model answers after BENCH_DELAY_MS (200), BENCH_CLIENTS (200) clients: throughput and p99;
-//   instant  the model answers at once, 16 clients: the service's CPU time per request;
+//   instant  the model answers at once, 16 clients: the service's CPU time per request (and the load
+//            generator's, this process's: on a small machine it competes with the service for cores);
 //   ttft     streamed, the model's first token after the delay: time to first token, service minus direct;
 //   streams  BENCH_STREAMS (5000) SSE streams held open at once: resident memory, heartbeat gaps.
 // Each load phase runs its three targets in turn BENCH_REPEATS (3) times, so a busy machine slows all
@@ -88,8 +89,10 @@ async function measure(target, connections) {
   const options = { url: `${target.url}${target.path}`, connections, requests: target.requests };
   if (warmup > 0) await autocannon({ ...options, duration: warmup });
   const before = cpuSeconds(target.pid);
+  const generator = process.cpuUsage();
   const result = await autocannon({ ...options, duration: seconds });
   const cpu = cpuSeconds(target.pid) - before;
+  const { user, system } = process.cpuUsage(generator);
   const ok = result.requests.total;
   return {
     rps: ok / seconds,
@@ -97,6 +100,7 @@ async function measure(target, connections) {
     p99: result.latency.p99,
     bad: result.errors + result.timeouts + result.non2xx,
     cpuUs: ok === 0 ? NaN : (cpu / ok) * 1e6,
+    generatorCpuUs: ok === 0 ? NaN : (user + system) / ok,
   };
 }
 
@@ -121,6 +125,7 @@ function printLoad(title, runs) {
       "p99 ms": spread(list.map((run) => run.p99)),
       "p99 − direct ms": name === "direct" ? "" : spread(list.map((run, index) => run.p99 - direct[index].p99)),
       "CPU µs/req": spread(list.map((run) => run.cpuUs), 0),
+      "load generator µs/req": spread(list.map((run) => run.generatorCpuUs), 0),
       "non-2xx/errors": list.reduce((sum, run) => sum + run.bad, 0),
     })),
   );
@@ -149,7 +154,11 @@ function firstToken(agent, url, path, body, marker) {
   });
 }
 
-/** Concurrent clients each ask direct, completions and chat in turn, streamed; ms to the first token. */
+/**
+ * Clients each ask direct, completions and chat in turn, streamed; ms to the first token. They start
+ * spread over one model delay, so requests seldom meet in the service: this measures what the service
+ * adds to one request, not how long requests wait for each other (the latency phase does).
+ */
 async function ttftPhase(direct, service, questions) {
   const agent = new Agent({ keepAlive: true });
   const workers = 8;
@@ -158,6 +167,7 @@ async function ttftPhase(direct, service, questions) {
   const token = '"content":"The"';
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
+      await new Promise((resolve) => setTimeout(resolve, (worker * delayMs) / workers));
       for (let sample = worker; sample < ttftSamples; sample += workers) {
         times.direct.push(await firstToken(agent, direct.url, "/v1/chat/completions", completion(sample), token));
         times.completions.push(await firstToken(agent, service.url, "/v1/chat/completions", completion(sample), token));
@@ -294,7 +304,7 @@ try {
   if (phases.has("ttft")) {
     await control(upstream, { delayMs, hold: false });
     const times = await ttftPhase(upstream, service, questions);
-    console.log(`\nstreamed, model's first token after ${delayMs} ms: time to first token, ${ttftSamples} samples per target, 8 clients`);
+    console.log(`\nstreamed, model's first token after ${delayMs} ms: time to first token, ${ttftSamples} samples per target, 8 clients started apart`);
     console.table(
       Object.entries(times).map(([name, sorted]) => ({
         target: name,

@@ -43,7 +43,8 @@ function loggedUrl({ url, identity }: LoggedRequest): string {
 
 /**
  * `masker` remembering its last `capacity` answers. Every request logs its URL and client address,
- * and nearly all of them repeat; masking runs every detector over the text each time.
+ * and every audited one its tenant and user: nearly all of them repeat, and masking runs every
+ * detector over the text each time.
  */
 function remembering(masker: Masker, capacity: number): Masker {
   const answers = new Map<string, string>();
@@ -62,19 +63,26 @@ function remembering(masker: Masker, capacity: number): Masker {
  * JSON logs on stdout. Bodies are never logged; the client address is personal data, so it is masked
  * like everything else, and credentials in headers are redacted. A user named by an e-mail address or
  * phone number (an OIDC claim may be either) is masked too.
+ *
+ * Lines are written asynchronously: under load the lines of many requests leave in one write instead
+ * of one blocking write each, and a slow reader of stdout (a busy container runtime) cannot stall the
+ * event loop. pino writes what is still buffered synchronously when the process exits.
  */
 export function createLogger(level: string, masker: Masker): Logger {
-  const maskRequestField = remembering(masker, 1024);
-  return pino({
-    level,
-    redact: { paths: ["req.headers.authorization", "req.headers.cookie", "*.apiKey"], censor: "[REDACTED]" },
-    serializers: {
-      actor: (actor: LoggedActor | null) => (actor === null ? null : { ...actor, tenant: masker(actor.tenant), user: masker(actor.user) }),
-      req: (request: LoggedRequest) => ({
-        method: request.method,
-        url: maskRequestField(loggedUrl(request)),
-        remoteAddress: request.ip === undefined ? undefined : maskRequestField(request.ip),
-      }),
+  const maskRepeated = remembering(masker, 1024);
+  return pino(
+    {
+      level,
+      redact: { paths: ["req.headers.authorization", "req.headers.cookie", "*.apiKey"], censor: "[REDACTED]" },
+      serializers: {
+        actor: (actor: LoggedActor | null) => (actor === null ? null : { ...actor, tenant: maskRepeated(actor.tenant), user: maskRepeated(actor.user) }),
+        req: (request: LoggedRequest) => ({
+          method: request.method,
+          url: maskRepeated(loggedUrl(request)),
+          remoteAddress: request.ip === undefined ? undefined : maskRepeated(request.ip),
+        }),
+      },
     },
-  });
+    pino.destination({ dest: 1, sync: false }),
+  );
 }
