@@ -28,8 +28,21 @@ export function openSse(reply: FastifyReply, heartbeatMs: number): SseStream {
     "x-accel-buffering": "no",
   });
   raw.flushHeaders();
+  // Events written in one turn of the event loop (the tokens of one packet from the model) leave in
+  // one write(2), not one each.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    raw.uncork();
+  };
   const write = (text: string): void => {
-    if (!raw.writableEnded && !raw.destroyed) raw.write(text);
+    if (raw.writableEnded || raw.destroyed) return;
+    if (!corked) {
+      corked = true;
+      raw.cork();
+      process.nextTick(uncork);
+    }
+    raw.write(text);
   };
   const heartbeat = setInterval(() => {
     write(": heartbeat\n\n");
