@@ -164,7 +164,9 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
   return {
     async streamChat(body, signal) {
       const response = await send(
-        { origin: base.origin, path: `${root}/chat/completions`, method: "POST", headers: chatHeaders, body: JSON.stringify(body), signal },
+        // As bytes: undici keeps the body until the response ends, and a Buffer of the prompt sits outside
+        // the JS heap, where each young-generation collection would otherwise copy it while the model works.
+        { origin: base.origin, path: `${root}/chat/completions`, method: "POST", headers: chatHeaders, body: Buffer.from(JSON.stringify(body)), signal },
         options.maxRetries,
         options.timeoutMs,
       );
