@@ -11,7 +11,9 @@
 //   ttft     streamed, the model's first token after the delay: time to first token, service minus direct;
 //   streams  BENCH_STREAMS (5000) SSE streams held open at once: resident memory, heartbeat gaps.
 // Each load phase runs its three targets in turn BENCH_REPEATS (3) times, so a busy machine slows all
-// alike; tables give the median and [min–max] over the repeats.
+// alike; tables give the median and [min–max] over the repeats. "waited for a core" is the share of
+// the time the answering process's main thread was runnable but had no core (schedstat): what a
+// machine shared with other work takes from the run.
 //
 //   npm run build && npm run bench:gateway -w assistant
 //
@@ -26,7 +28,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { corpus } from "./corpus.mjs";
-import { chatRequests, cpuSeconds, knowledgeDir, memoryMb, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
+import { chatRequests, cpuSeconds, knowledgeDir, memoryMb, schedSeconds, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
 
 const env = process.env;
 const seconds = Number(env.BENCH_SECONDS ?? 10);
@@ -89,9 +91,11 @@ async function measure(target, connections) {
   const options = { url: `${target.url}${target.path}`, connections, requests: target.requests };
   if (warmup > 0) await autocannon({ ...options, duration: warmup });
   const before = cpuSeconds(target.pid);
+  const scheduled = schedSeconds(target.pid);
   const generator = process.cpuUsage();
   const result = await autocannon({ ...options, duration: seconds });
   const cpu = cpuSeconds(target.pid) - before;
+  const waited = (schedSeconds(target.pid)?.waited ?? NaN) - (scheduled?.waited ?? NaN);
   const { user, system } = process.cpuUsage(generator);
   const ok = result.requests.total;
   return {
@@ -101,6 +105,7 @@ async function measure(target, connections) {
     bad: result.errors + result.timeouts + result.non2xx,
     cpuUs: ok === 0 ? NaN : (cpu / ok) * 1e6,
     generatorCpuUs: ok === 0 ? NaN : (user + system) / ok,
+    waitedPercent: (waited / seconds) * 100,
   };
 }
 
@@ -126,6 +131,7 @@ function printLoad(title, runs) {
       "p99 − direct ms": name === "direct" ? "" : spread(list.map((run, index) => run.p99 - direct[index].p99)),
       "CPU µs/req": spread(list.map((run) => run.cpuUs), 0),
       "load generator µs/req": spread(list.map((run) => run.generatorCpuUs), 0),
+      "waited for a core %": spread(list.map((run) => run.waitedPercent), 0),
       "non-2xx/errors": list.reduce((sum, run) => sum + run.bad, 0),
     })),
   );

@@ -66,6 +66,19 @@ export function cpuSeconds(pid) {
   }
 }
 
+/**
+ * Seconds the process's main thread has run, and has waited runnable for a core (Linux, from
+ * schedstat); undefined elsewhere. On a shared machine the wait is time the machine, not the service, lost.
+ */
+export function schedSeconds(pid) {
+  try {
+    const [ran, waited] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    return { ran: ran / 1e9, waited: waited / 1e9 };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident memory now (VmRSS) and at its peak (VmHWM) in MB (Linux); undefined elsewhere. */
 export function memoryMb(pid) {
   try {
