@@ -62,10 +62,16 @@ const MAX_HISTORY_TURNS = 100;
 const TITLE_GRAPHEMES = 80;
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
+/** The first TITLE_GRAPHEMES graphemes, segmenting no further: a message may run to thousands. */
 function titleFrom(message: string): string {
-  return Array.from(graphemes.segment(message.trim()), (part) => part.segment)
-    .slice(0, TITLE_GRAPHEMES)
-    .join("");
+  let title = "";
+  let count = 0;
+  for (const { segment } of graphemes.segment(message.trim())) {
+    if (count === TITLE_GRAPHEMES) break;
+    title += segment;
+    count += 1;
+  }
+  return title;
 }
 const EXCERPT_CHARS = 240;
 

@@ -5,11 +5,12 @@ import { join } from "node:path";
 import { DialogManager, systemMessage, trimHistory } from "../../src/dialog/dialog.js";
 import { detectIntent } from "../../src/dialog/intent.js";
 import { extractiveAnswer, extractiveProvider } from "../../src/llm/extractive.js";
-import { createMasker } from "../../src/masking/mask.js";
+import { createMasker, type Masker } from "../../src/masking/mask.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { bm25Retriever, type Passage } from "../../src/retrieval/knowledge.js";
 import { indexTerms } from "../../src/retrieval/text.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
+import type { Storage } from "../../src/storage/types.js";
 
 const passage = (text: string, heading = ""): Passage => ({
   chunkId: "1",
@@ -93,32 +94,46 @@ describe("prompt assembly", () => {
   });
 });
 
-describe("a chat turn with masking", () => {
+/** A dialog over a fresh SQLite store holding one document, the extractive model answering. */
+async function withDialog(text: string, masker: Masker, use: (dialog: DialogManager, storage: Storage) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "assistant-dialog-"));
+  const storage = openSqliteStorage(dir, "normal");
+  try {
+    await storage.putDocument("assistant", { source: "staff.md", title: "Staff", contentHash: "h", chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
+    const dialog = new DialogManager({
+      conversations: storage,
+      retriever: bm25Retriever(storage),
+      provider: extractiveProvider(),
+      metrics: createMetrics(() => Promise.resolve(0)),
+      masker,
+      options: { systemPrompt: "You answer from the handbook.", topK: 3, historyTokens: 1000, modelSeesOriginal: false },
+    });
+    await use(dialog, storage);
+  } finally {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("a chat turn", () => {
+  const owner = { tenant: "acme", user: "alice" };
+
   it("lets the in-process model match the message as written, while the prompt and history hold it masked", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "assistant-dialog-"));
-    const storage = openSqliteStorage(dir, "normal");
-    try {
-      const text = "Employee EMP-204811 works in Building 7. The canteen opens at noon.";
-      await storage.putDocument("assistant", { source: "staff.md", title: "Staff", contentHash: "h", chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
-      const masker = createMasker("mask", [{ name: "employee", pattern: "EMP-\\d{6}", flags: "" }]);
-      const dialog = new DialogManager({
-        conversations: storage,
-        retriever: bm25Retriever(storage),
-        provider: extractiveProvider(),
-        metrics: createMetrics(() => Promise.resolve(0)),
-        masker,
-        options: { systemPrompt: "You answer from the handbook.", topK: 3, historyTokens: 1000, modelSeesOriginal: false },
-      });
-      const owner = { tenant: "acme", user: "alice" };
+    const masker = createMasker("mask", [{ name: "employee", pattern: "EMP-\\d{6}", flags: "" }]);
+    await withDialog("Employee EMP-204811 works in Building 7. The canteen opens at noon.", masker, async (dialog, storage) => {
       const result = await dialog.chat(owner, "Where is EMP-204811?", undefined, new AbortController().signal);
       assert.match(result.reply, /Building 7/);
       const turns = await storage.listTurns(owner, result.conversationId);
       assert.equal(turns[0]?.content, "Where is **********?");
       assert.ok(!turns.some((turn) => turn.content.includes("EMP-204811")));
-    } finally {
-      await storage.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("titles a new conversation with the first 80 graphemes of the message, never half of one", async () => {
+    await withDialog("The canteen opens at noon.", createMasker("mask", []), async (dialog, storage) => {
+      const family = "👨‍👩‍👧";
+      const result = await dialog.chat(owner, `  ${family.repeat(100)} when does the canteen open?`, undefined, new AbortController().signal);
+      assert.equal((await storage.getConversation(owner, result.conversationId))?.title, family.repeat(80));
+    });
   });
 });
-
