@@ -42,7 +42,7 @@ interface CollectionTotals {
 }
 
 /** Better first: higher score, then the lower chunk id, so equal scores rank the same every time. */
-const before = (a: RankedChunk, b: RankedChunk): boolean => a.score > b.score || (a.score === b.score && a.chunkId < b.chunkId);
+const before = (score: number, chunkId: number, b: RankedChunk): boolean => score > b.score || (score === b.score && chunkId < b.chunkId);
 
 export class Bm25Index {
   private readonly postings = new Map<string, Postings>();
@@ -58,6 +58,8 @@ export class Bm25Index {
   private readonly postingsOf: Postings[][] = [];
   private readonly freeSlots: number[] = [];
   private scores = new Float64Array(0);
+  /** The slots a search has scored so far, reused from search to search like `scores`. */
+  private touched = new Uint32Array(0);
 
   private numberOf(collection: string): number {
     let number = this.collectionNumbers.get(collection);
@@ -97,7 +99,10 @@ export class Bm25Index {
       totals.chunks += 1;
       totals.tokens += length;
     }
-    if (this.scores.length <= slot) this.scores = new Float64Array(Math.max(64, 2 * (slot + 1)));
+    if (this.scores.length <= slot) {
+      this.scores = new Float64Array(Math.max(64, 2 * (slot + 1)));
+      this.touched = new Uint32Array(this.scores.length);
+    }
   }
 
   remove(chunkId: number): void {
@@ -150,8 +155,8 @@ export class Bm25Index {
     }
     if (rows === 0 || limit <= 0) return [];
     const averageLength = tokens / rows;
-    const { scores, lengths, collectionOf } = this;
-    const touched: number[] = [];
+    const { scores, lengths, collectionOf, touched } = this;
+    let touchedCount = 0;
     for (const term of terms) {
       const postings = this.postings.get(term);
       if (postings === undefined) continue;
@@ -167,20 +172,23 @@ export class Bm25Index {
         const count = counts[index] ?? 0;
         const length = lengths[slot] ?? 0;
         // Every contribution is positive, so a zero score means the chunk was not seen yet.
-        if (scores[slot] === 0) touched.push(slot);
+        if (scores[slot] === 0) touched[touchedCount++] = slot;
         scores[slot] = (scores[slot] ?? 0) + idf * ((count * (K1 + 1)) / (count + K1 * (1 - B + (B * length) / averageLength)));
       }
     }
+    // Thousands of chunks may be scored for a common word; only the few that make the list become objects.
     const best: RankedChunk[] = [];
-    for (const slot of touched) {
-      const candidate = { chunkId: this.chunkIds[slot] ?? 0, score: scores[slot] ?? 0 };
+    for (let index = 0; index < touchedCount; index += 1) {
+      const slot = touched[index] ?? 0;
+      const chunkId = this.chunkIds[slot] ?? 0;
+      const score = scores[slot] ?? 0;
       scores[slot] = 0;
-      if (among !== undefined && !among.has(candidate.chunkId)) continue;
+      if (among !== undefined && !among.has(chunkId)) continue;
       const worst = best[best.length - 1];
-      if (best.length === limit && worst !== undefined && !before(candidate, worst)) continue;
+      if (best.length === limit && worst !== undefined && !before(score, chunkId, worst)) continue;
       let at = best.length;
-      while (at > 0 && before(candidate, best[at - 1] ?? candidate)) at -= 1;
-      best.splice(at, 0, candidate);
+      for (let previous = best[at - 1]; previous !== undefined && before(score, chunkId, previous); previous = best[at - 1]) at -= 1;
+      best.splice(at, 0, { chunkId, score });
       if (best.length > limit) best.pop();
     }
     return best;
