@@ -21,9 +21,13 @@ import { groupCommit } from "./group-commit.js";
 import { ABANDONED_JOB_OUTCOME, countAbandoned, DOCUMENT_COLUMNS, JOB_COLUMNS, JOB_FOR_CONTENT, TENANT_TURN_ORDER, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import { VectorIndex } from "./vector-index.js";
+import { checkpointInBackground } from "./wal-checkpoints.js";
 
 /** The database file under DATA_DIR; the backup tool snapshots and replaces this file. */
 export const DATABASE_FILE = "assistant.db";
+
+/** How often a worker thread checkpoints the WAL (wal-checkpoints.ts). */
+const CHECKPOINT_INTERVAL_MS = 500;
 
 /** Schema versions, applied in order and recorded in `PRAGMA user_version`; never edit a shipped one. */
 export const migrations: readonly string[] = [
@@ -196,6 +200,7 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       db.pragma(`user_version = ${version + offset + 1}`);
     })();
   });
+  const checkpoints = checkpointInBackground(db, join(dataDir, DATABASE_FILE), CHECKPOINT_INTERVAL_MS);
 
   const statements = {
     insertConversation: db.prepare(
@@ -426,7 +431,8 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     ping() {
       return settle(() => db.open && db.prepare("SELECT 1 AS ok").get() !== undefined);
     },
-    close() {
+    async close() {
+      await checkpoints.stop();
       return settle(() => {
         if (!db.open) return;
         turnWriter.flush();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -61,5 +61,22 @@ describe("SQLite storage", () => {
     assert.deepEqual((await migrated.searchChunks(["assistant"], ["legacy"], 5)).map((hit) => hit.documentId), ["d1"]);
     assert.equal((await migrated.getDocument(["assistant"], "d1"))?.version, 1);
     await migrated.close();
+  });
+
+  it("checkpoints the WAL into the database file in the background, while the service's connection does not", async () => {
+    const storage = openSqliteStorage(dir, "normal");
+    try {
+      const file = join(dir, "assistant.db");
+      const before = statSync(file).size;
+      const turn = (role: "user" | "assistant", content: string) => ({ role, content, sources: [], promptTokens: null, completionTokens: null });
+      // Enough for a few hundred pages of WAL: far below the service connection's own threshold.
+      for (let index = 0; index < 200; index += 1) {
+        await storage.appendTurns(LOCAL_OWNER, `c${index}`, [turn("user", "x".repeat(2000)), turn("assistant", "y".repeat(2000))], `title ${index}`);
+      }
+      // Only a checkpoint writes pages into the database file; wait for the worker's.
+      while (statSync(file).size <= before) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      await storage.close();
+    }
   });
 });
