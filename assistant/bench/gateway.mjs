@@ -6,6 +6,7 @@
 //   chat         the service's POST /api/v1/chat (search, history, persistence, then the model).
 // Phases:
 //   latency  the model answers after BENCH_DELAY_MS (200), BENCH_CLIENTS (200) clients: throughput and p99;
+//            the load is this process's own closed loop (see measure) rather than autocannon's;
 //   instant  the model answers at once, 16 clients: the service's CPU time per request (and the load
 //            generator's, this process's: on a small machine it competes with the service for cores);
 //   ttft     streamed, the model's first token after the delay: time to first token, service minus direct;
@@ -18,15 +19,17 @@
 //   npm run build && npm run bench:gateway -w assistant
 //
 // BENCH_SECONDS (10) per target after BENCH_WARMUP_SECONDS (2), BENCH_PHASES (latency,instant,ttft,streams),
+// BENCH_JITTER_MS (0): the latency phase's model time drawn evenly from delay ± jitter,
 // BENCH_HEARTBEAT_MS (1000), BENCH_HOLD_SECONDS (10), BENCH_TTFT_SAMPLES (300 per target),
 // BENCH_DOCUMENTS (1000), BENCH_PROFILE=<dir> writes a CPU profile of the service there (node --cpu-prof).
+import { Buffer } from "node:buffer";
 import { Agent, request as httpRequest } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { clearTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import { corpus } from "./corpus.mjs";
 import { chatRequests, cpuSeconds, knowledgeDir, memoryMb, schedSeconds, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
 
@@ -35,6 +38,7 @@ const seconds = Number(env.BENCH_SECONDS ?? 10);
 const warmup = Number(env.BENCH_WARMUP_SECONDS ?? 2);
 const repeats = Number(env.BENCH_REPEATS ?? 3);
 const delayMs = Number(env.BENCH_DELAY_MS ?? 200);
+const jitterMs = Number(env.BENCH_JITTER_MS ?? 0);
 const clients = Number(env.BENCH_CLIENTS ?? 200);
 const instantClients = 16;
 const streamCount = Number(env.BENCH_STREAMS ?? 5000);
@@ -86,34 +90,82 @@ async function control(upstream, settings) {
   await response.arrayBuffer();
 }
 
-/** Loads one target; CPU time is the process answering it: the mock for direct, else the service. */
-async function measure(target, connections) {
-  const options = { url: `${target.url}${target.path}`, connections, requests: target.requests };
-  if (warmup > 0) await autocannon({ ...options, duration: warmup });
-  const before = cpuSeconds(target.pid);
-  const scheduled = schedSeconds(target.pid);
-  const generator = process.cpuUsage();
-  const result = await autocannon({ ...options, duration: seconds });
-  const cpu = cpuSeconds(target.pid) - before;
-  const waited = (schedSeconds(target.pid)?.waited ?? NaN) - (scheduled?.waited ?? NaN);
-  const { user, system } = process.cpuUsage(generator);
-  const ok = result.requests.total;
+/** One request on `agent`; resolves with its status (0 when the connection failed) and body. */
+function send(agent, url, { method, headers, body }) {
+  return new Promise((resolve) => {
+    const request = httpRequest(url, { method, headers, agent }, (response) => {
+      const parts = [];
+      response.on("data", (part) => parts.push(part));
+      response.on("end", () => resolve({ status: response.statusCode, body: Buffer.concat(parts).toString("utf8") }));
+      response.on("error", () => resolve({ status: 0, body: "" }));
+    });
+    request.on("error", () => resolve({ status: 0, body: "" }));
+    request.end(body);
+  });
+}
+
+/**
+ * Loads one target with `connections` clients in a closed loop, each on its own kept-alive
+ * connection, sending `target.requests` in turn (autocannon's format, so conversations carry on).
+ * Unlike autocannon, warm-up and measurement are one run on the same connections, and the clients
+ * start spread over one model delay: with a fixed delay, clients that all start in the same
+ * millisecond stay in step, and the first wave, queued behind itself, would be the p99 of the run.
+ * Counted: the requests completed within the measured window; latencies of those started in it.
+ * CPU time is the process answering: the mock for direct, else the service.
+ */
+async function measure(target, connections, spreadMs) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const url = `${target.url}${target.path}`;
+  const from = performance.now() + warmup * 1000;
+  const to = from + seconds * 1000;
+  const marks = [];
+  const mark = () => marks.push({ cpu: cpuSeconds(target.pid), waited: schedSeconds(target.pid)?.waited ?? NaN, generator: process.cpuUsage() });
+  const startMark = setTimeout(mark, warmup * 1000);
+  const endMark = setTimeout(mark, (warmup + seconds) * 1000);
+  const latencies = [];
+  let completed = 0;
+  let bad = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, client) => {
+      await new Promise((resolve) => setTimeout(resolve, (client * spreadMs) / connections));
+      const context = {};
+      for (let turn = 0; performance.now() < to; turn = (turn + 1) % target.requests.length) {
+        const template = target.requests[turn];
+        const request = template.setupRequest?.({ method: template.method, headers: template.headers, body: template.body }, context) ?? template;
+        const started = performance.now();
+        const { status, body } = await send(agent, url, request);
+        const ended = performance.now();
+        template.onResponse?.(status, body, context);
+        if (ended >= from && ended < to) completed += 1;
+        if (started < from) continue;
+        latencies.push(ended - started);
+        if (status < 200 || status >= 300) bad += 1;
+      }
+    }),
+  );
+  // The clients stop at the end of the window, at the moment the end mark is due: whichever comes first.
+  clearTimeout(startMark);
+  clearTimeout(endMark);
+  while (marks.length < 2) mark();
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const [start, end] = marks;
   return {
-    rps: ok / seconds,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    bad: result.errors + result.timeouts + result.non2xx,
-    cpuUs: ok === 0 ? NaN : (cpu / ok) * 1e6,
-    generatorCpuUs: ok === 0 ? NaN : (user + system) / ok,
-    waitedPercent: (waited / seconds) * 100,
+    rps: completed / seconds,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    bad,
+    cpuUs: ((end.cpu - start.cpu) / completed) * 1e6,
+    generatorCpuUs: (end.generator.user - start.generator.user + end.generator.system - start.generator.system) / completed,
+    waitedPercent: ((end.waited - start.waited) / seconds) * 100,
   };
 }
 
 /** Each repeat loads every target once, in turn; returns the runs of each target by name. */
-async function loadPhase(targets, connections) {
+async function loadPhase(targets, connections, spreadMs) {
   const runs = Object.fromEntries(targets.map(({ name }) => [name, []]));
   for (let repeat = 0; repeat < repeats; repeat += 1) {
-    for (const target of targets) runs[target.name].push(await measure(target, connections));
+    for (const target of targets) runs[target.name].push(await measure(target, connections, spreadMs));
   }
   return runs;
 }
@@ -188,7 +240,7 @@ async function ttftPhase(direct, service, questions) {
 
 /** Opens `count` SSE streams at once through the service while the model holds them after one token. */
 async function streamsPhase(upstream, service) {
-  await control(upstream, { delayMs: 0, hold: true });
+  await control(upstream, { delayMs: 0, jitterMs: 0, hold: true });
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   const body = JSON.stringify({ model: "bench-model", stream: true, messages: [{ role: "user", content: "Hold this stream open, please." }] });
   const streams = [];
@@ -284,9 +336,9 @@ try {
   );
 
   if (phases.has("latency")) {
-    await control(upstream, { delayMs, hold: false });
-    const runs = await loadPhase(targets("/api/v1/chat"), clients);
-    printLoad(`model answers after ${delayMs} ms, ${clients} clients`, runs);
+    await control(upstream, { delayMs, jitterMs, hold: false });
+    const runs = await loadPhase(targets("/api/v1/chat"), clients, delayMs);
+    printLoad(`model answers after ${delayMs}${jitterMs === 0 ? "" : ` ± ${jitterMs}`} ms, ${clients} clients`, runs);
     for (const name of ["completions", "chat"]) {
       const ratios = runs[name].map((run, index) => run.rps / runs.direct[index].rps);
       verdict(`${name}: throughput ≥ ${TARGETS.throughputRatio}× direct`, `${spread(ratios, 3)}×`, median(ratios) >= TARGETS.throughputRatio);
@@ -299,8 +351,8 @@ try {
   }
 
   if (phases.has("instant")) {
-    await control(upstream, { delayMs: 0, hold: false });
-    const runs = await loadPhase(targets("/api/v1/chat"), instantClients);
+    await control(upstream, { delayMs: 0, jitterMs: 0, hold: false });
+    const runs = await loadPhase(targets("/api/v1/chat"), instantClients, 0);
     printLoad(`model answers at once, ${instantClients} clients (CPU µs/req: the mock's for direct, the service's otherwise)`, runs);
     const cpu = (name) => runs[name].map((run) => run.cpuUs);
     verdict(`completions: CPU ≤ ${TARGETS.completionsCpuUs} µs/request`, `${spread(cpu("completions"), 0)} µs`, median(cpu("completions")) <= TARGETS.completionsCpuUs);
@@ -308,7 +360,7 @@ try {
   }
 
   if (phases.has("ttft")) {
-    await control(upstream, { delayMs, hold: false });
+    await control(upstream, { delayMs, jitterMs: 0, hold: false });
     const times = await ttftPhase(upstream, service, questions);
     console.log(`\nstreamed, model's first token after ${delayMs} ms: time to first token, ${ttftSamples} samples per target, 8 clients started apart`);
     console.table(

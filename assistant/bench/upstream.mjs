@@ -3,8 +3,10 @@
 // usage, [DONE]), the way vLLM and OpenAI do. It does as little work as it can, so that a run measures
 // the gateway and not the mock.
 //
-// POST /control {"delayMs": N, "hold": bool} changes how it answers. Holding, a stream sends its
-// first piece after the delay and then stays open until the client goes away: the open-streams test.
+// POST /control {"delayMs": N, "jitterMs": J, "hold": bool} changes how it answers: each answer
+// waits N ms, or with J a time drawn evenly from N − J to N + J, as a real model's time varies with
+// the answer's length. Holding, a stream sends its first piece after the delay and then stays open
+// until the client goes away: the open-streams test.
 import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
 
@@ -33,6 +35,7 @@ const COMPLETION = JSON.stringify({
 const MODELS = JSON.stringify({ object: "list", data: [{ id: MODEL, object: "model", created: 1, owned_by: "bench" }] });
 
 let delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? 0);
+let jitterMs = 0;
 let hold = false;
 
 function answer(response, stream) {
@@ -52,15 +55,16 @@ const server = createServer((request, response) => {
   request.on("end", () => {
     const body = Buffer.concat(parts).toString("utf8");
     if (request.url === "/control") {
-      ({ delayMs = delayMs, hold = hold } = JSON.parse(body));
+      ({ delayMs = delayMs, jitterMs = jitterMs, hold = hold } = JSON.parse(body));
       response.end();
     } else if (request.url === "/v1/models") {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(MODELS);
     } else if (request.method === "POST" && request.url === "/v1/chat/completions") {
       const stream = JSON.parse(body).stream === true;
-      if (delayMs === 0) answer(response, stream);
-      else setTimeout(answer, delayMs, response, stream);
+      const wait = delayMs + (Math.random() * 2 - 1) * jitterMs;
+      if (wait <= 0) answer(response, stream);
+      else setTimeout(answer, wait, response, stream);
     } else {
       response.writeHead(404).end();
     }
