@@ -71,6 +71,7 @@ export const configSchema = {
         mode: { enum: ["embedded", "postgres"], default: "embedded" },
         urlEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         synchronous: { enum: ["normal", "full"], default: "normal" },
+        startupWaitSeconds: { type: "integer", minimum: 0, maximum: 3600, default: 60 },
       },
     },
     auth: {
@@ -394,7 +395,8 @@ export interface SkillOptions {
 export interface FileConfig {
   model: ModelConfig;
   embeddings?: EmbeddingsConfig;
-  storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full" };
+  /** startupWaitSeconds: how long a start waits for a Postgres server that is not accepting connections yet. */
+  storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full"; startupWaitSeconds: number };
   auth: AuthConfig;
   rateLimit?: { perUser?: RateWindow; perTenant?: RateWindow };
   cors: { origins: string[] };
