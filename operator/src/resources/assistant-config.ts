@@ -24,7 +24,7 @@ export const terminationGracePeriodSeconds = 30;
 /**
  * How a pod stops. It keeps answering for a while after SIGTERM, every answer closing its
  * connection, so that no client is sent to it after it is gone: with other pods to take the
- * traffic (postgres storage), until its failing readiness (probed every 2 s, 2 failures) takes it
+ * traffic (postgres storage), until its failing readiness (probed every second, 2 failures) takes it
  * out of the Service and kube-proxy catches up; with embedded storage, whose cutover has already
  * pointed the Service elsewhere, until kube-proxy has applied that (it syncs at most once a second).
  * Then it closes and finishes what is in flight.
