@@ -20,7 +20,7 @@ interface LoadedChange {
 /**
  * Applies `change` while `clients` keep chatting through the stable Service's ClusterIP, waits
  * until `done` holds, then keeps the load on until the pods of the other color are gone (their
- * drain included), and returns every request's outcome.
+ * drain included) and requests are answered again, and returns every request's outcome.
  */
 async function underLoad(
   kc: k8s.KubeConfig,
@@ -45,6 +45,8 @@ async function underLoad(
       },
       { timeoutMs: 120_000 },
     );
+    const settled = load.elapsed;
+    await eventually("requests to be answered after the rollout", () => (load.answeredSince(settled) >= 10 ? true : undefined), { timeoutMs: 30_000 });
     return { report: await load.stop(), window: { from, to }, aia };
   } catch (error) {
     await load.stop();
@@ -178,7 +180,8 @@ describe("rollouts on a real node, under continuous chat load through the Servic
         change.report.failures.filter((failure) => !refusedAtOnce.has(failure.outcome)),
         [],
       );
-      assert.ok(change.report.samples.some((sample) => sample.ok && sample.start > change.window.to), "the new pod answers");
+      const lastFailure = Math.max(...change.report.failures.map((failure) => failure.end));
+      assert.ok(change.report.samples.some((sample) => sample.ok && sample.start > lastFailure), "the new pod answers");
     });
   });
 });

@@ -83,6 +83,11 @@ export class ChatLoad {
     return this.samples.length;
   }
 
+  /** How many requests that started after `ms` (on the load's clock) were answered. */
+  answeredSince(ms: number): number {
+    return this.samples.filter((sample) => sample.ok && sample.start >= ms).length;
+  }
+
   async stop(): Promise<LoadReport> {
     this.running = false;
     await Promise.all(this.loops);
