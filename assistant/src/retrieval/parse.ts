@@ -1,6 +1,6 @@
 import { convert, type FormatCallback, type SelectorDefinition } from "html-to-text";
 import mammoth from "mammoth";
-import { extractText as extractPdfText, getDocumentProxy } from "unpdf";
+import { extractTextItems, getDocumentProxy } from "unpdf";
 
 /** The document formats ingestion reads; the binary ones only arrive as uploaded files. */
 export const DOCUMENT_FORMATS = ["text", "markdown", "html", "pdf", "docx"] as const;
@@ -46,15 +46,55 @@ const heading =
     builder.closeBlock({ trailingLineBreaks: 2 });
   };
 
+/** The parts of html-to-text's DOM nodes a table needs. */
+interface HtmlNode {
+  type?: string;
+  name?: string;
+  data?: string;
+  children?: HtmlNode[];
+}
+
+function textOf(node: HtmlNode): string {
+  if (node.type === "text") return node.data ?? "";
+  if (node.name === "br") return " ";
+  return (node.children ?? []).map(textOf).join(" ");
+}
+
+function rowsOf(node: HtmlNode): HtmlNode[] {
+  if (node.name === "tr") return [node];
+  if (node.name === "table") return [];
+  return (node.children ?? []).flatMap(rowsOf);
+}
+
+/**
+ * A table becomes a Markdown pipe table, first row as header, which the chunker then writes row by row
+ * with the header's names beside each value (chunk.ts). Nested tables are read as cell text.
+ */
+const table: FormatCallback = (element, _walk, builder) => {
+  const rows = (element.children as HtmlNode[]).flatMap(rowsOf).map((row) =>
+    (row.children ?? [])
+      .filter((cell) => cell.name === "th" || cell.name === "td")
+      .map((cell) => textOf(cell).replace(/\s+/g, " ").replaceAll("|", "/").trim()),
+  );
+  const [header, ...body] = rows.filter((cells) => cells.some((cell) => cell !== ""));
+  if (header === undefined) return;
+  builder.openBlock({ leadingLineBreaks: 2 });
+  for (const cells of [header, header.map(() => "---"), ...body]) {
+    builder.addLiteral(`| ${cells.join(" | ")} |`);
+    builder.addLineBreak();
+  }
+  builder.closeBlock({ trailingLineBreaks: 2 });
+};
+
 const LEVELS = [1, 2, 3, 4, 5, 6];
 const htmlOptions = {
   wordwrap: false as const,
-  formatters: Object.fromEntries(LEVELS.map((level) => [`heading${level}`, heading(level)])),
+  formatters: { ...Object.fromEntries(LEVELS.map((level) => [`heading${level}`, heading(level)])), pipeTable: table },
   selectors: [
     ...LEVELS.map((level): SelectorDefinition => ({ selector: `h${level}`, format: `heading${level}` })),
     { selector: "a", options: { ignoreHref: true } },
     { selector: "img", format: "skip" },
-    { selector: "table", format: "dataTable" },
+    { selector: "table", format: "pipeTable" },
   ],
 };
 
@@ -72,11 +112,19 @@ async function docxToText(bytes: Uint8Array): Promise<string> {
   return htmlToText(html);
 }
 
+/**
+ * A page's text, line by line as pdf.js ends them. A blank wider than two characters of its line is a
+ * gap between table columns, written as a tab: the chunker reads runs of such lines as a table.
+ */
+function pageText(items: readonly { str: string; width: number; fontSize: number; hasEOL: boolean }[]): string {
+  return items.map((item) => (item.str.trim() === "" && item.width > 2 * item.fontSize ? "\t" : item.str) + (item.hasEOL ? "\n" : "")).join("");
+}
+
 async function pdfToText(bytes: Uint8Array): Promise<string> {
   let pages: string[];
   try {
     const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false });
-    ({ text: pages } = await extractPdfText(pdf, { mergePages: false }));
+    pages = (await extractTextItems(pdf)).items.map(pageText);
   } catch (error) {
     throw new UnreadableDocumentError(`not a readable PDF file (${(error as Error).message})`);
   }

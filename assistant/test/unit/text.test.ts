@@ -45,15 +45,73 @@ describe("text analysis", () => {
 });
 
 describe("chunking", () => {
-  it("splits sentences at Chinese and Latin punctuation", () => {
-    assert.deepEqual(sentences("第一句。第二句！第三句？第四句；Fifth one. Sixth v1.2 stays"), [
+  it("splits sentences at Chinese and Latin punctuation, not after abbreviations or at a Latin semicolon", () => {
+    assert.deepEqual(sentences("第一句。第二句！第三句？第四句；Fifth one. Sixth v1.2 stays, e.g. here; and on. Last"), [
       "第一句。",
       "第二句！",
       "第三句？",
       "第四句；",
       "Fifth one.",
-      "Sixth v1.2 stays",
+      "Sixth v1.2 stays, e.g. here; and on.",
+      "Last",
     ]);
+  });
+
+  it("joins hard-wrapped lines into the sentences they wrap, but keeps short lines apart", () => {
+    const text = [
+      "The server listens on port 8080 by default. Set the PORT environment",
+      "variable to change it; the server must be restarted for the change to",
+      "take effect.",
+      "",
+      "Port: 8080",
+      "Host: db.internal",
+      "",
+      "年假制度规定，员工入职满一年后享有五天带薪年假，未休完的年假可以",
+      "结转到次年三月底。",
+    ].join("\n");
+    const [chunk] = chunkText(text, 800);
+    assert.deepEqual(sentences(chunk?.text ?? ""), [
+      "The server listens on port 8080 by default.",
+      "Set the PORT environment variable to change it; the server must be restarted for the change to take effect.",
+      "Port: 8080",
+      "Host: db.internal",
+      "年假制度规定，员工入职满一年后享有五天带薪年假，未休完的年假可以结转到次年三月底。",
+    ]);
+  });
+
+  it("keeps list items, code blocks and setext headings whole", () => {
+    const text = [
+      "Install",
+      "=======",
+      "",
+      "1. Download the archive from the releases page and unpack it into",
+      "   /opt/foo. Then check its checksum.",
+      "2. Run the installer.",
+      "",
+      "```sh",
+      "npm install -g foo",
+      "",
+      "foo --port 9090",
+      "```",
+    ].join("\n");
+    const chunks = chunkText(text, 800);
+    assert.deepEqual(chunks.map((chunk) => chunk.heading), ["Install"]);
+    assert.deepEqual(sentences(chunks[0]?.text ?? ""), [
+      "1. Download the archive from the releases page and unpack it into /opt/foo. Then check its checksum.",
+      "2. Run the installer.",
+      "```sh\nnpm install -g foo\n\nfoo --port 9090\n```",
+    ]);
+    // Cut to fit, a code block is fenced again in every piece.
+    for (const chunk of chunkText(text, 40).slice(-2)) assert.match(chunk.text, /^```sh\n[^`]+\n```$/);
+  });
+
+  it("writes each table row with its header, from Markdown pipes and from tab-separated columns", () => {
+    const markdown = "| Plan | Requests per minute | Price |\n| --- | ---: | --- |\n| Free | 60 | |\n| Pro | 600 | 20 USD |";
+    const rows = ["| Plan: Free | Requests per minute: 60 |", "| Plan: Pro | Requests per minute: 600 | Price: 20 USD |"];
+    assert.deepEqual(sentences(chunkText(markdown, 800)[0]?.text ?? ""), rows);
+    assert.deepEqual(sentences(chunkText("Plan\tRequests per minute\tPrice\nFree\t60\t\nPro\t600\t20 USD", 800)[0]?.text ?? ""), rows);
+    // Cut between rows, every piece still names its columns.
+    assert.deepEqual(chunkText(markdown, 60).map((chunk) => chunk.text), rows);
   });
 
   it("starts a chunk at every heading and packs small paragraphs", () => {
