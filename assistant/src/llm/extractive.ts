@@ -1,14 +1,15 @@
+import { declineReply } from "../dialog/decline.js";
 import { sentences } from "../retrieval/chunk.js";
-import { estimateTokens, mentionCounter, queryTerms, type Language } from "../retrieval/text.js";
+import { estimateTokens, queryTerms, termMatcher, type Language } from "../retrieval/text.js";
+import { ANNOUNCES, answerKinds, answersKind, ITEM, POINTS_BACK, type AnswerKind } from "./question-type.js";
 import type { ModelEvent, ModelProvider, ModelRequest } from "./types.js";
 
 /**
  * The built-in model: no network, no key. It never writes anything of its own about the topic; it
- * quotes the sentences of the retrieved passages that share the most words with the question and
- * cites them, and says plainly when the knowledge base has nothing relevant.
+ * quotes the units of the retrieved passages (sentences, list items, table rows, code blocks) that
+ * answer the question and cites them, and says plainly when the knowledge base has nothing relevant.
  */
 const MAX_PASSAGES = 3;
-const SENTENCES_PER_PASSAGE = 2;
 
 function capabilities(language: Language, documentCount: number): string {
   if (language === "zh") {
@@ -31,33 +32,84 @@ function capabilities(language: Language, documentCount: number): string {
   ].join("\n");
 }
 
-function notFound(language: Language): string {
-  return language === "zh"
-    ? "抱歉，我在知识库中没有找到与这个问题相关的内容。你可以换个说法再问，或请管理员把相关文档加入知识库。"
-    : "I could not find this in the knowledge base. Try rephrasing the question, or ask an administrator to add the relevant documents.";
+/** How much a unit of the asked-for kind gains over its share of the question's weight. */
+const KIND_BONUS = 0.15;
+/** Other passages are quoted too when their best unit scores at least this share of the best one. */
+const ALSO_QUOTED = 0.6;
+/** A second unit of a passage is quoted when it scores at least this share of the passage's best. */
+const SECOND_UNIT = 0.8;
+const MAX_UNITS = 3;
+
+interface Scored {
+  unit: string;
+  score: number;
 }
 
-/** The passage's sentences that mention the most query terms, in their original order. */
-function bestSentences(text: string, mentions: (sentence: string) => number): string[] {
-  const scored = sentences(text).map((sentence, position) => ({ sentence, position, hits: mentions(sentence) }));
-  return scored
-    .filter((entry) => entry.hits > 0)
-    .sort((a, b) => b.hits - a.hits || a.position - b.position)
-    .slice(0, SENTENCES_PER_PASSAGE)
-    .sort((a, b) => a.position - b.position)
-    .map((entry) => entry.sentence);
+/**
+ * The units of a passage that answer the question, in their order: the best one by the question's
+ * term weight it covers (plus a bonus when it is of the kind asked for), a second one close to it,
+ * and the neighbours that complete them: the unit before one that points back, the unit after one
+ * that announces it (a command after "Run:"), and the unit after one that names the topic but not
+ * the kind of answer asked for when that one has it ("…has a timeout. It is 30 seconds.").
+ */
+function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): string[] {
+  const best = Math.max(...scored.map((entry) => entry.score));
+  if (!(best > 0)) return [];
+  const ranked = scored
+    .map((entry, position) => ({ ...entry, position }))
+    .filter((entry) => entry.score > 0)
+    .sort((a, b) => b.score - a.score || a.position - b.position);
+  // A second row or item answers only a question that asks for several ("which formats…").
+  const second = (unit: string): boolean => !ITEM.test(unit) || kinds.includes("list");
+  const picked = new Set(
+    ranked.filter((entry, index) => index === 0 || (index === 1 && entry.score >= SECOND_UNIT * best && second(entry.unit))).map((entry) => entry.position),
+  );
+  const isKind = (unit: string): boolean => kinds.some((kind) => answersKind(unit, kind));
+  for (const position of [...picked]) {
+    const unit = scored[position]?.unit ?? "";
+    const next = scored[position + 1]?.unit;
+    if (POINTS_BACK.test(unit) && position > 0) picked.add(position - 1);
+    if (next !== undefined && (ANNOUNCES.test(unit) || (!isKind(unit) && isKind(next) && POINTS_BACK.test(next)))) picked.add(position + 1);
+  }
+  return [...picked]
+    .sort((a, b) => a - b)
+    .slice(0, MAX_UNITS)
+    .map((position) => scored[position]?.unit ?? "");
 }
 
-export function extractiveAnswer(request: Pick<ModelRequest, "question" | "passages" | "language" | "intent" | "documentCount">): string {
+/** Units on one line where they are sentences; list items, rows and code each on their own lines. */
+function quote(units: readonly string[], language: Language, citation: number): string {
+  const blocks = units.some((unit) => unit.includes("\n") || ITEM.test(unit));
+  const text = units.join(blocks ? "\n" : language === "zh" ? "" : " ");
+  return text.endsWith("```") ? `${text}\n[${citation}]` : `${text} [${citation}]`;
+}
+
+export function extractiveAnswer(
+  request: Pick<ModelRequest, "question" | "passages" | "language" | "intent" | "documentCount"> & Partial<Pick<ModelRequest, "termWeights">>,
+): string {
   if (request.intent === "capabilities") return capabilities(request.language, request.documentCount);
-  const mentions = mentionCounter(queryTerms(request.question));
+  const terms = queryTerms(request.question);
+  const weights = terms.map((term) => request.termWeights?.get(term) ?? 1);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const mentioned = termMatcher(terms);
+  const kinds = [...answerKinds(request.question)];
+  const scoredPassages = request.passages.map((passage) =>
+    sentences(passage.text).map((unit): Scored => {
+      let covered = 0;
+      for (const index of mentioned(unit)) covered += weights[index] ?? 0;
+      const share = total > 0 ? covered / total : 0;
+      return { unit, score: share > 0 && kinds.some((kind) => answersKind(unit, kind)) ? share + KIND_BONUS : share };
+    }),
+  );
+  const bestOf = scoredPassages.map((scored) => Math.max(0, ...scored.map((entry) => entry.score)));
+  const best = Math.max(0, ...bestOf);
   const quoted: string[] = [];
-  request.passages.forEach((passage, index) => {
-    if (quoted.length >= MAX_PASSAGES) return;
-    const picked = bestSentences(passage.text, mentions);
-    if (picked.length > 0) quoted.push(`${picked.join(request.language === "zh" ? "" : " ")} [${index + 1}]`);
+  scoredPassages.forEach((scored, index) => {
+    if (quoted.length >= MAX_PASSAGES || best === 0 || (bestOf[index] ?? 0) < ALSO_QUOTED * best) return;
+    const units = answerUnits(scored, kinds);
+    if (units.length > 0) quoted.push(quote(units, request.language, index + 1));
   });
-  if (quoted.length === 0) return notFound(request.language);
+  if (quoted.length === 0) return declineReply(request.language);
   const lead = request.language === "zh" ? "根据知识库：" : "According to the knowledge base:";
   return `${lead}\n\n${quoted.join("\n\n")}`;
 }

@@ -4,6 +4,13 @@ import { chunkText, titleOf } from "./chunk.js";
 import { extractText, type DocumentFormat } from "./parse.js";
 import { indexTerms } from "./text.js";
 
+/**
+ * Counted up whenever chunking or index terms change: it is part of every content hash, so each
+ * document is prepared again at its next sync or upload rather than mixing old and new terms.
+ * 2: structure-aware chunks (joined hard wraps, table rows with headers), Han characters and pairs.
+ */
+export const PREPARATION_VERSION = 2;
+
 export interface PrepareRequest {
   format: DocumentFormat;
   content: Uint8Array;

@@ -62,38 +62,59 @@ export function stem(word: string): string {
 const SUFFIXES = ["", "ing", "ed", "es", "s"];
 
 /**
- * Counts how many of `terms` a text mentions: Han terms as substrings (Chinese has no spaces to
+ * Which of `terms` a text mentions, by index: Han terms as substrings (Chinese has no spaces to
  * respect), other terms as whole words that stem like them. Stemming every word of every sentence
  * would cost more than everything else the extractive model does, so each Latin term is turned once
  * into the few word forms that stem like it (its stem, alone or with a suffix `stem` removes).
  */
-export function mentionCounter(terms: Iterable<string>): (text: string) => number {
-  const hanTerms: string[] = [];
+export function termMatcher(terms: readonly string[]): (text: string) => Set<number> {
+  const hanTerms: [string, number][] = [];
   const latinTermsOf = new Map<string, number[]>();
-  let latinTerms = 0;
-  for (const term of terms) {
+  terms.forEach((term, index) => {
     if (HAN.test(term)) {
-      hanTerms.push(term);
-      continue;
+      hanTerms.push([term, index]);
+      return;
     }
     const target = stem(term);
     for (const form of SUFFIXES.map((suffix) => `${target}${suffix}`).filter((candidate) => stem(candidate) === target)) {
-      latinTermsOf.set(form, [...(latinTermsOf.get(form) ?? []), latinTerms]);
+      latinTermsOf.set(form, [...(latinTermsOf.get(form) ?? []), index]);
     }
-    latinTerms += 1;
-  }
+  });
   return (text) => {
     const lower = text.normalize("NFKC").toLowerCase();
     const mentioned = new Set<number>();
-    if (latinTerms > 0) {
+    if (latinTermsOf.size > 0) {
       for (const word of lower.match(LATIN_WORD) ?? []) for (const index of latinTermsOf.get(word) ?? []) mentioned.add(index);
     }
-    return hanTerms.filter((term) => lower.includes(term)).length + mentioned.size;
+    for (const [term, index] of hanTerms) if (lower.includes(term)) mentioned.add(index);
+    return mentioned;
   };
 }
 
+/**
+ * The characters and character pairs of each run of Han characters, beside the segmenter's words (as
+ * Elasticsearch's cjk_bigram with unigrams does beside a word analyzer): the segmenter makes 年假 one
+ * word and 假 another, so a question about 假 would find nothing of a document about 年假 without
+ * them. A character that is a function word on its own (的, 吗) is left out, alone and in pairs.
+ */
+function hanGrams(text: string): string[] {
+  const grams: string[] = [];
+  for (const run of text.normalize("NFKC").match(HAN_RUN) ?? []) {
+    const characters = Array.from(run);
+    characters.forEach((character, index) => {
+      if (STOPWORDS.has(character)) return;
+      grams.push(character);
+      const next = characters[index + 1];
+      if (next !== undefined && !STOPWORDS.has(next)) grams.push(`${character}${next}`);
+    });
+  }
+  return grams;
+}
+
+const HAN_RUN = /\p{Script=Han}+/gu;
+
 export function indexTerms(text: string): string {
-  return words(text).join(" ");
+  return [...words(text), ...hanGrams(text)].join(" ");
 }
 
 /**
@@ -113,10 +134,15 @@ const STOPWORDS = new Set(
 /** The last query's terms: a chat turn asks for them twice (retrieval, then the extractive model). */
 let lastQuery: { text: string; max: number; terms: readonly string[] } | undefined;
 
-/** Distinct content terms of a query, capped so a hostile query cannot build an enormous MATCH expression. */
+/** A text's distinct words that carry a topic (no function words, no character n-grams). */
+export function contentWords(text: string): string[] {
+  return [...new Set(words(text))].filter((word) => !STOPWORDS.has(word));
+}
+
+/** Distinct content terms of a query, words first, capped so a hostile query cannot build an enormous MATCH expression. */
 export function queryTerms(text: string, max = 64): string[] {
   if (lastQuery?.text !== text || lastQuery.max !== max) {
-    lastQuery = { text, max, terms: [...new Set(words(text))].filter((word) => !STOPWORDS.has(word)).slice(0, max) };
+    lastQuery = { text, max, terms: [...new Set([...contentWords(text), ...hanGrams(text)])].slice(0, max) };
   }
   return [...lastQuery.terms];
 }

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { chunkText, sentences, titleOf } from "../../src/retrieval/chunk.js";
-import { detectLanguage, estimateTokens, indexTerms, mentionCounter, queryTerms } from "../../src/retrieval/text.js";
+import { contentWords, detectLanguage, estimateTokens, indexTerms, queryTerms, termMatcher } from "../../src/retrieval/text.js";
 
 describe("text analysis", () => {
   it("segments Chinese into words, not sentences or single characters", () => {
-    const terms = indexTerms("知识库检索支持中文分词").split(" ");
-    assert.ok(terms.includes("知识"), terms.join("|"));
-    assert.ok(terms.includes("检索"), terms.join("|"));
-    assert.ok(terms.length > 2 && terms.length < 11, terms.join("|"));
+    const words = contentWords("知识库检索支持中文分词");
+    assert.ok(words.includes("知识"), words.join("|"));
+    assert.ok(words.includes("检索"), words.join("|"));
+    assert.ok(words.length > 2 && words.length < 11, words.join("|"));
   });
 
   it("lower-cases English and drops punctuation", () => {
@@ -16,7 +16,8 @@ describe("text analysis", () => {
 
   it("keeps content words of a query and drops function words", () => {
     assert.deepEqual(queryTerms("What is the VPN server?"), ["vpn", "server"]);
-    assert.deepEqual(queryTerms("请问年假有几天？"), ["年假", "几天"]);
+    // Words first, then the characters and pairs not already there; 请 and 有 carry no topic.
+    assert.deepEqual(queryTerms("请问年假有几天？"), ["年假", "几天", "问", "问年", "年", "假", "几", "天"]);
   });
 
   it("detects the language of the message", () => {
@@ -35,12 +36,21 @@ describe("text analysis", () => {
     assert.equal(estimateTokens("𠀀"), 2);
   });
 
-  it("counts the query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
-    const mentions = mentionCounter(["approves", "approved", "vpn", "年假", "报销"]);
-    assert.equal(mentions("The manager approving it uses the VPN."), 3);
-    assert.equal(mentions("请在系统中申请年假。"), 1);
-    assert.equal(mentions("Approval of 报销 is separate."), 1);
-    assert.equal(mentions("nothing here"), 0);
+  it("tells which query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
+    const mentioned = termMatcher(["approves", "approved", "vpn", "年假", "报销"]);
+    assert.deepEqual([...mentioned("The manager approving it uses the VPN.")].sort(), [0, 1, 2]);
+    assert.deepEqual([...mentioned("请在系统中申请年假。")], [3]);
+    assert.deepEqual([...mentioned("Approval of 报销 is separate.")], [4]);
+    assert.deepEqual([...mentioned("nothing here")], []);
+  });
+
+  it("indexes and asks for Han characters and character pairs beside the words, without function characters", () => {
+    const indexed = indexTerms("未休完的年假可以结转").split(" ");
+    for (const term of ["年假", "假", "休", "年假", "结转", "可以"]) assert.ok(indexed.includes(term), `${term} in ${indexed.join("|")}`);
+    assert.ok(!indexed.includes("的年") && !indexed.includes("完的"), indexed.join("|"));
+    const asked = queryTerms("去年没休完的假还能用吗");
+    assert.ok(asked.includes("假") && asked.includes("休"), asked.join("|"));
+    assert.ok(!asked.includes("吗") && !asked.includes("的"), asked.join("|"));
   });
 });
 
