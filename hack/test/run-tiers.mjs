@@ -2,7 +2,7 @@
 // one "N passed, N failed" line. A tier that runs no test fails the run: a skipped tier must be
 // loud, never silent.
 //
-//   node hack/test/run-tiers.mjs unit service api e2e
+//   node hack/test/run-tiers.mjs unit service embeddings api e2e
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +15,8 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const tiers = {
   unit: { specs: ["operator/dist/test/unit/**/*.test.js", "assistant/dist/test/unit/**/*.test.js"] },
   service: { specs: ["assistant/dist/test/service/**/*.test.js"], hooks: "assistant/dist/test/support/postgres-tier.js" },
+  // A real embedding model (hack/embeddings.sh installs it once into the tools cache).
+  embeddings: { specs: ["assistant/dist/test/embeddings/**/*.test.js"] },
   api: { specs: ["operator/dist/test/api/**/*.test.js"], hooks: "operator/dist/test/support/api-tier.js" },
   e2e: { specs: ["operator/dist/test/e2e/**/*.test.js"], hooks: "operator/dist/test/support/e2e-tier.js" },
 };

@@ -251,7 +251,7 @@ export const configSchema = {
           default: {},
           properties: {
             enabled: { type: "boolean", default: true },
-            minCoverage: { type: "number", minimum: 0, maximum: 1, default: 0.5 },
+            minCoverage: { type: "number", minimum: 0, maximum: 1, default: 0.2 },
             minSimilarity: { type: "number", minimum: -1, maximum: 1, default: 0.85 },
           },
         },

@@ -183,7 +183,7 @@ export class DialogManager {
       intent === "question" ? await Promise.all([retriever.search(tenant, message, options.topK), retriever.termFrequencies(tenant, terms)]) : [[], undefined];
     const weights = frequencies === undefined ? new Map<string, number>() : termWeights(terms, frequencies);
     const tools = skillTurn === undefined ? [] : toolsFor(skillTurn.skills);
-    const weak = intent === "question" && !assessEvidence(weights, retrieved, options.abstention).sufficient;
+    const weak = frequencies !== undefined && !assessEvidence(message, terms, frequencies, retrieved, options.abstention).sufficient;
     // Evidence too weak to answer from: no model is asked, so none can dress a guess up with a citation;
     // with skills on offer the model still is (the question may be one for a skill), shown no passage.
     if (weak && tools.length === 0) {

@@ -34,8 +34,10 @@ function capabilities(language: Language, documentCount: number): string {
 
 /** How much a unit of the asked-for kind gains over its share of the question's weight. */
 const KIND_BONUS = 0.15;
-/** Other passages are quoted too when their best unit scores at least this share of the best one. */
+/** Other passages are quoted too, each cited, when their best unit scores at least this share of the best one. */
 const ALSO_QUOTED = 0.6;
+/** A unit shorter than this that answers no asked kind names a topic; the unit after it says what about it. */
+const TOPIC_ONLY_CHARS = 50;
 /** A second unit of a passage is quoted when it scores at least this share of the passage's best. */
 const SECOND_UNIT = 0.8;
 const MAX_UNITS = 3;
@@ -49,8 +51,9 @@ interface Scored {
  * The units of a passage that answer the question, in their order: the best one by the question's
  * term weight it covers (plus a bonus when it is of the kind asked for), a second one close to it,
  * and the neighbours that complete them: the unit before one that points back, the unit after one
- * that announces it (a command after "Run:"), and the unit after one that names the topic but not
- * the kind of answer asked for when that one has it ("…has a timeout. It is 30 seconds.").
+ * that announces it (a command after "Run:"), and the unit after one that names the topic but not the
+ * kind of answer asked for, when that one has it ("Backups run on a schedule. The default is 03:00."),
+ * or after a short one that names the topic alone ("Stack traces span several lines. Set …").
  */
 function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): string[] {
   const best = Math.max(...scored.map((entry) => entry.score));
@@ -69,7 +72,8 @@ function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): s
     const unit = scored[position]?.unit ?? "";
     const next = scored[position + 1]?.unit;
     if (POINTS_BACK.test(unit) && position > 0) picked.add(position - 1);
-    if (next !== undefined && (ANNOUNCES.test(unit) || (!isKind(unit) && isKind(next) && POINTS_BACK.test(next)))) picked.add(position + 1);
+    const topicOnly = kinds.length === 0 ? unit.length < TOPIC_ONLY_CHARS : !isKind(unit) && next !== undefined && isKind(next);
+    if (next !== undefined && (ANNOUNCES.test(unit) || topicOnly)) picked.add(position + 1);
   }
   return [...picked]
     .sort((a, b) => a - b)

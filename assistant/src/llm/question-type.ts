@@ -12,7 +12,7 @@ const ASKS: Record<AnswerKind, RegExp[]> = {
     /多少|几[天个次年月日点岁周位条项种台张份]?|多长|多久|多大|多高|多快|什么时候|何时|哪天|哪年|期限|上限|下限|最多|最少|最长|最高|最低|价格|费用|版本|端口|时间|截止/u,
   ],
   procedure: [
-    /\b(?:how (?:do|can|should|would|to)\b|how do i|command|install|set ?up|configure|enable|disable|run|start|deploy|build|upgrade|update|create|connect|reset|apply|submit|register)\b/i,
+    /\b(?:how (?:do|does|can|should|would|to|are|is)\b|command|install|set ?up|configure|enable|disable|run|start|deploy|build|upgrade|update|create|connect|reset|apply|submit|register)\b/i,
     /如何|怎么|怎样|命令|安装|配置|启用|开启|关闭|启动|运行|部署|升级|设置|步骤|流程|申请|提交|办理|连接|重置/u,
   ],
   yesno: [/^(?:can|could|is|are|does|do|did|should|may|must|will|would|has|have|am|was|were)\b/i, /吗[？?]?$|能不能|可不可以|是否|可否|有没有|是不是|会不会|要不要|需不需要|能否/u],

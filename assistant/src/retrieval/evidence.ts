@@ -1,6 +1,6 @@
 import type { TermFrequencies } from "../storage/types.js";
 import type { Passage } from "./knowledge.js";
-import { termMatcher } from "./text.js";
+import { contentWords, termMatcher } from "./text.js";
 
 /** When the knowledge base is taken not to answer a question (the `knowledge.abstention` settings). */
 export interface AbstentionSettings {
@@ -30,34 +30,95 @@ export function termWeights(terms: readonly string[], { chunks, frequencies }: T
 }
 
 export interface Evidence {
-  /** The largest share of the question's term weight that one of the best passages mentions (title, heading or text), 0 to 1. */
+  /** The largest share of the question's word weight that one of the best passages covers (title, heading or text), 0 to 1. */
   coverage: number;
   /** The best cosine similarity of those passages to the question, when vectors were searched. */
   similarity: number | undefined;
+  /** Names in the question the knowledge base never mentions. */
+  unknown: string[];
   /** Whether the passages are evidence enough to answer from. */
   sufficient: boolean;
 }
 
+const HAN = /\p{Script=Han}/u;
+
+/**
+ * How much of `words`' weight a text covers: a Latin word wholly when it is there in any inflection,
+ * a Chinese word by the share of its characters there (年休假 is two thirds in a text about 年假:
+ * Chinese paraphrases keep most characters and rarely whole words).
+ */
+function covered(words: readonly string[], weights: readonly number[], text: string): number {
+  const lower = text.normalize("NFKC").toLowerCase();
+  const latin = termMatcher(words.map((word) => (HAN.test(word) ? "" : word)))(lower);
+  let sum = 0;
+  words.forEach((word, index) => {
+    const weight = weights[index] ?? 0;
+    if (!HAN.test(word)) {
+      if (latin.has(index)) sum += weight;
+      return;
+    }
+    const characters = Array.from(word);
+    sum += (weight * characters.filter((character) => lower.includes(character)).length) / characters.length;
+  });
+  return sum;
+}
+
+/** A word written like a name: RabbitMQ, GPU, HTTP/3, gRPC, Splunk (not first in the sentence), or Latin inside Chinese. */
+const NAME = /[A-Za-z][A-Za-z0-9]*(?:[./+-][A-Za-z0-9]+)*/g;
+
+function looksLikeName(token: string, at: number, chinese: boolean): boolean {
+  if (chinese) return token.length >= 2;
+  return (at > 0 && /[A-Z]/.test(token)) || /[A-Z].*[A-Z]/.test(token) || (/\d/.test(token) && /[A-Za-z]/.test(token));
+}
+
+/**
+ * The names in the question that the knowledge base never mentions: none of their words occurs in a
+ * chunk the caller reads. A question about a product, protocol or place the documents never name is
+ * one they cannot answer, however well its other words match ("Can taskq use RabbitMQ?").
+ */
+function unknownNames(question: string, terms: readonly string[], { frequencies }: TermFrequencies): string[] {
+  const frequency = new Map(terms.map((term, index) => [term, frequencies[index]]));
+  const chinese = HAN.test(question);
+  return [...question.matchAll(NAME)].flatMap(({ 0: token, index }) => {
+    if (!looksLikeName(token, index, chinese)) return [];
+    const known = token
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .map((word) => frequency.get(word))
+      .filter((count) => count !== undefined);
+    return known.length > 0 && known.every((count) => count === 0) ? [token] : [];
+  });
+}
+
 /**
  * Whether the retrieved passages can answer the question. BM25 ranks whatever shares a word with the
- * question, and its raw score grows with the question's length; the share of the question's weight
- * a passage covers does not, so one threshold holds for short and long questions alike. With vectors,
- * a passage close enough in meaning counts as well (paraphrases share few words).
+ * question, and its raw score grows with the question's length; the share of the question's word
+ * weight a passage covers does not, so one threshold holds for short and long questions alike. Only
+ * the question's words count here, not the character n-grams retrieval adds for Chinese, which would
+ * let one common word outweigh a name the knowledge base never mentions. With vectors, a passage
+ * close enough in meaning counts as well (paraphrases share few words). A name the knowledge base
+ * never mentions declines whatever else matches.
  */
-export function assessEvidence(weights: ReadonlyMap<string, number>, passages: readonly Passage[], settings: AbstentionSettings): Evidence {
-  const terms = [...weights.keys()];
-  const weightOf = [...weights.values()];
+export function assessEvidence(
+  question: string,
+  terms: readonly string[],
+  frequencies: TermFrequencies,
+  passages: readonly Passage[],
+  settings: AbstentionSettings,
+): Evidence {
+  const weights = termWeights(terms, frequencies);
+  const words = contentWords(question);
+  const weightOf = words.map((word) => weights.get(word) ?? 0);
   const total = weightOf.reduce((sum, weight) => sum + weight, 0);
-  const mentioned = termMatcher(terms);
   let coverage = 0;
   let similarity: number | undefined;
   for (const passage of passages.slice(0, EVIDENCE_PASSAGES)) {
-    let covered = 0;
-    for (const index of mentioned(`${passage.title}\n${passage.heading}\n${passage.text}`)) covered += weightOf[index] ?? 0;
-    if (total > 0) coverage = Math.max(coverage, covered / total);
+    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, `${passage.title}\n${passage.heading}\n${passage.text}`) / total);
     if (passage.similarity !== undefined) similarity = Math.max(similarity ?? -1, passage.similarity);
   }
+  const unknown = unknownNames(question, terms, frequencies);
   const sufficient =
-    !settings.enabled || (passages.length > 0 && (coverage >= settings.minCoverage || (similarity !== undefined && similarity >= settings.minSimilarity)));
-  return { coverage, similarity, sufficient };
+    !settings.enabled ||
+    (passages.length > 0 && unknown.length === 0 && (coverage >= settings.minCoverage || (similarity !== undefined && similarity >= settings.minSimilarity)));
+  return { coverage, similarity, unknown, sufficient };
 }

@@ -125,9 +125,11 @@ const STOPWORDS = new Set(
   (
     "a an and are as at be but by can could do does did for from had has have how i in is it its me my of on or our " +
     "please should so than that the their them then there these they this those to us was we were what when where " +
-    "which who whom why will with would you your tell about " +
-    "的 了 是 在 我 你 您 他 她 它 们 我们 你们 吗 呢 吧 啊 呀 么 什么 怎么 怎样 如何 请问 请 能 能否 可以 一个 这 那 这个 那个 " +
-    "有 和 与 及 或 也 都 就 把 被 对 为 为什么 哪 哪些 哪个 多少 帮 帮我 告诉 一下 给 让 要 会 还 又 很"
+    "which who whom why will with would you your tell about many much get gets got need needs want any some each every " +
+    "also just happen happens happened " +
+    "的 了 是 在 我 你 您 他 她 它 们 我们 你们 吗 呢 吧 啊 呀 么 嘛 什么 怎么 怎样 怎么样 怎么办 如何 请问 请 能 能否 可以 一个 这 那 这个 那个 " +
+    "有 和 与 及 或 也 都 就 把 被 对 为 为什么 哪 哪些 哪个 哪里 多少 几 几个 几次 几天 几年 几点 几号 多久 帮 帮我 告诉 一下 给 让 要 会 还 又 很 " +
+    "是不是 能不能 可不可以 有没有 时候"
   ).split(" "),
 );
 
