@@ -1,6 +1,6 @@
 import { declineReply } from "../dialog/decline.js";
 import { sentences } from "../retrieval/chunk.js";
-import { estimateTokens, queryTerms, termMatcher, type Language } from "../retrieval/text.js";
+import { estimateTokens, foldText, queryTerms, termMatcher, type Language } from "../retrieval/text.js";
 import { ANNOUNCES, answerKinds, answersKind, ITEM, POINTS_BACK, type AnswerKind } from "./question-type.js";
 import type { ModelEvent, ModelProvider, ModelRequest } from "./types.js";
 
@@ -56,17 +56,24 @@ interface Scored {
  * or after a short one that names the topic alone ("Stack traces span several lines. Set …").
  */
 function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): string[] {
-  const best = Math.max(...scored.map((entry) => entry.score));
-  if (!(best > 0)) return [];
-  const ranked = scored
-    .map((entry, position) => ({ ...entry, position }))
-    .filter((entry) => entry.score > 0)
-    .sort((a, b) => b.score - a.score || a.position - b.position);
+  // The best unit and the runner-up, the earlier one first among equals.
+  let first = -1;
+  let runnerUp = -1;
+  scored.forEach(({ score }, position) => {
+    if (score <= 0) return;
+    if (first === -1 || score > (scored[first]?.score ?? 0)) {
+      runnerUp = first;
+      first = position;
+    } else if (runnerUp === -1 || score > (scored[runnerUp]?.score ?? 0)) {
+      runnerUp = position;
+    }
+  });
+  if (first === -1) return [];
+  const best = scored[first]?.score ?? 0;
+  const second = scored[runnerUp];
+  const picked = new Set([first]);
   // A second row or item answers only a question that asks for several ("which formats…").
-  const second = (unit: string): boolean => !ITEM.test(unit) || kinds.includes("list");
-  const picked = new Set(
-    ranked.filter((entry, index) => index === 0 || (index === 1 && entry.score >= SECOND_UNIT * best && second(entry.unit))).map((entry) => entry.position),
-  );
+  if (second !== undefined && second.score >= SECOND_UNIT * best && (!ITEM.test(second.unit) || kinds.includes("list"))) picked.add(runnerUp);
   const isKind = (unit: string): boolean => kinds.some((kind) => answersKind(unit, kind));
   for (const position of [...picked]) {
     const unit = scored[position]?.unit ?? "";
@@ -97,14 +104,20 @@ export function extractiveAnswer(
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   const mentioned = termMatcher(terms);
   const kinds = [...answerKinds(request.question)];
-  const scoredPassages = request.passages.map((passage) =>
-    sentences(passage.text).map((unit): Scored => {
+  const scoredPassages = request.passages.map((passage) => {
+    // Units are matched only against the terms their passage holds at all, most often a few.
+    const folded = foldText(passage.text);
+    const present = [...mentioned(folded)];
+    const inPassage = termMatcher(present.map((index) => terms[index] ?? ""));
+    // Lower-casing alone folds a unit when NFKC leaves its passage as it is, as it does nearly all text.
+    const fold = folded === passage.text.toLowerCase() ? (unit: string) => unit.toLowerCase() : foldText;
+    return sentences(passage.text).map((unit): Scored => {
       let covered = 0;
-      for (const index of mentioned(unit)) covered += weights[index] ?? 0;
+      if (present.length > 0) for (const index of inPassage(fold(unit))) covered += weights[present[index] ?? -1] ?? 0;
       const share = total > 0 ? covered / total : 0;
       return { unit, score: share > 0 && kinds.some((kind) => answersKind(unit, kind)) ? share + KIND_BONUS : share };
-    }),
-  );
+    });
+  });
   const bestOf = scoredPassages.map((scored) => Math.max(0, ...scored.map((entry) => entry.score)));
   const best = Math.max(0, ...bestOf);
   const quoted: string[] = [];

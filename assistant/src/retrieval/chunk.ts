@@ -30,7 +30,7 @@ function splitSentences(line: string): string[] {
     const sentence = match.trim();
     if (sentence === "") continue;
     const previous = out.at(-1);
-    if (previous !== undefined && ABBREVIATION.test(previous)) out[out.length - 1] = `${previous} ${sentence}`;
+    if (previous?.endsWith(".") === true && ABBREVIATION.test(previous)) out[out.length - 1] = `${previous} ${sentence}`;
     else out.push(sentence);
   }
   return out;

@@ -1,6 +1,6 @@
 import type { TermFrequencies } from "../storage/types.js";
 import type { Passage } from "./knowledge.js";
-import { contentWords, termMatcher } from "./text.js";
+import { contentWords, foldText, termMatcher } from "./text.js";
 
 /** When the knowledge base is taken not to answer a question (the `knowledge.abstention` settings). */
 export interface AbstentionSettings {
@@ -43,13 +43,12 @@ export interface Evidence {
 const HAN = /\p{Script=Han}/u;
 
 /**
- * How much of `words`' weight a text covers: a Latin word wholly when it is there in any inflection,
- * a Chinese word by the share of its characters there (年休假 is two thirds in a text about 年假:
- * Chinese paraphrases keep most characters and rarely whole words).
+ * How much of `words`' weight a folded text covers: a Latin word wholly when it is there in any
+ * inflection, a Chinese word by the share of its characters there (年休假 is two thirds in a text
+ * about 年假: Chinese paraphrases keep most characters and rarely whole words).
  */
-function covered(words: readonly string[], weights: readonly number[], text: string): number {
-  const lower = text.normalize("NFKC").toLowerCase();
-  const latin = termMatcher(words.map((word) => (HAN.test(word) ? "" : word)))(lower);
+function covered(words: readonly string[], weights: readonly number[], latinMentioned: (folded: string) => Set<number>, folded: string): number {
+  const latin = latinMentioned(folded);
   let sum = 0;
   words.forEach((word, index) => {
     const weight = weights[index] ?? 0;
@@ -57,8 +56,13 @@ function covered(words: readonly string[], weights: readonly number[], text: str
       if (latin.has(index)) sum += weight;
       return;
     }
-    const characters = Array.from(word);
-    sum += (weight * characters.filter((character) => lower.includes(character)).length) / characters.length;
+    let present = 0;
+    let characters = 0;
+    for (const character of word) {
+      characters += 1;
+      if (folded.includes(character)) present += 1;
+    }
+    sum += (weight * present) / characters;
   });
   return sum;
 }
@@ -110,10 +114,11 @@ export function assessEvidence(
   const words = contentWords(question);
   const weightOf = words.map((word) => weights.get(word) ?? 0);
   const total = weightOf.reduce((sum, weight) => sum + weight, 0);
+  const latinMentioned = termMatcher(words.map((word) => (HAN.test(word) ? "" : word)));
   let coverage = 0;
   let similarity: number | undefined;
   for (const passage of passages.slice(0, EVIDENCE_PASSAGES)) {
-    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, `${passage.title}\n${passage.heading}\n${passage.text}`) / total);
+    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, latinMentioned, foldText(`${passage.title}\n${passage.heading}\n${passage.text}`)) / total);
     if (passage.similarity !== undefined) similarity = Math.max(similarity ?? -1, passage.similarity);
   }
   const unknown = unknownNames(question, terms, frequencies);

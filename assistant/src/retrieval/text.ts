@@ -48,8 +48,6 @@ export function words(text: string): string[] {
   return out;
 }
 
-const LATIN_WORD = /[a-z0-9]+/g;
-
 /**
  * A light English suffix stemmer for matching sentences against a query ("approves" ~ "approved").
  * The index itself stems with FTS5's Porter tokenizer; this only has to agree with itself.
@@ -61,32 +59,59 @@ export function stem(word: string): string {
 
 const SUFFIXES = ["", "ing", "ed", "es", "s"];
 
+/** Text as matching sees it: NFKC-normalised (fullwidth ＶＰＮ is VPN) and lower-cased. */
+export function foldText(text: string): string {
+  return text.normalize("NFKC").toLowerCase();
+}
+
+const isWordCode = (code: number): boolean => (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+
+/** A Latin query term's stem and the endings after it that make a word stemming alike. */
+interface LatinTerm {
+  stem: string;
+  endings: ReadonlySet<string>;
+  indices: number[];
+}
+
 /**
- * Which of `terms` a text mentions, by index: Han terms as substrings (Chinese has no spaces to
- * respect), other terms as whole words that stem like them. Stemming every word of every sentence
- * would cost more than everything else the extractive model does, so each Latin term is turned once
- * into the few word forms that stem like it (its stem, alone or with a suffix `stem` removes).
+ * Whether a word of the folded text (a run of [a-z0-9]) stems like `term`:
+ * the text is searched for the stem alone, and each word starting with it is checked for its ending,
+ * one scan of the text a term however many forms stem alike.
  */
-export function termMatcher(terms: readonly string[]): (text: string) => Set<number> {
+function mentionsLatin(folded: string, { stem: target, endings }: LatinTerm): boolean {
+  for (let at = folded.indexOf(target); at !== -1; at = folded.indexOf(target, at + 1)) {
+    if (isWordCode(folded.charCodeAt(at - 1))) continue;
+    let end = at + target.length;
+    while (isWordCode(folded.charCodeAt(end))) end += 1;
+    if (endings.has(folded.slice(at + target.length, end))) return true;
+  }
+  return false;
+}
+
+/**
+ * Which of `terms` a text (folded with foldText) mentions, by index: Han terms as substrings (Chinese
+ * has no spaces to respect), other terms as whole words that stem like them. Stemming every word of
+ * every sentence would cost more than everything else the extractive model does, so each Latin term is
+ * turned once into the endings that, after its stem, make a word stemming alike.
+ */
+export function termMatcher(terms: readonly string[]): (folded: string) => Set<number> {
   const hanTerms: [string, number][] = [];
-  const latinTermsOf = new Map<string, number[]>();
+  const latinTerms = new Map<string, LatinTerm>();
   terms.forEach((term, index) => {
     if (HAN.test(term)) {
       hanTerms.push([term, index]);
       return;
     }
     const target = stem(term);
-    for (const form of SUFFIXES.map((suffix) => `${target}${suffix}`).filter((candidate) => stem(candidate) === target)) {
-      latinTermsOf.set(form, [...(latinTermsOf.get(form) ?? []), index]);
-    }
+    const known = latinTerms.get(target);
+    if (known !== undefined) known.indices.push(index);
+    else latinTerms.set(target, { stem: target, endings: new Set(SUFFIXES.filter((suffix) => stem(`${target}${suffix}`) === target)), indices: [index] });
   });
-  return (text) => {
-    const lower = text.normalize("NFKC").toLowerCase();
+  const latin = [...latinTerms.values()];
+  return (folded) => {
     const mentioned = new Set<number>();
-    if (latinTermsOf.size > 0) {
-      for (const word of lower.match(LATIN_WORD) ?? []) for (const index of latinTermsOf.get(word) ?? []) mentioned.add(index);
-    }
-    for (const [term, index] of hanTerms) if (lower.includes(term)) mentioned.add(index);
+    for (const term of latin) if (mentionsLatin(folded, term)) for (const index of term.indices) mentioned.add(index);
+    for (const [term, index] of hanTerms) if (folded.includes(term)) mentioned.add(index);
     return mentioned;
   };
 }
@@ -133,20 +158,25 @@ const STOPWORDS = new Set(
   ).split(" "),
 );
 
-/** The last query's terms: a chat turn asks for them twice (retrieval, then the extractive model). */
-let lastQuery: { text: string; max: number; terms: readonly string[] } | undefined;
+/** The last query's analysis: a chat turn asks for it several times (retrieval, evidence, the extractive model). */
+let lastQuery: { text: string; max: number; words: readonly string[]; terms: readonly string[] } | undefined;
+
+function analyseQuery(text: string, max: number): { words: readonly string[]; terms: readonly string[] } {
+  if (lastQuery?.text !== text || lastQuery.max !== max) {
+    const content = [...new Set(words(text))].filter((word) => !STOPWORDS.has(word));
+    lastQuery = { text, max, words: content, terms: [...new Set([...content, ...hanGrams(text)])].slice(0, max) };
+  }
+  return lastQuery;
+}
 
 /** A text's distinct words that carry a topic (no function words, no character n-grams). */
 export function contentWords(text: string): string[] {
-  return [...new Set(words(text))].filter((word) => !STOPWORDS.has(word));
+  return [...analyseQuery(text, 64).words];
 }
 
 /** Distinct content terms of a query, words first, capped so a hostile query cannot build an enormous MATCH expression. */
 export function queryTerms(text: string, max = 64): string[] {
-  if (lastQuery?.text !== text || lastQuery.max !== max) {
-    lastQuery = { text, max, terms: [...new Set([...contentWords(text), ...hanGrams(text)])].slice(0, max) };
-  }
-  return [...lastQuery.terms];
+  return [...analyseQuery(text, max).terms];
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { chunkText, sentences, titleOf } from "../../src/retrieval/chunk.js";
-import { contentWords, detectLanguage, estimateTokens, indexTerms, queryTerms, termMatcher } from "../../src/retrieval/text.js";
+import { contentWords, detectLanguage, estimateTokens, foldText, indexTerms, queryTerms, termMatcher } from "../../src/retrieval/text.js";
 
 describe("text analysis", () => {
   it("segments Chinese into words, not sentences or single characters", () => {
@@ -37,8 +37,9 @@ describe("text analysis", () => {
   });
 
   it("tells which query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
-    const mentioned = termMatcher(["approves", "approved", "vpn", "年假", "报销"]);
-    assert.deepEqual([...mentioned("The manager approving it uses the VPN.")].sort(), [0, 1, 2]);
+    const matcher = termMatcher(["approves", "approved", "vpn", "年假", "报销"]);
+    const mentioned = (text: string) => matcher(foldText(text));
+    assert.deepEqual([...mentioned("The manager approving it uses the ＶＰＮ.")].sort(), [0, 1, 2]);
     assert.deepEqual([...mentioned("请在系统中申请年假。")], [3]);
     assert.deepEqual([...mentioned("Approval of 报销 is separate.")], [4]);
     assert.deepEqual([...mentioned("nothing here")], []);
