@@ -8,7 +8,7 @@ import type { Passage, Retriever } from "../retrieval/knowledge.js";
 import { detectLanguage, estimateTokens, queryTerms, type Language } from "../retrieval/text.js";
 import type { SkillCaller, Skills } from "../skills/skills.js";
 import { ConversationNotFoundError, type ConversationStore, type Owner, type SourceRef } from "../storage/types.js";
-import { declineReply } from "./decline.js";
+import { declineReply } from "../llm/decline.js";
 import { detectIntent } from "./intent.js";
 import { parseCommand, runCommand, runToolCalls, toolsFor, type SkillTurn } from "./skill-turn.js";
 

@@ -1,4 +1,4 @@
-import { declineReply } from "../dialog/decline.js";
+import { declineReply } from "./decline.js";
 import { sentences } from "../retrieval/chunk.js";
 import { estimateTokens, foldText, queryTerms, termMatcher, type Language } from "../retrieval/text.js";
 import { ANNOUNCES, answerKinds, answersKind, ITEM, POINTS_BACK, type AnswerKind } from "./question-type.js";
