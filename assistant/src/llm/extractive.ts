@@ -49,11 +49,12 @@ interface Scored {
 
 /**
  * The units of a passage that answer the question, in their order: the best one by the question's
- * term weight it covers (plus a bonus when it is of the kind asked for), a second one close to it,
- * and the neighbours that complete them: the unit before one that points back, the unit after one
- * that announces it (a command after "Run:"), and the unit after one that names the topic but not the
- * kind of answer asked for, when that one has it ("Backups run on a schedule. The default is 03:00."),
- * or after a short one that names the topic alone ("Stack traces span several lines. Set …").
+ * term weight it covers (plus a bonus when it is of the kind asked for), a second one close to it and
+ * of that kind too, and the neighbours that complete them: the unit before one that points back, the
+ * announcing unit before a command and the command after one that announces it ("Run:"), and the unit
+ * after one that names the topic but not the kind of answer asked for, when that one has it ("Backups
+ * run on a schedule. The default is 03:00."), or after a short one that names the topic alone
+ * ("Stack traces span several lines. Set …").
  */
 function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): string[] {
   // The best unit and the runner-up, the earlier one first among equals.
@@ -72,13 +73,22 @@ function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): s
   const best = scored[first]?.score ?? 0;
   const second = scored[runnerUp];
   const picked = new Set([first]);
-  // A second row or item answers only a question that asks for several ("which formats…").
-  if (second !== undefined && second.score >= SECOND_UNIT * best && (!ITEM.test(second.unit) || kinds.includes("list"))) picked.add(runnerUp);
   const isKind = (unit: string): boolean => kinds.some((kind) => answersKind(unit, kind));
+  // A second unit must answer the kind asked for too, and a second row or item only a question that
+  // asks for several ("which formats…").
+  if (
+    second !== undefined &&
+    second.score >= SECOND_UNIT * best &&
+    (kinds.length === 0 || isKind(second.unit)) &&
+    (!ITEM.test(second.unit) || kinds.includes("list"))
+  ) {
+    picked.add(runnerUp);
+  }
   for (const position of [...picked]) {
     const unit = scored[position]?.unit ?? "";
     const next = scored[position + 1]?.unit;
-    if (POINTS_BACK.test(unit) && position > 0) picked.add(position - 1);
+    const previous = scored[position - 1]?.unit;
+    if (previous !== undefined && (POINTS_BACK.test(unit) || ANNOUNCES.test(previous))) picked.add(position - 1);
     const topicOnly = kinds.length === 0 ? unit.length < TOPIC_ONLY_CHARS : !isKind(unit) && next !== undefined && isKind(next);
     if (next !== undefined && (ANNOUNCES.test(unit) || topicOnly)) picked.add(position + 1);
   }

@@ -80,6 +80,17 @@ describe("extractive answers", () => {
       ask("年假可以结转到明年吗？", "年假的天数按工龄计算，年假每年一月发放。未休完的年假可以结转到次年三月底。年假需在系统中申请。", "zh"),
       "根据知识库：\n\n未休完的年假可以结转到次年三月底。 [1]",
     );
+    // Of two units that hold the question's words alike, the one with the number asked for.
+    assert.equal(
+      ask("How many days of leave do new employees get?", "New employees get their leave days explained at onboarding. New employees get 20 days of leave."),
+      "According to the knowledge base:\n\nNew employees get 20 days of leave. [1]",
+    );
+    assert.equal(ask("新员工有几天年假？", "新员工的年假由人事部门说明。新员工享有5天年假。", "zh"), "根据知识库：\n\n新员工享有5天年假。 [1]");
+    // A unit that points back brings the one before it.
+    assert.equal(
+      ask("When do cached entries expire?", "Lookups are fast. The cache keeps entries in memory. It expires them after 10 minutes."),
+      "According to the knowledge base:\n\nThe cache keeps entries in memory. It expires them after 10 minutes. [1]",
+    );
     // A table row, quoted with its header.
     assert.equal(
       ask("How many requests per minute does the Pro plan allow?", "| Plan: Free | Requests per minute: 60 |\n| Plan: Pro | Requests per minute: 600 |"),
