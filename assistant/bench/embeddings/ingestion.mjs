@@ -2,8 +2,8 @@
 // loopback (hack/embeddings.sh installs it), through the service's own embedder. In the same run it
 // embeds an evenly spaced sample one chunk per request, one request at a time (how ingestion
 // embedded before), then every chunk as ingestion does now (batchSize texts a request, concurrency
-// requests in flight), and prints chunks per second of both. The chunks are the eval set's
-// documents (READMEs, guides and policies in English and Chinese) as the service prepares them.
+// requests in flight), and prints chunks per second of both. The chunks are the eval set's READMEs
+// and guides (English and Chinese, documents/) as the service prepares them: 800 characters at most.
 //
 //   npm run build && node assistant/bench/embeddings/ingestion.mjs
 //   BENCH_BATCH=32 BENCH_CONCURRENCY=4 BENCH_THREADS=2 BENCH_BASELINE_CHUNKS=40 node assistant/bench/embeddings/ingestion.mjs
@@ -20,13 +20,10 @@ const defaults = configSchema.properties.embeddings.properties;
 const batchSize = Number(process.env.BENCH_BATCH ?? defaults.batchSize.default);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? defaults.concurrency.default);
 const threads = Number(process.env.BENCH_THREADS ?? 2);
-const baselineChunks = Number(process.env.BENCH_BASELINE_CHUNKS ?? 30);
+const baselineChunks = Number(process.env.BENCH_BASELINE_CHUNKS ?? 20);
 
 const evalDir = new URL("../eval/", import.meta.url);
-const texts = [
-  ...JSON.parse(readFileSync(new URL("dataset.json", evalDir), "utf8")).documents.map((document) => document.text),
-  ...["en", "zh"].flatMap((lang) => readdirSync(new URL(`documents/${lang}/`, evalDir)).map((name) => readFileSync(new URL(`documents/${lang}/${name}`, evalDir), "utf8"))),
-];
+const texts = ["en", "zh"].flatMap((lang) => readdirSync(new URL(`documents/${lang}/`, evalDir)).map((name) => readFileSync(new URL(`documents/${lang}/${name}`, evalDir), "utf8")));
 const chunks = [];
 for (const [index, text] of texts.entries()) {
   const prepared = await prepareDocument({ format: "markdown", content: Buffer.from(text), source: `${index}.md`, chunkChars: 800, chunkOverlapChars: 0 }, undefined);
