@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Finds or builds the pinned upstream binaries the tests and the local control plane run:
-# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, helm.
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, helm, and for the
+# real node kubelet, kube-proxy, metrics-server, coredns and local-path-provisioner.
 #
 #   hack/binaries.sh ensure [NAME...]   build what is missing (all by default), print nothing else
 #   hack/binaries.sh path NAME          print the absolute path of NAME, building it if needed
+#   hack/binaries.sh version NAME       print the version NAME is pinned at
 #   hack/binaries.sh versions           print each binary's pinned version and where it comes from
 #
 # The pins are the go.mod files under hack/tools/<module>/ (one Go module per upstream project,
@@ -16,15 +18,16 @@ set -euo pipefail
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS_DIR="$HACK_DIR/tools"
 CACHE_ROOT=${AIA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-assistant-operator/tools}
-ALL_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm)
+ALL_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy etcd kwok helm metrics-server coredns local-path-provisioner)
+MODULES=(kubernetes etcd kwok helm metrics-server coredns local-path-provisioner)
 
 log() { printf '%s\n' "binaries: $*" >&2; }
 
 # module_of NAME -> the hack/tools module that builds NAME
 module_of() {
   case "$1" in
-    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) echo kubernetes ;;
-    etcd | kwok | helm) echo "$1" ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kube-proxy) echo kubernetes ;;
+    etcd | kwok | helm | metrics-server | coredns | local-path-provisioner) echo "$1" ;;
     *) log "unknown binary '$1' (known: ${ALL_BINARIES[*]})"; return 1 ;;
   esac
 }
@@ -32,10 +35,13 @@ module_of() {
 # package_of NAME -> the Go main package that is NAME
 package_of() {
   case "$1" in
-    kube-*|kubectl) echo "k8s.io/kubernetes/cmd/$1" ;;
+    kube*) echo "k8s.io/kubernetes/cmd/$1" ;;
     etcd) echo "go.etcd.io/etcd/server/v3" ;;
     kwok) echo "sigs.k8s.io/kwok/cmd/kwok" ;;
     helm) echo "helm.sh/helm/v3/cmd/helm" ;;
+    metrics-server) echo "sigs.k8s.io/metrics-server/cmd/metrics-server" ;;
+    coredns) echo "github.com/coredns/coredns" ;;
+    local-path-provisioner) echo "github.com/rancher/local-path-provisioner" ;;
   esac
 }
 
@@ -46,6 +52,9 @@ pinned_module() {
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     kwok) echo sigs.k8s.io/kwok ;;
     helm) echo helm.sh/helm/v3 ;;
+    metrics-server) echo sigs.k8s.io/metrics-server ;;
+    coredns) echo github.com/coredns/coredns ;;
+    local-path-provisioner) echo github.com/rancher/local-path-provisioner ;;
   esac
 }
 
@@ -75,6 +84,7 @@ ldflags_of() {
       done ;;
     kwok) printf -- '-X sigs.k8s.io/kwok/pkg/consts.Version=%s ' "$version" ;;
     helm) printf -- '-X helm.sh/helm/v3/internal/version.version=%s -X helm.sh/helm/v3/internal/version.gitTreeState=clean ' "$version" ;;
+    metrics-server) printf -- '-X k8s.io/component-base/version.gitVersion=%s ' "$version" ;;
   esac
   printf -- '-s -w'
 }
@@ -100,12 +110,16 @@ build_module() {
   if ((${#missing[@]} > 0)); then
     command -v go >/dev/null || { log "Go is needed to build ${missing[*]} (or set KUBEBUILDER_ASSETS)"; return 1; }
     for name in "${missing[@]}"; do packages+=("$(package_of "$name")"); done
-    log "building ${missing[*]} $version from the Go module proxy (first time only; many minutes on 2 cores)"
+    log "building ${missing[*]} $version from the Go module proxy: once, then cached (a cold Go cache takes minutes per module on 2 cores)"
     started=$(date +%s)
-    local tmp
+    local tmp ticker
     tmp=$(mktemp -d "$CACHE_ROOT/.build-$module.XXXXXX")
+    # go build is silent until it is done: say every 30 s that it still runs.
+    (while sleep 30; do log "still building ${missing[*]} ($(($(date +%s) - started))s)"; done) &
+    ticker=$!
     (cd "$TOOLS_DIR/$module" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0 \
-      go build -trimpath -ldflags "$(ldflags_of "$module" "$version")" -o "$tmp/" "${packages[@]}")
+      go build -trimpath -ldflags "$(ldflags_of "$module" "$version")" -o "$tmp/" "${packages[@]}") || { kill "$ticker"; return 1; }
+    kill "$ticker"
     # etcd's main package is go.etcd.io/etcd/server/v3, which Go names "server".
     if [[ -x "$tmp/server" ]]; then mv "$tmp/server" "$tmp/etcd"; fi
     mkdir -p "$dir"
@@ -127,7 +141,7 @@ path_of() {
 ensure() {
   local names=("$@") name module
   ((${#names[@]} > 0)) || names=("${ALL_BINARIES[@]}")
-  for module in kubernetes etcd kwok helm; do
+  for module in "${MODULES[@]}"; do
     local wanted=()
     for name in "${names[@]}"; do
       [[ "$(module_of "$name")" == "$module" ]] && ! from_assets "$name" >/dev/null && wanted+=("$name")
@@ -149,5 +163,6 @@ case "${1:-}" in
   ensure) shift; ensure "$@" ;;
   path) [[ $# -eq 2 ]] || { log "usage: $0 path NAME"; exit 2; }; path_of "$2" ;;
   versions) versions ;;
-  *) echo "usage: $0 ensure [NAME...] | path NAME | versions" >&2; exit 2 ;;
+  version) [[ $# -eq 2 ]] || { log "usage: $0 version NAME"; exit 2; }; pinned_version "$(module_of "$2")" ;;
+  *) echo "usage: $0 ensure [NAME...] | path NAME | version NAME | versions" >&2; exit 2 ;;
 esac

@@ -6,8 +6,13 @@
 #                                              two simulated nodes, so pods become Running/Ready
 #                                              (hack/kwok/pod-stages.yaml: a pod annotated
 #                                              kwok.aiassistant.dev/ready=false never gets Ready)
+#   eval "$(hack/control-plane.sh up --real)"  the control plane and one real node (containerd, kubelet,
+#                                              kube-proxy, CoreDNS, metrics-server, a StorageClass) in a
+#                                              network namespace of its own (hack/real-node.sh)
+#   hack/control-plane.sh exec -- CMD...       run CMD inside the real node's namespace, KUBECONFIG set
 #   hack/control-plane.sh env [DIR]            print the export lines of a running control plane again
-#   hack/control-plane.sh down [DIR]           stop it and remove its folder
+#   hack/control-plane.sh down [DIR]           stop it and remove its folder (the real node's, when
+#                                              DIR is its folder or when no DIR is given and one runs)
 #
 # `up` prints `export KUBECONFIG=...` and `export AIA_CONTROL_PLANE_DIR=...`; `down` and `env` take
 # that folder as an argument or from AIA_CONTROL_PLANE_DIR. Every run picks free ports and its
@@ -216,9 +221,18 @@ down() {
   rm -rf "$dir"
 }
 
+REAL_NODE="$HACK_DIR/real-node.sh"
+# is_real_node [DIR]: DIR (or AIA_CONTROL_PLANE_DIR) is the real node's folder, or none is named and a real node exists.
+is_real_node() {
+  local dir=${1:-${AIA_CONTROL_PLANE_DIR:-}} real
+  real=$("$REAL_NODE" dir)
+  [[ $dir == "$real" ]] || { [[ -z $dir ]] && [[ -e $real || -e /run/netns/aia-node ]]; }
+}
+
 case "${1:-}" in
-  up) shift; up "$@" ;;
-  down) shift; down "$@" ;;
-  env) shift; cat "$(resolve_dir "${1:-}")/env" ;;
-  *) echo "usage: $0 up [--full] | env [DIR] | down [DIR]" >&2; exit 2 ;;
+  up) shift; if [[ ${1:-} == --real ]]; then exec "$REAL_NODE" up; fi; up "$@" ;;
+  exec) shift; exec "$REAL_NODE" exec "$@" ;;
+  down) shift; if is_real_node "${1:-}"; then exec "$REAL_NODE" down; fi; down "$@" ;;
+  env) shift; if is_real_node "${1:-}"; then exec "$REAL_NODE" env; fi; cat "$(resolve_dir "${1:-}")/env" ;;
+  *) echo "usage: $0 up [--full|--real] | exec -- CMD... | env [DIR] | down [DIR]" >&2; exit 2 ;;
 esac

@@ -5,20 +5,24 @@
 //   npm run demo               prints curl commands to try, keeps running until Ctrl-C
 //   npm run demo -- --check    (CI) runs those very curl commands instead, checks that each answer
 //                              cites the sample's knowledge, tears down and exits (0 when all did)
+//   npm run demo -- --real [--check] [--keep]   the same on a real node (hack/demo-real.mjs)
 //
 // No container runtime runs here: kwok marks the chart's operator pods Running without starting
 // them. So the operator runs as a local process with the env of the chart's Deployment and a token
 // of the chart's ServiceAccount (RBAC decides each of its calls, as in a cluster), and the
 // assistant "pod" is the assistant's entry point started with the exact env, config and knowledge
 // files the operator gave its Deployment.
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import * as k8s from "@kubernetes/client-node";
-import { parseAllDocuments } from "yaml";
+import { curlCommand, questions, runAndCheck, sampleFile, sampleTitles, step } from "./demo-answers.mjs";
+
+if (process.argv.includes("--real")) {
+  const { realDemo } = await import("./demo-real.mjs");
+  process.exit(await realDemo({ check: process.argv.includes("--check"), keep: process.argv.includes("--keep") }));
+}
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const support = `${root}operator/dist/test/support/`;
@@ -32,9 +36,6 @@ const { serviceAccountKubeconfig } = await import(`${support}service-account.js`
 const { helm } = await import(`${support}tools.js`);
 
 const check = process.argv.includes("--check");
-const sampleFile = `${root}config/samples/aiassistant.yaml`;
-const questions = ["My VPN connection drops every few minutes, what should I do?", "每年有几天带薪年假？"];
-const step = (text) => console.log(`\n==> ${text}`);
 
 let dir;
 let planeStarting;
@@ -55,28 +56,6 @@ async function shutdown(code) {
   process.exit(code);
 }
 process.once("SIGINT", () => void shutdown(130)).once("SIGTERM", () => void shutdown(143));
-
-/** The headings of the sample's knowledge documents: a grounded answer cites one of them. */
-async function sampleTitles() {
-  const objects = parseAllDocuments(await readFile(sampleFile, "utf8")).map((d) => d.toJS());
-  const texts = objects.filter((o) => o.kind === "ConfigMap").flatMap((o) => Object.values(o.data ?? {}));
-  return texts.map((text) => /^#\s+(.+)$/m.exec(text)?.[1]?.trim()).filter(Boolean);
-}
-
-const shellQuote = (text) => `'${text.replaceAll("'", `'\\''`)}'`;
-const curlCommand = (port, message) =>
-  `curl -sS http://localhost:${port}/api/v1/chat -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ message }))}`;
-
-/** Runs a printed command line as a user's shell would, and checks that its answer cites the sample. */
-async function runAndCheck(command, titles) {
-  console.log(`\n$ ${command}`);
-  const { stdout } = await promisify(execFile)("sh", ["-c", command]);
-  console.log(stdout.trim());
-  const answer = JSON.parse(stdout);
-  const cited = (answer.sources ?? []).filter((s) => titles.includes(s.title));
-  if (typeof answer.reply !== "string" || cited.length === 0) throw new Error(`the answer cites none of the sample's documents (${titles.join(", ")})`);
-  console.log(`grounded: cites ${cited.map((s) => `[${s.index}] ${s.title}`).join(", ")}`);
-}
 
 try {
   dir = await mkdtemp(join(tmpdir(), "aia-demo-"));
@@ -126,7 +105,7 @@ try {
   pod = new PodRunner(kc, deployment, 8080);
   await pod.start();
   const port = new URL(pod.url).port;
-  const commands = questions.map((message) => curlCommand(port, message));
+  const commands = questions.map((message) => curlCommand(`http://localhost:${port}`, message));
 
   if (check) {
     step("--check: running the commands a user would run");

@@ -3,12 +3,18 @@
 # the Postgres store's tests (Debian bookworm packages PostgreSQL 15 but not pgvector). Idempotent:
 # does nothing when this version is installed already; the tarball's checksum is verified.
 #
-#   hack/pgvector.sh            (as root: installs build dependencies with apt-get when missing)
+#   hack/pgvector.sh                      (as root: installs build dependencies with apt-get when missing)
+#   hack/pgvector.sh --print-build-args   the same pin as build arguments of the postgres image
 set -euo pipefail
 
 VERSION=0.8.0
 SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
 URL="http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_${VERSION}.orig.tar.gz"
+
+if [ "${1:-}" = --print-build-args ]; then
+  echo "--build-arg PGVECTOR_VERSION=$VERSION --build-arg PGVECTOR_SHA256=$SHA256 --build-arg PGVECTOR_URL=$URL"
+  exit 0
+fi
 PG_BIN=/usr/lib/postgresql/15/bin
 
 needed=(postgresql-15 postgresql-server-dev-15 make gcc curl ca-certificates)

@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const skills = new Skills(config.skills, config.skillOptions, config.skillHosts, config.skillAuthorizations, metrics);
   const embedder = config.embeddings === undefined ? undefined : openaiEmbedder(config.embeddings, config.embeddingsApiKey);
   const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, config.knowledge.hybrid, logger, outboundText(masker, config.privacy.modelSeesOriginal));
-  const { chunkChars, chunkOverlapChars, maxAttempts, retryDelayMs, jobRetentionDays, parseTimeoutMs, parseMemoryMb } = config.knowledge;
+  const { chunkChars, chunkOverlapChars, maxAttempts, retryDelayMs, jobRetentionDays, ingestionWorkers, parseTimeoutMs, parseMemoryMb, maxDocumentChars, maxUncompressedBytes } =
+    config.knowledge;
   const ingestion = new IngestionQueue(
     storage,
     {
@@ -91,8 +92,10 @@ async function main(): Promise<void> {
       maxAttempts,
       retryBaseMs: retryDelayMs,
       jobRetentionMs: jobRetentionDays * 86400000,
+      workers: ingestionWorkers,
       prepareTimeoutMs: parseTimeoutMs,
       prepareMemoryMb: parseMemoryMb,
+      limits: { maxDocumentChars, maxUncompressedBytes },
       ...(config.privacy.maskKnowledge ? { mask: { mode: config.privacy.mode, rules: config.privacy.rules } } : {}),
     },
     metrics,
@@ -138,10 +141,12 @@ async function main(): Promise<void> {
       knowledgeTopK: config.knowledge.topK,
       provider,
       metrics,
+      masker,
       skills,
       state,
       limits: {
         maxMessageChars: config.limits.maxMessageChars,
+        maxRequestChars: config.limits.maxRequestChars,
         bodyLimitBytes: config.limits.bodyLimitBytes,
         maxPageSize: config.limits.maxPageSize,
         maxUploadBytes: config.knowledge.maxUploadBytes,

@@ -19,6 +19,7 @@ const tiers = {
   embeddings: { specs: ["assistant/dist/test/embeddings/**/*.test.js"] },
   api: { specs: ["operator/dist/test/api/**/*.test.js"], hooks: "operator/dist/test/support/api-tier.js" },
   e2e: { specs: ["operator/dist/test/e2e/**/*.test.js"], hooks: "operator/dist/test/support/e2e-tier.js" },
+  container: { specs: ["operator/dist/test/container/**/*.test.js"], hooks: "operator/dist/test/support/container-tier.js" },
 };
 
 const requested = process.argv.slice(2);

@@ -242,6 +242,8 @@ export const configSchema = {
         maxAttempts: { type: "integer", minimum: 1, maximum: 20, default: 3 },
         retryDelayMs: { type: "integer", minimum: 10, maximum: 3600000, default: 2000 },
         jobRetentionDays: { type: "integer", minimum: 1, maximum: 3650, default: 7 },
+        // Documents parsed at once, each in its own process; one tenant has one of them at a time.
+        ingestionWorkers: { type: "integer", minimum: 1, maximum: 32, default: 2 },
         parseTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 120000 },
         parseMemoryMb: { type: "integer", minimum: 64, maximum: 16384, default: 512 },
         // When the retrieved passages are too weak to answer from, the assistant says so instead (evidence.ts).
@@ -255,6 +257,10 @@ export const configSchema = {
             minSimilarity: { type: "number", minimum: -1, maximum: 1, default: 0.85 },
           },
         },
+        // Characters of text one document may hold once extracted.
+        maxDocumentChars: { type: "integer", minimum: 1000, maximum: 1000000000, default: 10000000 },
+        // Bytes one .docx zip entry or one compressed PDF stream may inflate to.
+        maxUncompressedBytes: { type: "integer", minimum: 1048576, maximum: 4294967296, default: 67108864 },
         // Reciprocal-rank fusion of BM25 and vector results when embeddings are configured.
         hybrid: {
           type: "object",
@@ -274,6 +280,8 @@ export const configSchema = {
       default: {},
       properties: {
         maxMessageChars: { type: "integer", minimum: 1, maximum: 1000000, default: 4000 },
+        // Every message of a request together (all roles, content parts, tool calls), or a skill call's arguments.
+        maxRequestChars: { type: "integer", minimum: 1, maximum: 10000000, default: 64000 },
         historyTokens: { type: "integer", minimum: 0, maximum: 1000000, default: 2000 },
         bodyLimitBytes: { type: "integer", minimum: 1024, maximum: 104857600, default: 1048576 },
         maxPageSize: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
@@ -442,13 +450,17 @@ export interface FileConfig {
     retryDelayMs: number;
     /** Days an ingestion job is kept after it ended. */
     jobRetentionDays: number;
-    /** Limits of the thread that parses one document. */
+    /** Documents parsed at once; a tenant has one of them at a time. */
+    ingestionWorkers: number;
+    /** Limits of the process that parses one document. */
     parseTimeoutMs: number;
     parseMemoryMb: number;
+    maxDocumentChars: number;
+    maxUncompressedBytes: number;
     hybrid: FusionWeights;
     abstention: AbstentionSettings;
   };
-  limits: { maxMessageChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
+  limits: { maxMessageChars: number; maxRequestChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
   server: {
     sseHeartbeatMs: number;
     drainDelayMs: number;

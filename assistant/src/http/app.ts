@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import { Ajv } from "ajv";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
@@ -8,6 +7,7 @@ import { secureForBrowsers } from "./browser-security.js";
 import type { HttpContext } from "./context.js";
 import { clientErrorHandler, describeError, installErrorHandlers } from "./errors.js";
 import { limitRates } from "./rate-limit.js";
+import { requestIdFor } from "./request-id.js";
 import { chatRoutes } from "./routes/chat.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { knowledgeRoutes } from "./routes/knowledge.js";
@@ -35,8 +35,8 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
     // Node checks request timeouts on this tick (30 s by default), which would stretch a short timeout,
     // and quietly measures the whole request by its 60 s headers timeout when that is the longer one.
     http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60000, context.limits.requestTimeoutMs) },
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFor(request.headers["x-request-id"], context.masker),
     // Fastify's own 503-on-close body lacks the error shape; the onRequest hook below answers instead.
     return503OnClosing: false,
     // One log line per request, written when the response closes (streams included), instead of two.
@@ -77,6 +77,9 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
         });
       }
     });
+    // While draining, every answer closes its connection: the client's next request opens a new one,
+    // which the Service sends to a pod that stays.
+    if (context.state.draining) void reply.header("connection", "close");
     if (context.state.closing) {
       // Answering from the hook ends the request here; done() would run the handler as well.
       void reply

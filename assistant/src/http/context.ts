@@ -1,5 +1,6 @@
 import type { DialogManager } from "../dialog/dialog.js";
 import type { ModelProvider } from "../llm/types.js";
+import type { Masker } from "../masking/mask.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { KnowledgeBase } from "../retrieval/knowledge-base.js";
 import type { Skills } from "../skills/skills.js";
@@ -17,6 +18,8 @@ export interface ServiceState {
 
 export interface HttpLimits {
   maxMessageChars: number;
+  /** The text of one request's messages (or skill arguments) together. */
+  maxRequestChars: number;
   bodyLimitBytes: number;
   maxPageSize: number;
   /** The largest document upload (a JSON text or a file). */
@@ -36,6 +39,8 @@ export interface HttpContext {
   knowledgeTopK: number;
   provider: ModelProvider;
   metrics: Metrics;
+  /** The privacy rules' masker: decides which client request ids may be logged as they are. */
+  masker: Masker;
   skills: Skills;
   state: ServiceState;
   limits: HttpLimits;

@@ -20,10 +20,11 @@ export function openSse(reply: FastifyReply, heartbeatMs: number): SseStream {
   for (const [name, value] of Object.entries(reply.getHeaders())) {
     if (value !== undefined) raw.setHeader(name, value);
   }
+  // No Connection header: Node keeps the connection alive or closes it after the stream as the client
+  // asked, where a fixed keep-alive would hold open the connection of a client that sent close.
   raw.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
-    connection: "keep-alive",
     "x-accel-buffering": "no",
   });
   raw.flushHeaders();

@@ -14,31 +14,59 @@ export interface Chunk {
   text: string;
 }
 
-// Latin stops end a sentence only before whitespace, so "v1.2" and "example.com" stay whole. A Latin
-// semicolon joins the halves of one statement ("port 8080 by default; set PORT to change it"); the
-// Chinese one separates the clauses of long enumerations, which read whole on their own.
-const SENTENCE = /(?:[^。！？；.!?\n]|[.!?](?!\s|$))+(?:[。！？；]+|[.!?]+(?=\s|$)|\n|$)/gu;
+const CHINESE_STOPS = "。！？；";
+// A Latin semicolon joins the halves of one statement ("port 8080 by default; set PORT to change it");
+// the Chinese one separates the clauses of long enumerations, which read whole on their own.
+const LATIN_STOPS = ".!?";
+const WHITESPACE = /\s/;
 /** Abbreviations whose full stop ends no sentence ("e.g. the port", "see No. 5"). */
 const ABBREVIATION = /(?:^|\s)(?:e\.g|i\.e|etc|vs|cf|approx|incl|no|nr|fig|mr|mrs|ms|dr|st)\.$/i;
 const FENCE = /^\s*(```|~~~)/;
 const LIST_ITEM = /^\s*(?:[-*+•]|\d{1,3}[.)])\s+\S/;
 const TABLE_ROW = /^\| .* \|$/;
 
+/**
+ * A line's sentences. One ends at a run of Chinese stops, or at a run of Latin stops before
+ * whitespace or the end, so "v1.2" and "example.com" stay whole, and not after an abbreviation.
+ * Scanned in one pass: a regular expression that takes a sentence a character at a time keeps a
+ * backtracking entry per character, and a sentence of some megabytes (a one-line file) overflows its
+ * stack.
+ */
 function splitSentences(line: string): string[] {
-  const out: string[] = [];
-  for (const match of line.match(SENTENCE) ?? []) {
-    const sentence = match.trim();
-    if (sentence === "") continue;
-    const previous = out.at(-1);
-    if (previous?.endsWith(".") === true && ABBREVIATION.test(previous)) out[out.length - 1] = `${previous} ${sentence}`;
-    else out.push(sentence);
+  const found: string[] = [];
+  let start = -1;
+  const end = (at: number): void => {
+    const sentence = start === -1 ? "" : line.slice(start, at).trim();
+    start = -1;
+    if (sentence.length === 0) return;
+    const previous = found.at(-1);
+    if (previous?.endsWith(".") === true && ABBREVIATION.test(previous)) found[found.length - 1] = `${previous} ${sentence}`;
+    else found.push(sentence);
+  };
+  let index = 0;
+  while (index < line.length) {
+    const char = line.charAt(index);
+    const stops = CHINESE_STOPS.includes(char) ? CHINESE_STOPS : LATIN_STOPS.includes(char) ? LATIN_STOPS : undefined;
+    if (stops === undefined) {
+      if (start === -1) start = index;
+      index += 1;
+    } else {
+      let after = index + 1;
+      while (after < line.length && stops.includes(line.charAt(after))) after += 1;
+      const ends = stops === CHINESE_STOPS || after === line.length || WHITESPACE.test(line.charAt(after));
+      // Latin stops are sentence text except the last of a run that ends one ("?!" alone is a sentence).
+      if (start === -1 && stops === LATIN_STOPS && (!ends || after - index > 1)) start = index;
+      if (ends) end(after);
+      index = after;
+    }
   }
-  return out;
+  end(line.length);
+  return found;
 }
 
 /**
  * The units a chunk's text is quoted in: a fenced code block whole, a list item or table row whole,
- * and a paragraph line cut at sentence ends (Chinese 。！？； and Latin .!?;).
+ * and a paragraph line cut at sentence ends (Chinese 。！？； and Latin .!?).
  */
 export function sentences(text: string): string[] {
   const units: string[] = [];
@@ -86,7 +114,8 @@ function joinWrapped(left: string, right: string): string {
  * more) and does not end in a Markdown hard break; shorter lines ("Port: 8080" above "Host: db") end.
  */
 function unwrap(lines: readonly string[]): string[] {
-  const widest = Math.max(...lines.map((line) => width(line.trimEnd())));
+  // Not Math.max(...): a paragraph of a million lines would pass a million arguments.
+  const widest = lines.reduce((most, line) => Math.max(most, width(line.trimEnd())), 0);
   const out: string[] = [];
   let current = "";
   for (const raw of lines) {

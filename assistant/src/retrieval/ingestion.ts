@@ -10,7 +10,9 @@ import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
 export interface IngestionSettings extends PreparerSettings {
   chunkChars: number;
   chunkOverlapChars: number;
-  /** Limits of the preparing thread for one document. */
+  /** Jobs run at once, each in its own preparing process; a collection (a tenant) has one of them at a time. */
+  workers: number;
+  /** Limits of the preparing process for one document. */
   prepareTimeoutMs: number;
   prepareMemoryMb: number;
   /** Attempts per job before it fails for good; an unreadable document fails at once. */
@@ -33,24 +35,29 @@ const logged = (job: ClaimedJob) => ({ jobId: job.id, format: job.format, bytes:
 const RETRY_FAILED_AFTER_MS = 3600000;
 
 /**
- * Works through the durable ingestion queue one job at a time: the preparing thread parses, masks,
- * chunks and segments, then one transaction stores the document's new chunks in place of the old.
- * One job at a time leaves the other core to chat. A stop puts the job it cuts short back on the
- * queue; jobs a crashed process left running go back at the next start, or (on a shared store) once
- * their replica has stopped touching them. A failed attempt is retried with exponential backoff.
+ * Works through the durable ingestion queue with `workers` jobs at a time, tenants taking turns and
+ * each tenant one job at a time (the store's claim decides), so one tenant's slow document cannot
+ * hold up the others': a preparing process parses, masks, chunks and segments, then one transaction
+ * stores the document's new chunks in place of the old. A stop puts the jobs it cuts short back on
+ * the queue; jobs a crashed process left running go back at the next start, or (on a shared store)
+ * once their replica has stopped touching them. A failed attempt is retried with exponential backoff.
  */
 export class IngestionQueue {
   private stopped = false;
   /** Aborts a request to the embeddings endpoint when the service stops. */
   private readonly stopping = new AbortController();
-  private loop: Promise<void> | undefined;
-  /** Counted up by every submit, so a job that arrives while the loop looks for work is not missed. */
-  private submissions = 0;
-  private wake: (() => void) | undefined;
+  private loops: Promise<void>[] = [];
+  /**
+   * Counted up whenever work may have become runnable (a submit, a job's end that lets its tenant's
+   * next one run, jobs found abandoned), so a worker looking for work then does not miss it.
+   */
+  private changes = 0;
+  /** Wakes the workers that wait for work. */
+  private readonly wakers = new Set<() => void>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private pruning: NodeJS.Timeout | undefined;
   private requeueing: NodeJS.Timeout | undefined;
-  private readonly preparer: DocumentPreparer;
+  private readonly preparers: DocumentPreparer[];
   /** The settings that shape the stored chunks: content indexed under other settings counts as changed. */
   private readonly fingerprint: string;
   private readonly heartbeatMs: number;
@@ -62,10 +69,14 @@ export class IngestionQueue {
     private readonly logger: Logger,
     private readonly embedder?: Embedder,
   ) {
-    this.preparer = new DocumentPreparer(settings.mask === undefined ? {} : { mask: settings.mask }, {
-      timeoutMs: settings.prepareTimeoutMs,
-      maxMemoryMb: settings.prepareMemoryMb,
-    });
+    this.preparers = Array.from(
+      { length: settings.workers },
+      () =>
+        new DocumentPreparer({ limits: settings.limits, ...(settings.mask === undefined ? {} : { mask: settings.mask }) }, {
+          timeoutMs: settings.prepareTimeoutMs,
+          maxMemoryMb: settings.prepareMemoryMb,
+        }),
+    );
     this.heartbeatMs = settings.heartbeatMs ?? 60000;
     this.fingerprint = JSON.stringify({
       preparation: PREPARATION_VERSION,
@@ -97,7 +108,7 @@ export class IngestionQueue {
     this.pruning.unref();
     this.requeueing = setInterval(() => void this.requeueAbandoned(), this.heartbeatMs);
     this.requeueing.unref();
-    this.loop = this.work();
+    this.loops = this.preparers.map((preparer) => this.work(preparer));
   }
 
   /**
@@ -105,14 +116,14 @@ export class IngestionQueue {
    * re-sync then leaves it be rather than store the whole file in a new job and parse it again at
    * every sync (a corrupt PDF in a mounted ConfigMap).
    */
-  handling(collection: string, source: string, contentHash: string): Promise<boolean> {
-    return this.store.hasJobFor(collection, source, contentHash, new Date(Date.now() - RETRY_FAILED_AFTER_MS).toISOString());
+  /** The job that already handles this content: one on its way, or one that failed within the retry period. */
+  handling(collection: string, source: string, contentHash: string): Promise<{ id: string; unfinished: boolean } | undefined> {
+    return this.store.jobFor(collection, source, contentHash, new Date(Date.now() - RETRY_FAILED_AFTER_MS).toISOString());
   }
 
   async submit(job: NewIngestionJob): Promise<IngestionJob> {
     const queued = await this.store.enqueueJob(job);
-    this.submissions += 1;
-    this.wake?.();
+    this.wakeAll();
     return queued;
   }
 
@@ -148,20 +159,29 @@ export class IngestionQueue {
     clearInterval(this.pruning);
     clearInterval(this.requeueing);
     this.stopping.abort();
-    this.wake?.();
-    // Closing the preparer first ends a long parse at once instead of waiting for it.
-    await this.preparer.close();
-    await this.loop;
+    this.wakeAll();
+    // Closing the preparers first ends a long parse at once instead of waiting for it.
+    await Promise.all(this.preparers.map((preparer) => preparer.close()));
+    await Promise.all(this.loops);
   }
 
-  private async work(): Promise<void> {
+  private wakeAll(): void {
+    this.changes += 1;
+    for (const wake of this.wakers) wake();
+  }
+
+  private async work(preparer: DocumentPreparer): Promise<void> {
     while (!this.stopped) {
-      const submissions = this.submissions;
+      const changes = this.changes;
       let writeMs = 0;
       try {
         const job = await this.store.claimJob(new Date().toISOString());
-        if (job === undefined) await this.idle(submissions);
-        else writeMs = await this.run(job);
+        if (job === undefined) await this.idle(changes);
+        else {
+          writeMs = await this.run(job, preparer);
+          // Its tenant's next job may run now, on any worker.
+          this.wakeAll();
+        }
       } catch (error) {
         this.logger.error({ err: error }, "ingestion queue failed, retrying shortly");
         await new Promise((resolve) => setTimeout(resolve, this.settings.retryBaseMs));
@@ -172,26 +192,28 @@ export class IngestionQueue {
   }
 
   /**
-   * Waits for a submit, the stop, a job found abandoned, or the time the soonest runnable job is due. A
-   * job waiting behind an older one of its document is not runnable: the one running the older job takes
-   * the next when it ends.
+   * Waits for a submit, the stop, a job found abandoned, a job's end, or the time the soonest runnable
+   * job is due. A job waiting behind an older one of its document, or behind its tenant's running job,
+   * is not runnable: the end of that job wakes the workers.
    */
-  private async idle(submissions: number): Promise<void> {
+  private async idle(changes: number): Promise<void> {
     const next = await this.store.nextJobTime();
-    if (this.submissions !== submissions || this.stopped) return;
+    if (this.changes !== changes || this.stopped) return;
+    let wake: () => void = () => undefined;
     await new Promise<void>((resolve) => {
       const timer = next === undefined ? undefined : setTimeout(resolve, Math.max(0, Date.parse(next) - Date.now()));
       timer?.unref();
-      this.wake = () => {
+      wake = () => {
         clearTimeout(timer);
         resolve();
       };
+      this.wakers.add(wake);
     });
-    this.wake = undefined;
+    this.wakers.delete(wake);
   }
 
   /** Runs one attempt of a job; resolves with how long its store write held the event loop, in ms. */
-  private async run(job: ClaimedJob): Promise<number> {
+  private async run(job: ClaimedJob, preparer: DocumentPreparer): Promise<number> {
     const started = Date.now();
     const heartbeat = setInterval(() => {
       this.store.touchJob(job.id).catch((error: unknown) => {
@@ -206,7 +228,7 @@ export class IngestionQueue {
         await this.finish(job, started, { outcome: "unchanged", documentId: current.id, chunkCount: current.chunkCount });
         return 0;
       }
-      const prepared = await this.preparer.prepare({
+      const prepared = await preparer.prepare({
         format: job.format,
         content: job.content,
         source: job.source,
@@ -261,10 +283,14 @@ export class IngestionQueue {
 
   private async requeueAbandoned(): Promise<void> {
     try {
-      const requeued = await this.store.requeueRunningJobs();
+      const { requeued, failed } = await this.store.requeueRunningJobs(this.settings.maxAttempts);
+      if (failed > 0) {
+        this.metrics.ingestionJobs.inc({ outcome: "failed" }, failed);
+        this.logger.warn({ failed, maxAttempts: this.settings.maxAttempts }, "ingestion jobs a stopped process left running have used their attempts and failed");
+      }
       if (requeued > 0) {
         this.logger.info({ requeued }, "ingestion jobs a stopped process left running are queued again");
-        this.wake?.();
+        this.wakeAll();
       }
     } catch (error) {
       this.logger.warn({ err: error }, "looking for abandoned ingestion jobs failed, trying again later");

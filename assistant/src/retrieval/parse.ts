@@ -1,6 +1,8 @@
 import { convert, type FormatCallback, type SelectorDefinition } from "html-to-text";
 import mammoth from "mammoth";
-import { extractTextItems, getDocumentProxy } from "unpdf";
+import { getDocumentProxy } from "unpdf";
+import { configSchema } from "../config/schema.js";
+import { oversizedPdfStream, oversizedZipEntry } from "./decompression.js";
 
 /** The document formats ingestion reads; the binary ones only arrive as uploaded files. */
 export const DOCUMENT_FORMATS = ["text", "markdown", "html", "pdf", "docx"] as const;
@@ -23,10 +25,31 @@ export function formatOfName(name: string): DocumentFormat | undefined {
   return extension === undefined ? undefined : BY_EXTENSION[extension];
 }
 
-/** The content itself is unusable (corrupt, encrypted, no text): retrying cannot help. */
+/** The content itself is unusable (corrupt, encrypted, no text, over a limit): retrying cannot help. */
 export class UnreadableDocumentError extends Error {
   override readonly name = "UnreadableDocumentError";
 }
+
+/** What one document may unpack to: the `knowledge.*` limits of the same names. */
+export interface DocumentLimits {
+  /** Characters of extracted text. */
+  maxDocumentChars: number;
+  /** Bytes one zip entry (of a .docx) or one compressed PDF stream inflates to. */
+  maxUncompressedBytes: number;
+}
+
+const knowledgeDefaults = configSchema.properties.knowledge.properties;
+/** The configuration's defaults, for callers (tools, benches) that read documents without one. */
+export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
+  maxDocumentChars: knowledgeDefaults.maxDocumentChars.default,
+  maxUncompressedBytes: knowledgeDefaults.maxUncompressedBytes.default,
+};
+
+const tooManyChars = (chars: string, limits: DocumentLimits) =>
+  new UnreadableDocumentError(`the document has ${chars} of text, more than knowledge.maxDocumentChars (${limits.maxDocumentChars})`);
+
+const tooMuchUnpacked = (what: string, limits: DocumentLimits) =>
+  new UnreadableDocumentError(`${what} unpacks to more than knowledge.maxUncompressedBytes (${limits.maxUncompressedBytes} bytes): refused as a decompression bomb`);
 
 function utf8(bytes: Uint8Array): string {
   try {
@@ -102,39 +125,76 @@ export function htmlToText(html: string): string {
   return convert(html, htmlOptions);
 }
 
-async function docxToText(bytes: Uint8Array): Promise<string> {
+/** Images carry no text: mammoth would otherwise inline every one of them as base64. */
+const skipImages = mammoth.images.imgElement(() => Promise.resolve({ src: "" }));
+
+async function docxToText(bytes: Uint8Array, limits: DocumentLimits): Promise<string> {
   let html: string;
   try {
-    ({ value: html } = await mammoth.convertToHtml({ buffer: Buffer.from(bytes) }));
+    const bomb = await oversizedZipEntry(bytes, limits.maxUncompressedBytes);
+    if (bomb !== undefined) throw tooMuchUnpacked(`its part ${JSON.stringify(bomb.slice(0, 100))}`, limits);
+    ({ value: html } = await mammoth.convertToHtml({ buffer: Buffer.from(bytes) }, { convertImage: skipImages }));
   } catch (error) {
+    if (error instanceof UnreadableDocumentError) throw error;
     throw new UnreadableDocumentError(`not a readable .docx file (${(error as Error).message})`);
   }
   return htmlToText(html);
 }
 
+/** What pdf.js tells of a piece of a page's text that its layout needs (marked content has no `str`). */
+type PageItem = { str: string; width: number; transform: number[]; hasEOL: boolean } | object;
+
 /**
  * A page's text, line by line as pdf.js ends them. A blank wider than two characters of its line is a
  * gap between table columns, written as a tab: the chunker reads runs of such lines as a table.
  */
-function pageText(items: readonly { str: string; width: number; fontSize: number; hasEOL: boolean }[]): string {
-  return items.map((item) => (item.str.trim() === "" && item.width > 2 * item.fontSize ? "\t" : item.str) + (item.hasEOL ? "\n" : "")).join("");
+function pageText(items: readonly PageItem[]): string {
+  return items
+    .map((item) => {
+      if (!("str" in item)) return "";
+      const fontSize = Math.hypot(item.transform[2] ?? 0, item.transform[3] ?? 0);
+      return (item.str.trim() === "" && item.width > 2 * fontSize ? "\t" : item.str) + (item.hasEOL ? "\n" : "");
+    })
+    .join("");
 }
 
-async function pdfToText(bytes: Uint8Array): Promise<string> {
-  let pages: string[];
+/** Page by page, stopping at the page that passes maxDocumentChars instead of extracting them all first. */
+async function pdfToText(bytes: Uint8Array, limits: DocumentLimits): Promise<string> {
+  const bomb = await oversizedPdfStream(bytes, limits.maxUncompressedBytes);
+  if (bomb !== undefined) throw tooMuchUnpacked(`its stream at byte ${bomb}`, limits);
+  const pages: string[] = [];
+  let chars = 0;
+  let pdf: Awaited<ReturnType<typeof getDocumentProxy>> | undefined;
   try {
-    const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false });
-    pages = (await extractTextItems(pdf)).items.map(pageText);
+    pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false });
+    for (let number = 1; number <= pdf.numPages; number += 1) {
+      const content = await (await pdf.getPage(number)).getTextContent();
+      const page = pageText(content.items);
+      chars += page.length;
+      if (chars > limits.maxDocumentChars) throw tooManyChars(`${chars} characters by page ${number} of ${pdf.numPages}`, limits);
+      pages.push(page);
+    }
   } catch (error) {
+    if (error instanceof UnreadableDocumentError) throw error;
     throw new UnreadableDocumentError(`not a readable PDF file (${(error as Error).message})`);
+  } finally {
+    // The preparing process parses one document after another: each one's memory goes with it.
+    await pdf?.destroy();
   }
   return pages.join("\n\n");
 }
 
 /** The document's text, headings as Markdown `#` lines where the format has them. */
-export async function extractText(format: DocumentFormat, bytes: Uint8Array): Promise<string> {
+export async function extractText(format: DocumentFormat, bytes: Uint8Array, limits = DEFAULT_DOCUMENT_LIMITS): Promise<string> {
   const text =
-    format === "pdf" ? await pdfToText(bytes) : format === "docx" ? await docxToText(bytes) : format === "html" ? htmlToText(utf8(bytes)) : utf8(bytes);
+    format === "pdf"
+      ? await pdfToText(bytes, limits)
+      : format === "docx"
+        ? await docxToText(bytes, limits)
+        : format === "html"
+          ? htmlToText(utf8(bytes))
+          : utf8(bytes);
+  if (text.length > limits.maxDocumentChars) throw tooManyChars(`${text.length} characters`, limits);
   if (text.trim() === "") {
     throw new UnreadableDocumentError(format === "pdf" ? "the PDF has no text layer (a scanned PDF needs OCR first)" : "the document has no text");
   }

@@ -1,7 +1,7 @@
 import type { Masker } from "../masking/mask.js";
 import type { ChunkInput } from "../storage/types.js";
 import { chunkText, titleOf } from "./chunk.js";
-import { extractText, type DocumentFormat } from "./parse.js";
+import { DEFAULT_DOCUMENT_LIMITS, extractText, type DocumentFormat, type DocumentLimits } from "./parse.js";
 import { indexTerms } from "./text.js";
 
 /**
@@ -30,8 +30,8 @@ export interface PreparedDocument {
  * Everything ingestion does before storing: extract the text, mask it when configured, chunk it and
  * segment each chunk into index terms. CPU-bound from start to end, so it runs off the event loop.
  */
-export async function prepareDocument(request: PrepareRequest, mask: Masker | undefined): Promise<PreparedDocument> {
-  const raw = await extractText(request.format, request.content);
+export async function prepareDocument(request: PrepareRequest, mask: Masker | undefined, limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS): Promise<PreparedDocument> {
+  const raw = await extractText(request.format, request.content, limits);
   const text = mask === undefined ? raw : mask(raw);
   const given = request.title === undefined ? undefined : (mask?.(request.title) ?? request.title);
   const title = given ?? titleOf(text, request.source.split("/").at(-1) ?? request.source);

@@ -11,7 +11,10 @@ export interface SyncReport {
   failed: number;
   /** Changed documents left as they are: that content is being ingested, or failed within the last hour. */
   waiting: number;
-  /** The ingestion jobs queued for new and changed documents. */
+  /**
+   * The ingestion jobs the knowledge waits for: queued here for new and changed documents, or queued
+   * for the same content before, by this replica or another that shares the store.
+   */
   jobIds: string[];
 }
 
@@ -52,8 +55,10 @@ export async function syncSource(store: KnowledgeStore, queue: IngestionQueue, d
       report.unchanged += 1;
       continue;
     }
-    if (await queue.handling(ASSISTANT_COLLECTION, source, contentHash)) {
+    const handled = await queue.handling(ASSISTANT_COLLECTION, source, contentHash);
+    if (handled) {
       report.waiting += 1;
+      if (handled.unfinished) report.jobIds.push(handled.id);
       continue;
     }
     const job = await queue.submit({ collection: ASSISTANT_COLLECTION, source, format, contentHash, content });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import pgvector from "pgvector/pg";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
+import { ABANDONED_JOB_OUTCOME, countAbandoned, DOCUMENT_COLUMNS, JOB_COLUMNS, JOB_FOR_CONTENT, TENANT_TURN_ORDER, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import {
   ConversationNotFoundError,
@@ -92,6 +92,10 @@ export const postgresMigrations: readonly string[] = [
   CREATE INDEX ingestion_jobs_queue ON ingestion_jobs (status, run_after);
   CREATE INDEX ingestion_jobs_by_source ON ingestion_jobs (collection, source, status);
   CREATE INDEX ingestion_jobs_by_collection ON ingestion_jobs (collection, seq DESC);
+  `,
+  // Whose turn it is to ingest: the running job of a collection, and when each was last served.
+  `
+  CREATE INDEX ingestion_jobs_turns ON ingestion_jobs (collection, status, updated_at);
   `,
 ];
 
@@ -390,12 +394,12 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       });
     },
     async claimJob(nowIso) {
-      // An older unfinished job for the same document goes first, so a retry can never overwrite newer content.
+      // Tenants take turns; an older unfinished job for the same document goes first (columns.ts).
       const [row] = await rows<ClaimedJob>(
         `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = $1
          WHERE seq = (
            SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= $1 AND ${UNBLOCKED_QUEUED_JOB}
-           ORDER BY j.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+           ORDER BY ${TENANT_TURN_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING ${JOB_COLUMNS}, content`,
         [nowIso],
       );
@@ -424,22 +428,23 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async listJobs(collection, limit) {
       return rows<IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = $1 ORDER BY seq DESC LIMIT $2`, [collection, limit]);
     },
-    async requeueRunningJobs() {
+    async requeueRunningJobs(maxAttempts) {
       // Other replicas may be running jobs right now (and touch them): only those left untouched for long are taken back.
       const now = Date.now();
-      const result = await pool.query("UPDATE ingestion_jobs SET status = 'queued', updated_at = $1 WHERE status = 'running' AND updated_at < $2", [
-        new Date(now).toISOString(),
-        new Date(now - staleJobMs).toISOString(),
-      ]);
-      return result.rowCount ?? 0;
+      return countAbandoned(
+        await rows<{ status: string }>(
+          `UPDATE ingestion_jobs SET ${ABANDONED_JOB_OUTCOME("$3::integer")}, updated_at = $1 WHERE status = 'running' AND updated_at < $2 RETURNING status`,
+          [new Date(now).toISOString(), new Date(now - staleJobMs).toISOString(), maxAttempts],
+        ),
+      );
     },
-    async hasJobFor(collection, source, contentHash, failedSinceIso) {
-      const result = await pool.query(
-        `SELECT 1 FROM ingestion_jobs WHERE collection = $1 AND source = $2 AND content_hash = $3
-           AND (status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= $4)) LIMIT 1`,
+    async jobFor(collection, source, contentHash, failedSinceIso) {
+      const [row] = await rows<{ id: string; unfinished: boolean }>(
+        `SELECT ${JOB_FOR_CONTENT.columns} FROM ingestion_jobs WHERE collection = $1 AND source = $2 AND content_hash = $3
+           AND ${JOB_FOR_CONTENT.status("$4")} ${JOB_FOR_CONTENT.order}`,
         [collection, source, contentHash, failedSinceIso],
       );
-      return (result.rowCount ?? 0) > 0;
+      return row && { id: row.id, unfinished: row.unfinished };
     },
     async nextJobTime() {
       return (await rows<{ at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`))[0]?.at ?? undefined;

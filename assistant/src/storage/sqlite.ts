@@ -18,7 +18,7 @@ import {
 } from "./types.js";
 import { ChunkIndex, type IndexedChunk } from "./chunk-index.js";
 import { groupCommit } from "./group-commit.js";
-import { DOCUMENT_COLUMNS, JOB_COLUMNS, UNBLOCKED_QUEUED_JOB } from "./columns.js";
+import { ABANDONED_JOB_OUTCOME, countAbandoned, DOCUMENT_COLUMNS, JOB_COLUMNS, JOB_FOR_CONTENT, TENANT_TURN_ORDER, UNBLOCKED_QUEUED_JOB } from "./columns.js";
 import { decodeCursor, pageOf } from "./cursor.js";
 import { VectorIndex } from "./vector-index.js";
 
@@ -112,6 +112,10 @@ export const migrations: readonly string[] = [
   // A chunk's embedding (little-endian float32) when an embeddings endpoint is configured.
   `
   ALTER TABLE chunks ADD COLUMN embedding BLOB;
+  `,
+  // Whose turn it is to ingest: the running job of a collection, and when each was last served.
+  `
+  CREATE INDEX ingestion_jobs_turns ON ingestion_jobs (collection, status, updated_at);
   `,
 ];
 
@@ -265,9 +269,9 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       `INSERT INTO ingestion_jobs (id, collection, source, title, format, content_hash, bytes, content, status, run_after, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
     ),
-    // An older unfinished job for the same document goes first, so a retry can never overwrite newer content.
+    // Tenants take turns; an older unfinished job for the same document goes first (columns.ts).
     nextJob: db.prepare<[string], { seq: number }>(
-      `SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} ORDER BY j.seq LIMIT 1`,
+      `SELECT j.seq FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} ORDER BY ${TENANT_TURN_ORDER} LIMIT 1`,
     ),
     startJob: db.prepare<[string, number], ClaimedJob>(
       `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE seq = ?
@@ -283,17 +287,18 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     jobStatus: db.prepare<[string], string>("SELECT status FROM ingestion_jobs WHERE id = ?").pluck(),
     getJob: db.prepare<[string, string], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? AND id = ?`),
     listJobs: db.prepare<[string, number], IngestionJob>(`SELECT ${JOB_COLUMNS} FROM ingestion_jobs WHERE collection = ? ORDER BY seq DESC LIMIT ?`),
-    requeueRunning: db.prepare(
-      "UPDATE ingestion_jobs SET status = 'queued', updated_at = ? WHERE status = 'running' AND id NOT IN (SELECT value FROM json_each(?))",
+    requeueRunning: db.prepare<{ now: string; claimed: string; maxAttempts: number }, { status: string }>(
+      `UPDATE ingestion_jobs SET ${ABANDONED_JOB_OUTCOME("CAST(@maxAttempts AS INTEGER)")}, updated_at = @now
+       WHERE status = 'running' AND id NOT IN (SELECT value FROM json_each(@claimed)) RETURNING status`,
     ),
     releaseJob: db.prepare("UPDATE ingestion_jobs SET status = 'queued', attempts = attempts - 1, updated_at = ? WHERE id = ? AND status = 'running'"),
     touchJob: db.prepare("UPDATE ingestion_jobs SET updated_at = ? WHERE id = ? AND status = 'running'"),
     cancelUnfinished: db.prepare(
       "UPDATE ingestion_jobs SET status = 'failed', content = NULL, error = ?, updated_at = ? WHERE collection = ? AND source = ? AND status IN ('queued', 'running')",
     ),
-    hasJobFor: db.prepare<[string, string, string, string], number>(
-      `SELECT 1 FROM ingestion_jobs WHERE collection = ? AND source = ? AND content_hash = ?
-         AND (status IN ('queued', 'running') OR (status = 'failed' AND attempts > 0 AND updated_at >= ?)) LIMIT 1`,
+    jobFor: db.prepare<[string, string, string, string], { id: string; unfinished: number }>(
+      `SELECT ${JOB_FOR_CONTENT.columns} FROM ingestion_jobs WHERE collection = ? AND source = ? AND content_hash = ?
+         AND ${JOB_FOR_CONTENT.status("?")} ${JOB_FOR_CONTENT.order}`,
     ),
     nextJobTime: db.prepare<[], { at: string | null }>(`SELECT min(j.run_after) AS at FROM ingestion_jobs j WHERE ${UNBLOCKED_QUEUED_JOB}`),
     pruneJobs: db.prepare("DELETE FROM ingestion_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < ?"),
@@ -556,8 +561,8 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     listJobs(collection, limit) {
       return settle(() => statements.listJobs.all(collection, limit));
     },
-    requeueRunningJobs() {
-      return settle(() => statements.requeueRunning.run(new Date().toISOString(), JSON.stringify([...claimed])).changes);
+    requeueRunningJobs(maxAttempts) {
+      return settle(() => countAbandoned(statements.requeueRunning.all({ now: new Date().toISOString(), claimed: JSON.stringify([...claimed]), maxAttempts })));
     },
     releaseJob(id) {
       return settle(() => {
@@ -573,8 +578,11 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
     cancelUnfinishedJobs(collection, source, reason) {
       return settle(() => statements.cancelUnfinished.run(reason, new Date().toISOString(), collection, source).changes);
     },
-    hasJobFor(collection, source, contentHash, failedSinceIso) {
-      return settle(() => statements.hasJobFor.get(collection, source, contentHash, failedSinceIso) !== undefined);
+    jobFor(collection, source, contentHash, failedSinceIso) {
+      return settle(() => {
+        const row = statements.jobFor.get(collection, source, contentHash, failedSinceIso);
+        return row && { id: row.id, unfinished: row.unfinished === 1 };
+      });
     },
     nextJobTime() {
       return settle(() => statements.nextJobTime.get()?.at ?? undefined);

@@ -204,8 +204,12 @@ export interface IngestionJobStore {
   failJob(id: string, error: string, retryAtIso?: string): Promise<void>;
   getJob(collection: string, id: string): Promise<IngestionJob | undefined>;
   listJobs(collection: string, limit: number): Promise<IngestionJob[]>;
-  /** Jobs left running by a process that stopped go back on the queue; returns how many. */
-  requeueRunningJobs(): Promise<number>;
+  /**
+   * Jobs left running by a process that stopped: the cut-short run counts as an attempt (the document
+   * may be what stopped it), so one with `maxAttempts` used fails for good, saying so; the others go
+   * back on the queue. Returns how many of each.
+   */
+  requeueRunningJobs(maxAttempts: number): Promise<{ requeued: number; failed: number }>;
   /** A running job this process stops working on goes back on the queue, the attempt not counted. */
   releaseJob(id: string): Promise<void>;
   /** Marks a running job as still being worked on, so other replicas never take it for abandoned. */
@@ -216,10 +220,11 @@ export interface IngestionJobStore {
    */
   cancelUnfinishedJobs(collection: string, source: string, reason: string): Promise<number>;
   /**
-   * Whether this content of a document is being ingested already (a job queued or running), or failed
-   * after running (not a cancellation) at or after `failedSinceIso`: a re-sync then leaves it be.
+   * The job of this content of a document that makes a re-sync leave it be: one being ingested already
+   * (queued or running, by this replica or another), else one that failed after running (not a
+   * cancellation) at or after `failedSinceIso`.
    */
-  hasJobFor(collection: string, source: string, contentHash: string, failedSinceIso: string): Promise<boolean>;
+  jobFor(collection: string, source: string, contentHash: string, failedSinceIso: string): Promise<{ id: string; unfinished: boolean } | undefined>;
   /** When the soonest queued job not waiting behind an older unfinished job of its document may run, if any. */
   nextJobTime(): Promise<string | undefined>;
   /** Deletes the jobs that ended (succeeded or failed) before `endedBeforeIso`; returns how many. */

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
-import { apiClient, type ErrorBody } from "../support/client.js";
+import { apiClient, rawExchange, type ErrorBody } from "../support/client.js";
 import { finishStream, startFakeOpenAI, startStream, writeDelta } from "../support/fake-openai.js";
 import { sseEvents, startService, waitForLog, type RunningService } from "../support/service.js";
 
@@ -11,19 +10,6 @@ const CALLERS = {
 };
 const apiKeys = Object.entries(CALLERS).map(([name, { key, tenant, user }]) => ({ name, key, tenant, user }));
 
-/** Sends `text` on a raw connection and resolves with everything the server wrote before closing it. */
-function rawExchange(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(text));
-    let received = "";
-    socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
-    socket.on("close", () => {
-      resolve(received);
-    });
-    socket.on("error", reject);
-  });
-}
 
 describe("rate limits per user and per tenant", function () {
   this.timeout(60000);

@@ -72,6 +72,10 @@ describe("lifecycle", () => {
       let readiness = 200;
       while (readiness === 200) readiness = (await fetch(`${service.url}/readyz`, { headers: { connection: "close" } })).status;
       assert.equal(readiness, 503);
+      // Still answering while the endpoints catch up, but sending kept-alive clients elsewhere next time.
+      const drainingAnswer = await fetch(`${service.url}/healthz`);
+      assert.equal(drainingAnswer.status, 200);
+      assert.equal(drainingAnswer.headers.get("connection"), "close");
 
       await waitForLog(service, (line) => line.includes("closing listener"));
       await assert.rejects(fetch(`${service.url}/healthz`, { headers: { connection: "close" } }));

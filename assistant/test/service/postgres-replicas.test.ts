@@ -24,6 +24,15 @@ describe("stateless replicas on one PostgreSQL store", function () {
   });
   const on = (index: number) => apiClient(replicas[index]?.url ?? "", KEY);
 
+  it("reports ready only once the mounted knowledge is indexed, whichever replica indexes it", async () => {
+    // Started together, one replica queues the folder's documents and the other finds them on their
+    // way: it must wait for those jobs too, or it answers "not found" while the Service calls it ready.
+    for (const index of [0, 1]) {
+      const hits = await on(index)<{ items: SearchHit[] }>("POST", "/api/v1/knowledge/search", { query: "年假有几天？" });
+      assert.equal(hits.body.items[0]?.source, "hr/leave.md", `replica ${String(index)}`);
+    }
+  });
+
   it("serves a conversation started on one replica from the other", async () => {
     const first = await on(0)<{ conversationId: string }>("POST", "/api/v1/chat", { message: "How do I connect to the VPN?" });
     assert.equal(first.status, 200);

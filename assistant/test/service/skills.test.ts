@@ -234,8 +234,13 @@ describe("skill network policy (SSRF)", function () {
     const port = erp.hostPort.split(":")[1] ?? "";
     const service = await startService({
       config: {
-        skills: [blockedSkill("by-address", `${erp.url}/echo`), blockedSkill("by-name", `http://localhost:${port}/echo`)],
-        skillHosts: [erp.hostPort, `localhost:${port}`],
+        skills: [
+          blockedSkill("by-address", `${erp.url}/echo`),
+          blockedSkill("by-name", `http://localhost:${port}/echo`),
+          blockedSkill("ipv4-compatible", `http://[::127.0.0.1]:${port}/echo`),
+          blockedSkill("ipv4-translated", `http://[::ffff:0:127.0.0.1]:${port}/echo`),
+        ],
+        skillHosts: [erp.hostPort, `localhost:${port}`, `[::7f00:1]:${port}`, `[::ffff:0:7f00:1]:${port}`],
       },
     });
     try {
@@ -249,6 +254,12 @@ describe("skill network policy (SSRF)", function () {
       const byName = await call<ErrorBody>("POST", "/api/v1/skills/by-name/invoke", { arguments: {} });
       assert.equal(byName.status, 502);
       assert.match(byName.body.error.message, /^localhost resolves to a loopback, private or link-local address/);
+      // IPv6 addresses that carry 127.0.0.1.
+      for (const [name, host] of [["ipv4-compatible", "[::7f00:1]"], ["ipv4-translated", "[::ffff:0:7f00:1]"]] as const) {
+        const embedded = await call<ErrorBody>("POST", `/api/v1/skills/${name}/invoke`, { arguments: {} });
+        assert.equal(embedded.status, 502);
+        assert.equal(embedded.body.error.message, `${host}:${port} is a loopback, private or link-local address (skillOptions.allowPrivateNetworks is off)`);
+      }
       assert.equal(erp.requests.length, 0);
     } finally {
       await service.stop();

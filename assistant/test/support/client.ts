@@ -1,3 +1,5 @@
+import { connect } from "node:net";
+
 export interface ApiReply<T = unknown> {
   status: number;
   headers: Headers;
@@ -23,4 +25,18 @@ export function apiClient(baseUrl: string, credential?: string) {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text === "" ? undefined : JSON.parse(text)) as T };
   };
+}
+
+/** Sends `text` on a raw connection and resolves with everything the server wrote before closing it. */
+export function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+    socket.on("close", () => {
+      resolve(received);
+    });
+    socket.on("error", reject);
+  });
 }

@@ -190,12 +190,13 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       it("hands out queued jobs in order, with their upload, and keeps a retry of one document ahead of its newer upload", async () => {
         const first = await storage.enqueueJob(job("a.txt", "v1"));
         const second = await storage.enqueueJob(job("a.txt", "v2"));
-        const other = await storage.enqueueJob(job("b.txt"));
+        const other = await storage.enqueueJob({ ...job("b.txt"), collection: "tenant/b" });
         assert.deepEqual([first.status, first.attempts, first.bytes], ["queued", 0, 2]);
         const claimed = await storage.claimJob(now());
         assert.deepEqual([claimed?.id, claimed?.status, claimed?.attempts, claimed?.content.toString()], [first.id, "running", 1, "v1"]);
-        // While a.txt v1 is unfinished, v2 waits; b.txt may go.
+        // While a.txt v1 is unfinished, v2 waits; another tenant's job may go.
         assert.equal((await storage.claimJob(now()))?.id, other.id);
+        await storage.completeJob(other.id, { outcome: "indexed", documentId: "d0", chunkCount: 1 });
         assert.equal(await storage.claimJob(now()), undefined);
         // v2 is queued but cannot run yet: nothing is due, so an idle worker waits instead of spinning.
         assert.equal(await storage.nextJobTime(), undefined);
@@ -208,6 +209,29 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         await storage.completeJob(first.id, { outcome: "indexed", documentId: "d1", chunkCount: 3 });
         assert.equal((await storage.claimJob(later))?.id, second.id);
         assert.deepEqual(await storage.getJob("tenant/a", first.id).then((j) => [j?.status, j?.outcome, j?.documentId, j?.chunkCount, j?.error]), ["succeeded", "indexed", "d1", 3, null]);
+      });
+
+      it("runs one job of a tenant at a time and gives every tenant a turn, not the first uploader all of its jobs", async () => {
+        const a = [await storage.enqueueJob(job("a1.txt")), await storage.enqueueJob(job("a2.txt")), await storage.enqueueJob(job("a3.txt"))];
+        const b = await storage.enqueueJob({ ...job("b1.txt"), collection: "tenant/b" });
+        const c = await storage.enqueueJob({ ...job("c1.txt"), collection: "tenant/c" });
+        assert.equal((await storage.claimJob(now()))?.id, a[0]?.id);
+        // tenant/a has a job running: its others wait, and no worker is due to wake for them.
+        assert.equal((await storage.claimJob(now()))?.id, b.id);
+        assert.equal((await storage.claimJob(now()))?.id, c.id);
+        assert.equal(await storage.claimJob(now()), undefined);
+        assert.equal(await storage.nextJobTime(), undefined);
+        for (const ended of [c, b, a[0]]) {
+          await storage.completeJob(ended?.id ?? "", { outcome: "indexed", documentId: "d", chunkCount: 1 });
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        // tenant/c was served longest ago: its new upload goes before tenant/a's older ones.
+        const late = await storage.enqueueJob({ ...job("c2.txt"), collection: "tenant/c" });
+        assert.equal((await storage.claimJob(now()))?.id, late.id);
+        assert.equal((await storage.claimJob(now()))?.id, a[1]?.id);
+        assert.equal(await storage.claimJob(now()), undefined);
+        await storage.completeJob(a[1]?.id ?? "", { outcome: "indexed", documentId: "d", chunkCount: 1 });
+        assert.equal((await storage.claimJob(now()))?.id, a[2]?.id);
       });
 
       it("puts a job it stops working on back without counting the attempt, and keeps it while it is touched", async () => {
@@ -258,20 +282,43 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.equal(await storage.findDocument("tenant/a", "a.txt"), undefined, "the deleted document came back");
       });
 
-      it("tells whether a document's content is on its way or failed after running since a time, a cancellation aside", async () => {
+      it("finds the job of a document's content that is on its way, or failed after running since a time, a cancellation aside", async () => {
         const hourAgo = new Date(Date.now() - 3600000).toISOString();
-        const has = (source: string, content: string, since = hourAgo) => storage.hasJobFor("tenant/a", source, `h-${content}`, since);
+        const find = (source: string, content: string, since = hourAgo) => storage.jobFor("tenant/a", source, `h-${content}`, since);
         const queued = await storage.enqueueJob(job("a.txt", "v1"));
-        assert.deepEqual([await has("a.txt", "v1"), await has("a.txt", "v2"), await has("b.txt", "v1")], [true, false, false]);
-        assert.equal(await storage.hasJobFor("tenant/b", "a.txt", "h-v1", hourAgo), false);
+        assert.deepEqual([await find("a.txt", "v1"), await find("a.txt", "v2"), await find("b.txt", "v1")], [{ id: queued.id, unfinished: true }, undefined, undefined]);
+        assert.equal(await storage.jobFor("tenant/b", "a.txt", "h-v1", hourAgo), undefined);
         assert.equal((await storage.claimJob(now()))?.id, queued.id);
-        assert.equal(await has("a.txt", "v1"), true, "running");
+        assert.deepEqual(await find("a.txt", "v1"), { id: queued.id, unfinished: true }, "running");
         await storage.failJob(queued.id, "not a readable PDF file", undefined);
-        assert.equal(await has("a.txt", "v1"), true, "failed within the hour");
-        assert.equal(await has("a.txt", "v1", new Date(Date.now() + 1000).toISOString()), false, "failed before the given time");
+        assert.deepEqual(await find("a.txt", "v1"), { id: queued.id, unfinished: false }, "failed within the hour");
+        assert.equal(await find("a.txt", "v1", new Date(Date.now() + 1000).toISOString()), undefined, "failed before the given time");
+        const retried = await storage.enqueueJob(job("a.txt", "v1"));
+        assert.deepEqual(await find("a.txt", "v1"), { id: retried.id, unfinished: true }, "one on its way goes before one that failed");
         await storage.enqueueJob(job("c.txt", "v1"));
         await storage.cancelUnfinishedJobs("tenant/a", "c.txt", "deleted");
-        assert.equal(await has("c.txt", "v1"), false, "a cancelled job never ran");
+        assert.equal(await find("c.txt", "v1"), undefined, "a cancelled job never ran");
+      });
+
+      it("counts a run cut short by a stopped process as an attempt, and fails the job once it has used them all", async () => {
+        const poisonous = await storage.enqueueJob(job("crash.pdf"));
+        const maxAttempts = 2;
+        for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+          assert.deepEqual(await storage.claimJob(now()).then((j) => [j?.id, j?.attempts]), [poisonous.id, attempt]);
+          // The process crashed on it (kill -9): the next start finds it still running.
+          storage = await current.reopen();
+          const outcome = await storage.requeueRunningJobs(maxAttempts);
+          assert.deepEqual(outcome, attempt < maxAttempts ? { requeued: 1, failed: 0 } : { requeued: 0, failed: 1 });
+        }
+        const failed = await storage.getJob("tenant/a", poisonous.id);
+        assert.deepEqual([failed?.status, failed?.attempts], ["failed", maxAttempts]);
+        assert.equal(failed?.error, "the process stopped during each of its 2 attempts (knowledge.maxAttempts is 2): the document may be what stops it");
+        assert.equal(await storage.claimJob(now()), undefined, "the poisonous job ran again");
+        assert.deepEqual(
+          await storage.jobFor("tenant/a", "crash.pdf", "h-x", new Date(Date.now() - 60000).toISOString()),
+          { id: poisonous.id, unfinished: false },
+          "a re-sync leaves the failed content be instead of bringing it back at once",
+        );
       });
 
       it("queues interrupted jobs again, fails jobs for good, shows a collection only its own jobs, and prunes ended ones", async () => {
@@ -279,7 +326,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         assert.equal((await storage.claimJob(now()))?.id, interrupted.id);
         // The process that claimed it is gone: a restart (a new store on the same data) takes it back.
         storage = await current.reopen();
-        assert.equal(await storage.requeueRunningJobs(), 1);
+        assert.deepEqual(await storage.requeueRunningJobs(3), { requeued: 1, failed: 0 });
+        assert.deepEqual(await storage.getJob("tenant/a", interrupted.id).then((j) => [j?.status, j?.error]), ["queued", "attempt 1 was cut short: the process stopped while it ran"]);
         assert.equal((await storage.claimJob(now()))?.attempts, 2);
         await storage.failJob(interrupted.id, "not a PDF");
         assert.deepEqual(await storage.getJob("tenant/a", interrupted.id).then((j) => [j?.status, j?.error]), ["failed", "not a PDF"]);

@@ -8,11 +8,12 @@ import { ASSISTANT_COLLECTION } from "../../src/retrieval/collections.js";
 import { IngestionQueue, type IngestionSettings } from "../../src/retrieval/ingestion.js";
 import { KnowledgeBase } from "../../src/retrieval/knowledge-base.js";
 import { bm25Retriever, syncKnowledgeDir } from "../../src/retrieval/knowledge.js";
+import { DEFAULT_DOCUMENT_LIMITS } from "../../src/retrieval/parse.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
 import { docxOf } from "../support/documents.js";
 
-const settings: IngestionSettings = { chunkChars: 800, chunkOverlapChars: 0, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, prepareTimeoutMs: 30000, prepareMemoryMb: 256 };
+const settings: IngestionSettings = { chunkChars: 800, chunkOverlapChars: 0, maxAttempts: 3, retryBaseMs: 10, jobRetentionMs: 86400000, workers: 1, prepareTimeoutMs: 30000, prepareMemoryMb: 256, limits: DEFAULT_DOCUMENT_LIMITS };
 
 describe("knowledge ingestion", function () {
   this.timeout(30000);
@@ -79,6 +80,18 @@ describe("knowledge ingestion", function () {
     assert.deepEqual(await sync(queue), { queued: 1, unchanged: 0, removed: 0, failed: 0, waiting: 0 });
   });
 
+  it("waits for the job another replica queued for the same content instead of calling the knowledge loaded", async () => {
+    const content = "# 年假\n\n员工入职满一年后享有5天带薪年假。\n";
+    writeFileSync(join(kb, "hr", "leave.md"), content);
+    // Another replica on the same store queued this very content and has not run it yet.
+    const other = new IngestionQueue(storage, settings, metrics, pino({ level: "silent" }));
+    const theirs = await other.submit({ collection: ASSISTANT_COLLECTION, source: "hr/leave.md", format: "markdown", contentHash: other.contentHash(Buffer.from(content), { format: "markdown" }), content: Buffer.from(content) });
+    const ours = new IngestionQueue(storage, settings, metrics, pino({ level: "silent" }));
+    const { jobIds, ...report } = await syncKnowledgeDir(storage, ours, kb, pino({ level: "silent" }));
+    assert.deepEqual(report, { queued: 0, unchanged: 0, removed: 0, failed: 0, waiting: 1 });
+    assert.deepEqual(jobIds, [theirs.id]);
+  });
+
   it("leaves the documents of knowledge URLs alone when syncing the folder", async () => {
     const queue = await startQueue(storage);
     await storage.putDocument(ASSISTANT_COLLECTION, { source: "https://intranet.example/handbook", title: "Handbook", contentHash: "h", chunks: [] });
@@ -131,6 +144,18 @@ describe("knowledge ingestion", function () {
     await queue.finished("tenant/a", claimed?.id ?? "");
     assert.deepEqual(await storage.getJob("tenant/a", claimed?.id ?? "").then((job) => [job?.status, job?.attempts]), ["succeeded", 2]);
     assert.equal((await bm25Retriever(storage).search("a", "interrupted", 1))[0]?.source, "a.md");
+  });
+
+  it("fails a job that crashed processes left running once it has used its attempts, instead of running it at every start", async () => {
+    const poisonous = await storage.enqueueJob({ collection: "tenant/a", source: "a.md", format: "markdown", contentHash: "h1", content: Buffer.from("# A\n\nwords") });
+    assert.equal((await storage.claimJob(new Date().toISOString()))?.attempts, 1);
+    await storage.close();
+    storage = openSqliteStorage(join(root, "data"), "normal");
+    const queue = await startQueue(storage, { maxAttempts: 1 });
+    await queue.finished("tenant/a", poisonous.id);
+    const job = await storage.getJob("tenant/a", poisonous.id);
+    assert.deepEqual([job?.status, job?.attempts], ["failed", 1]);
+    assert.match(job?.error ?? "", /process stopped during each of its 1 attempts \(knowledge\.maxAttempts is 1\)/);
   });
 
   it("indexes the same text again when it comes back with a corrected format or title", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createMasker, luhn, validCnResidentId } from "../../src/masking/mask.js";
+import { createMasker, DETECTORS, luhn, validCnResidentId } from "../../src/masking/mask.js";
 
 const rules = [{ name: "employee", pattern: "EMP-\\d{6}", flags: "" }];
 const mask = createMasker("mask", rules);
@@ -60,5 +60,81 @@ describe("masking", () => {
 
   it("masks several kinds in one text", () => {
     assert.equal(redact("张三 13812345678 zs@example.com 10.0.0.1"), "张三 [PHONE] [EMAIL] [IP]");
+  });
+});
+
+describe("masking text written to evade it", () => {
+  const cases: { name: string; input: string; masked: string }[] = [
+    { name: "full-width digits", input: "手机１３８１２３４５６７８谢谢", masked: "手机138****5678谢谢" },
+    { name: "zero-width spaces inside a number", input: "call 138\u200b1234\u200b5678 now", masked: "call 138****5678 now" },
+    { name: "a soft hyphen and a word joiner inside a card number", input: "card 4111\u00ad1111\u20601111 1111", masked: "card 411********* 1111" },
+    { name: "a full-width e-mail address", input: "写信给ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ吧", masked: "写信给z***@example.com吧" },
+    { name: "an IDN e-mail address", input: "mail josé.müller@bücher.de today", masked: "mail j***@bücher.de today" },
+    { name: "an address on a Chinese domain", input: "联系zhang@例子.中国，谢谢", masked: "联系z***@例子.中国，谢谢" },
+    { name: "a full-width resident ID", input: "身份证１１０１０５１９４９１２３１００２Ｘ。", masked: "身份证110***********002X。" },
+  ];
+  for (const { name, input, masked } of cases) {
+    it(`masks ${name}`, () => {
+      assert.equal(mask(input), masked);
+    });
+  }
+
+  it("keeps the rest of the text as written (full-width punctuation, invisible characters outside a value)", () => {
+    const text = "年假：请提前申请（至少３天）。\u200b谢谢！";
+    assert.equal(mask(text), text);
+    assert.equal(mask(`${text}13812345678`), `${text}138****5678`);
+  });
+});
+
+/**
+ * The fastest of a few timings of `work`, each repeated until it has taken a few milliseconds, so a
+ * short run is not all timer resolution.
+ */
+function timed(work: () => unknown): number {
+  let best = Infinity;
+  for (let round = 0; round < 5; round += 1) {
+    let runs = 0;
+    const started = performance.now();
+    do {
+      work();
+      runs += 1;
+    } while (performance.now() - started < 3);
+    best = Math.min(best, (performance.now() - started) / runs);
+  }
+  return best;
+}
+
+describe("masking time grows linearly with the text", function () {
+  this.timeout(120000);
+  /** Runs of what a detector's pattern starts on or repeats, with nothing that completes a match. */
+  const units = ["a", "1", "1 ", "1-", "1.", ".", ":", "a:", "1:", "@", "a@", "a@a.", "a@a", "+1", "+", "-", "x1", "é", "１", "1\u200b", "年", "年，", "a.b@", "@a-", "1.1.1.1."];
+  const small = 8192;
+  const large = small * 8;
+  /**
+   * A linear detector takes about 8 times as long on 8 times the text, a quadratic one 64 times (the
+   * old EMAIL pattern: 70); the margin between is for a garbage collection in the middle of a timing.
+   */
+  const maxGrowth = 32;
+  const adversarial = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+
+  /** The units on which `work` took more than maxGrowth times as long for 8 times the text. */
+  const tooSlow = (work: (text: string) => unknown): string[] =>
+    units.flatMap((unit) => {
+      const [short, long] = [adversarial(unit, small), adversarial(unit, large)];
+      const growth = timed(() => work(long)) / timed(() => work(short));
+      return growth > maxGrowth ? [`${JSON.stringify(unit)}: ${growth.toFixed(1)}x`] : [];
+    });
+
+  for (const detector of DETECTORS) {
+    it(`${detector.name} detector`, () => {
+      assert.deepEqual(
+        tooSlow((text) => [...detector.find(text)].filter(({ value }) => detector.accept?.(value) ?? true)),
+        [],
+      );
+    });
+  }
+
+  it("the whole masker, normalisation included", () => {
+    assert.deepEqual(tooSlow(mask), []);
   });
 });

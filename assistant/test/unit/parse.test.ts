@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createMasker } from "../../src/masking/mask.js";
-import { extractText, formatOfName, UnreadableDocumentError } from "../../src/retrieval/parse.js";
+import { DEFAULT_DOCUMENT_LIMITS, extractText, formatOfName, UnreadableDocumentError } from "../../src/retrieval/parse.js";
 import { prepareDocument } from "../../src/retrieval/prepare.js";
 import { docxOf, pdfOf } from "../support/documents.js";
 
@@ -70,5 +70,17 @@ describe("document parsing", () => {
     assert.doesNotMatch(JSON.stringify(masked), /zhang\.san@|13812345678/);
     const untitled = await prepareDocument({ format: "text", content: bytes("just text"), source: "folder/notes.txt", chunkChars: 800, chunkOverlapChars: 0 }, undefined);
     assert.equal(untitled.title, "notes");
+  });
+
+  it("chunks a 15 MB Markdown file written on one line, sentences and all, without overflowing the stack", async () => {
+    for (const [line, bytes] of [["lorem ipsum dolor ", 15e6], ["v1.2 of a.b ", 1e6], ["年假需要提前申请", 1e6]] as const) {
+      const text = line.repeat(Math.ceil(bytes / Buffer.byteLength(line)));
+      const prepared = await prepareDocument({ format: "markdown", content: Buffer.from(text), source: "one-line.md", chunkChars: 800, chunkOverlapChars: 100 }, undefined, {
+        ...DEFAULT_DOCUMENT_LIMITS,
+        maxDocumentChars: text.length,
+      });
+      assert.ok(prepared.chunks.length >= text.length / 800, `${prepared.chunks.length} chunks of ${text.length} characters`);
+      assert.ok(prepared.chunks.every((chunk) => chunk.text.length <= 800));
+    }
   });
 });

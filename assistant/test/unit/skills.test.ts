@@ -31,6 +31,21 @@ describe("skill address policy", () => {
     ["255.255.255.255", "not_a_host", "not_a_host"],
     ["ff02::1", "not_a_host", "not_a_host"],
     ["64:ff9b::a9fe:a9fe", "not_a_host", "not_a_host"],
+    // IPv6 forms that carry an IPv4 address are judged by it too.
+    ["::127.0.0.1", "private", undefined],
+    ["::7f00:1", "private", undefined],
+    ["::10.1.2.3", "private", undefined],
+    ["::ffff:0:127.0.0.1", "private", undefined],
+    ["::ffff:0:7f00:1", "private", undefined],
+    ["0:0:0:0:ffff:0:c0a8:101", "private", undefined],
+    ["::169.254.169.254", "metadata", "metadata"],
+    ["::ffff:0:169.254.169.254", "metadata", "metadata"],
+    ["2001:db8::5efe:10.0.0.1", "private", undefined],
+    ["fe80::200:5efe:8.8.8.8", "private", undefined],
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", "not_a_host", "not_a_host"],
+    ["::8.8.8.8", undefined, undefined],
+    ["::ffff:0:8.8.8.8", undefined, undefined],
+    ["2606:4700::5efe:8.8.8.8", undefined, undefined],
     ["2002:a9fe:a9fe::1", "not_a_host", "not_a_host"],
   ];
   for (const [address, strict, open] of cases) {

@@ -1,4 +1,4 @@
-// Builds the pinned etcd binary (see hack/versions.env).
+// Builds the pinned etcd binary (see hack/binaries.sh).
 module aiassistant.dev/hack/tools/etcd
 
 go 1.26.0

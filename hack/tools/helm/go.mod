@@ -1,4 +1,4 @@
-// Builds the pinned helm binary (see hack/versions.env).
+// Builds the pinned helm binary (see hack/binaries.sh).
 module aiassistant.dev/hack/tools/helm
 
 go 1.24.0

@@ -1,4 +1,4 @@
-// Builds the pinned kwok binary (see hack/versions.env).
+// Builds the pinned kwok binary (see hack/binaries.sh).
 module aiassistant.dev/hack/tools/kwok
 
 go 1.24.0

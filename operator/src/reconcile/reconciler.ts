@@ -131,7 +131,7 @@ export class Reconciler {
       return undefined;
     }
     const plan = await this.plan(current, rendered.pod.revision, deployments);
-    const desired = desiredState(current, { active: plan.active, colors: plan.colors, observed: deployments }, rendered);
+    const desired = desiredState(current, { active: plan.active, stable: plan.stable, colors: plan.colors, observed: deployments }, rendered);
     const changes: Change[] = [];
     try {
       for (const wave of desired.waves) await this.applyWave(wave, changes, deployments, log);

@@ -4,16 +4,36 @@ import type { V1EnvVar } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import type { AIAssistant, AIAssistantSpec } from "../api/types.generated.js";
 
-/** Where the pod sees what the operator gives it. */
+/**
+ * Where the pod sees what the operator gives it. The mounts are siblings, never one inside another:
+ * with a read-only root filesystem the runtime cannot create a mount point inside a read-only
+ * volume (a knowledge source under the config volume failed to start with EROFS).
+ */
 export const paths = {
-  configDir: "/etc/assistant",
-  configFile: "/etc/assistant/config.yaml",
+  configDir: "/etc/assistant/config",
+  configFile: "/etc/assistant/config/config.yaml",
   dataDir: "/app/data",
   tmpDir: "/tmp",
   knowledgeDir: "/etc/assistant/knowledge",
   apiKeysDir: "/etc/assistant/api-keys",
 } as const;
 export const containerPort = 8080;
+/** How long the kubelet lets an assistant pod stop before it kills it. */
+export const terminationGracePeriodSeconds = 30;
+
+/**
+ * How a pod stops. It keeps answering for a while after SIGTERM, every answer closing its
+ * connection, so that no client is sent to it after it is gone: with other pods to take the
+ * traffic (postgres storage), until its failing readiness (probed every 2 s, 2 failures) takes it
+ * out of the Service and kube-proxy catches up; with embedded storage, whose cutover has already
+ * pointed the Service elsewhere, until kube-proxy has applied that (it syncs at most once a second).
+ * Then it closes and finishes what is in flight.
+ */
+function shutdownTimings(spec: AIAssistantSpec): { drainDelayMs: number; shutdownGraceMs: number } {
+  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 2000;
+  // A margin for the process to exit before the kubelet's SIGKILL.
+  return { drainDelayMs, shutdownGraceMs: terminationGracePeriodSeconds * 1000 - drainDelayMs - 3000 };
+}
 
 /** Environment variable names that carry secret values into the pod (never the values). */
 export const secretEnv = {
@@ -85,6 +105,7 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
       : {}),
   };
   if (spec.rateLimit) config["rateLimit"] = spec.rateLimit;
+  config["server"] = shutdownTimings(spec);
   config["privacy"] = { mode: spec.privacy.mode, rules: spec.privacy.rules ?? [] };
 
   const skills = spec.skills ?? [];

@@ -36,6 +36,8 @@ export function render(aia: AIAssistant): Rendered {
 /** Which color serves, what each color runs, and the Deployments as the cluster has them. */
 export interface ColorLayout {
   active: Color;
+  /** The color the stable Service selects, when not the active one (a cutover in flight). */
+  stable?: Color;
   colors: Record<Color, ColorPlan>;
   observed: Record<Color, V1Deployment | undefined>;
 }
@@ -91,7 +93,7 @@ export function desiredState(aia: AIAssistant, layout: ColorLayout = steadyLayou
     const object = colorDeployment(aia, color, layout, rendered);
     if (object) serving.push(object);
   }
-  serving.push(stableService(aia, layout.active), previewService(aia, layout.active));
+  serving.push(stableService(aia, layout.stable ?? layout.active), previewService(aia, layout.active));
 
   const remove: ObjectRef[] = [];
   const extras: KubernetesObject[] = [];

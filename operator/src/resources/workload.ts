@@ -11,7 +11,7 @@ import type {
   V1VolumeMount,
 } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
-import { containerPort, paths, secretEnvVars, sha256 } from "./assistant-config.js";
+import { containerPort, paths, secretEnvVars, sha256, terminationGracePeriodSeconds } from "./assistant-config.js";
 import { annotationKeys, assistantPodLabels, colorSelector, labelKeys, ownedMetadata, type Color } from "./metadata.js";
 import { dataClaimName } from "./storage.js";
 import { serviceAccountName } from "./identity.js";
@@ -91,9 +91,11 @@ function container(aia: AIAssistant, mounts: V1VolumeMount[]): V1Container {
     env,
     ...(spec.envFrom ? { envFrom: spec.envFrom } : {}),
     ...(spec.resources ? { resources: resourceRequirements(spec.resources) } : {}),
-    startupProbe: probe("/healthz", 2, 60),
+    // Probed often: a pod that starts (a cutover, a scale-up) serves as soon as it answers, and one
+    // that drains leaves the Service's endpoints within the drain delay (see drainDelayMs).
+    startupProbe: probe("/healthz", 1, 120),
     livenessProbe: probe("/healthz", 10, 3),
-    readinessProbe: probe("/readyz", 5, 2),
+    readinessProbe: probe("/readyz", 2, 2),
     volumeMounts: mounts,
     securityContext: restrictedContainer,
   };
@@ -121,7 +123,7 @@ function podSpec(aia: AIAssistant, configMapName: string): V1PodSpec {
     serviceAccountName: serviceAccountName(aia),
     automountServiceAccountToken: false,
     // The assistant drains in-flight requests (streams included) on SIGTERM.
-    terminationGracePeriodSeconds: 30,
+    terminationGracePeriodSeconds,
     securityContext: restrictedPod,
     containers: [container(aia, mounts)],
     volumes: podVolumes,

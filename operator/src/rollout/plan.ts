@@ -59,6 +59,13 @@ export interface RolloutPlan {
   /** The spec's revision (the input's). */
   revision: string;
   active: Color;
+  /**
+   * The color the stable Service selects: the active one, except in a cutover in flight, where it is
+   * the color that is starting. The old pod is on its way out then and nothing else serves, so
+   * clients are refused at once (no endpoints) instead of being sent to a pod that is disappearing,
+   * and the new pod takes traffic the moment it is ready, with no promotion step in between.
+   */
+  stable: Color;
   stableRevision: string;
   lastRollout: LastRollout | undefined;
   colors: Record<Color, ColorPlan>;
@@ -78,6 +85,8 @@ const inFlight = (phase: RolloutPhase | undefined): boolean => phase === "Progre
 const seconds = (value: number) => value * 1000;
 /** Reasons a rollout ends without being promoted that still leave the spec served. */
 const benignEnds = new Set(["Superseded"]);
+/** How often a cutover looks whether the old pod is gone (a list of one namespace's assistant pods). */
+export const cutoverPollMs = 500;
 
 function whyNotPromoted(reason: string, settings: RolloutSettings): string {
   switch (reason) {
@@ -144,6 +153,7 @@ class PlanBuilder {
     return {
       revision: input.revision,
       active: this.active,
+      stable: input.exclusive && inFlight(this.last?.phase) ? this.preview : this.active,
       stableRevision: this.stableRevision,
       lastRollout: this.last,
       colors,
@@ -364,8 +374,8 @@ class PlanBuilder {
     const drained = otherPods ? otherPods.length === 0 : this.input.observed[other].replicas === 0;
     if (!drained) {
       this.waitingFor = `the ${other} pod to stop before ${serving} starts (embedded storage: one pod per volume)`;
-      // Pods are listed, not watched: look again shortly.
-      this.timers.push(2000);
+      // Pods are listed, not watched: look again soon, since every moment here is a moment nothing serves.
+      this.timers.push(cutoverPollMs);
     }
     return {
       [serving]: { ...colors[serving], replicas: drained ? colors[serving].replicas : 0 },

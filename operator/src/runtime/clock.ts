@@ -20,7 +20,10 @@ export const systemClock: Clock = {
   },
 };
 
-/** Resolves after `ms`, or at once when `signal` aborts; never rejects, so loops can check the signal. */
+/**
+ * Resolves after `ms` (at once when it is zero or negative: a deadline already past), or at once
+ * when `signal` aborts; never rejects, so loops can check the signal.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) {
@@ -34,7 +37,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    }, Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

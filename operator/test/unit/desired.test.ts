@@ -82,7 +82,7 @@ describe("desired objects of an AIAssistant", function () {
     });
     assert.equal(container?.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
-    assert.deepEqual(container?.volumeMounts?.map((m) => m.mountPath), ["/etc/assistant", "/app/data", "/tmp"]);
+    assert.deepEqual(container?.volumeMounts?.map((m) => m.mountPath), ["/etc/assistant/config", "/app/data", "/tmp"]);
     assert.equal(deployment.spec?.template.metadata?.annotations?.["aiassistant.dev/config-hash"], desired.rendered.configHash);
     assert.equal(deployment.spec?.strategy?.type, "Recreate", "one SQLite file, one pod at a time");
     assert.deepEqual(deployment.spec?.selector.matchLabels, {
@@ -106,6 +106,12 @@ describe("desired objects of an AIAssistant", function () {
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
     assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
     assert.deepEqual(stable.spec?.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+  });
+
+  it("points the stable Service at the starting color during a cutover, as the layout says", function () {
+    const cutover = desiredState(aia, { ...steadyLayout(aia, "blue"), stable: "green" });
+    assert.equal(find<V1Service>(everything(cutover), "Service", "demo").spec?.selector?.["aiassistant.dev/color"], "green");
+    assert.equal(find<V1Service>(everything(cutover), "Service", "demo-preview").spec?.selector?.["aiassistant.dev/color"], "green");
   });
 
   it("passes secrets by reference only, never into the ConfigMap", function () {

@@ -10,6 +10,8 @@ const pins: Record<string, string> = {
   etcd: "go.etcd.io/etcd/server/v3",
   kwok: "sigs.k8s.io/kwok",
   helm: "helm.sh/helm/v3",
+  "metrics-server": "sigs.k8s.io/metrics-server",
+  coredns: "github.com/coredns/coredns",
   "prometheus-operator": "github.com/prometheus-operator/prometheus-operator",
 };
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Color, RolloutRequest } from "../../src/resources/metadata.js";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { deploymentProgress, podFacts } from "../../src/rollout/observe.js";
-import { planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
+import { cutoverPollMs, planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
 
 const t0 = Date.parse("2026-11-28T10:00:00.000Z");
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
@@ -290,7 +290,8 @@ describe("blue-green rollout plan", function () {
       assert.equal(started.lastRollout?.mode, "Cutover");
       assert.deepEqual(started.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 0, template: "desired" } });
       assert.match(started.waitingFor ?? "", /blue pod to stop/);
-      assert.equal(started.requeueAfterMs, 2000);
+      assert.equal(started.requeueAfterMs, cutoverPollMs);
+      assert.deepEqual([started.active, started.stable], ["blue", "green"], "the stable Service leaves the stopping pod at once");
 
       const terminating = { ...running("blue", "r0", 0), pods: [{ name: "demo-blue-x", revision: "r0", ready: false, terminating: true }] };
       const draining = planRollout(one({ status: statusOf(started), observed: { blue: terminating, green: absent }, now: at(2) }));
@@ -303,7 +304,7 @@ describe("blue-green rollout plan", function () {
       const done = planRollout(
         one({ status: statusOf(drained), observed: { blue: running("blue", "r0", 0), green }, previewEndpoints: new Set(green.pods?.map((p) => p.name)), now: at(8) }),
       );
-      assert.equal(done.active, "green");
+      assert.deepEqual([done.active, done.stable], ["green", "green"]);
       assert.equal(done.lastRollout?.phase, "Completed");
       assert.deepEqual(done.colors, { green: { replicas: 1, template: "desired" }, blue: { replicas: 0, template: "keep" } });
     });
@@ -325,6 +326,7 @@ describe("blue-green rollout plan", function () {
       const aborted = planRollout(one({ status: started, observed: { blue: running("blue", "r0", 0), green: stuck }, now: at(700) }));
       assert.equal(aborted.failure?.reason, "ProgressDeadlineExceeded");
       assert.deepEqual(aborted.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 0, template: "keep" } });
+      assert.equal(aborted.stable, "blue", "traffic goes back to the old color as it comes back");
       const back = planRollout(one({ status: statusOf(aborted), observed: { blue: running("blue", "r0", 0), green: running("green", "r1", 0) }, now: at(704) }));
       assert.deepEqual(back.colors.blue, { replicas: 1, template: "keep" });
     });

@@ -5,6 +5,7 @@ import { ApiError, describeError, errorSchema } from "../errors.js";
 import { skillCallerOf } from "../audit.js";
 import { callerOf } from "../auth/require-auth.js";
 import type { HttpContext } from "../context.js";
+import { limitRequestChars } from "../request-size.js";
 import { disconnectSignal, openSse } from "../sse.js";
 
 type ContentPart = { type: string; text?: string };
@@ -99,6 +100,7 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
     },
     async (request, reply) => {
       const body = request.body;
+      limitRequestChars("the messages", body.messages, limits.maxRequestChars);
       const { tenant } = callerOf(request);
       const last = body.messages.at(-1);
       const question = textOf(last?.content).trim();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { skillCallerOf } from "../audit.js";
 import type { HttpContext } from "../context.js";
 import { errorSchema } from "../errors.js";
+import { limitRequestChars } from "../request-size.js";
 import { disconnectSignal } from "../sse.js";
 
 interface InvokeBody {
@@ -69,6 +70,7 @@ export function skillRoutes(app: FastifyInstance, context: HttpContext): void {
       },
     },
     async (request, reply) => {
+      limitRequestChars("the arguments", request.body.arguments, context.limits.maxRequestChars);
       const { skill, status, result } = await skills.invoke(skillCallerOf(request), request.params.name, {
         arguments: request.body.arguments,
         confirmed: request.body.confirm === true,
