@@ -120,6 +120,8 @@ async function main(): Promise<void> {
       topK: config.knowledge.topK,
       historyTokens: config.limits.historyTokens,
       modelSeesOriginal: config.privacy.modelSeesOriginal,
+      abstention: config.knowledge.abstention,
+      passagePlacement: config.model.passagePlacement,
     },
   });
   // The assistant's own knowledge: the mounted folder and the URLs, each synced at start and then again every so often.

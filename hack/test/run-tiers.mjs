@@ -3,7 +3,7 @@
 // loud, never silent. The real tier's mocha runs inside the real node's network namespace: this
 // script starts the node (hack/control-plane.sh up --real) before it and stops it after.
 //
-//   node hack/test/run-tiers.mjs unit service api e2e container real
+//   node hack/test/run-tiers.mjs unit service embeddings api e2e container real
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +17,8 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const tiers = {
   unit: { specs: ["operator/dist/test/unit/**/*.test.js", "assistant/dist/test/unit/**/*.test.js"] },
   service: { specs: ["assistant/dist/test/service/**/*.test.js"], hooks: "assistant/dist/test/support/postgres-tier.js" },
+  // A real embedding model (hack/embeddings.sh installs it once into the tools cache).
+  embeddings: { specs: ["assistant/dist/test/embeddings/**/*.test.js"] },
   api: { specs: ["operator/dist/test/api/**/*.test.js"], hooks: "operator/dist/test/support/api-tier.js" },
   e2e: { specs: ["operator/dist/test/e2e/**/*.test.js"], hooks: "operator/dist/test/support/e2e-tier.js" },
   container: { specs: ["operator/dist/test/container/**/*.test.js"], hooks: "operator/dist/test/support/container-tier.js" },

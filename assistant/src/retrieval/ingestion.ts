@@ -4,6 +4,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { ClaimedJob, IngestionJob, IngestionJobStore, JobOutcome, KnowledgeStore, NewIngestionJob } from "../storage/types.js";
 import { DOCUMENT_FORMATS, UnreadableDocumentError, type DocumentFormat } from "./parse.js";
 import type { Embedder } from "./embeddings.js";
+import { PREPARATION_VERSION } from "./prepare.js";
 import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
 
 export interface IngestionSettings extends PreparerSettings {
@@ -77,7 +78,13 @@ export class IngestionQueue {
         }),
     );
     this.heartbeatMs = settings.heartbeatMs ?? 60000;
-    this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, chunkOverlapChars: settings.chunkOverlapChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
+    this.fingerprint = JSON.stringify({
+      preparation: PREPARATION_VERSION,
+      chunkChars: settings.chunkChars,
+      chunkOverlapChars: settings.chunkOverlapChars,
+      mask: settings.mask ?? null,
+      embeddings: embedder?.fingerprint ?? null,
+    });
   }
 
   /**

@@ -4,6 +4,14 @@ import { chunkText, titleOf } from "./chunk.js";
 import { DEFAULT_DOCUMENT_LIMITS, extractText, type DocumentFormat, type DocumentLimits } from "./parse.js";
 import { indexTerms } from "./text.js";
 
+/**
+ * Counted up whenever chunking or index terms change: it is part of every content hash, so each
+ * document is prepared again at its next sync or upload rather than mixing old and new terms.
+ * 2: structure-aware chunks (joined hard wraps, table rows with headers), Han characters and pairs,
+ * the title in every chunk's terms.
+ */
+export const PREPARATION_VERSION = 2;
+
 export interface PrepareRequest {
   format: DocumentFormat;
   content: Uint8Array;
@@ -26,11 +34,14 @@ export async function prepareDocument(request: PrepareRequest, mask: Masker | un
   const raw = await extractText(request.format, request.content, limits);
   const text = mask === undefined ? raw : mask(raw);
   const given = request.title === undefined ? undefined : (mask?.(request.title) ?? request.title);
+  const title = given ?? titleOf(text, request.source.split("/").at(-1) ?? request.source);
+  // Every chunk is indexed under its document's title too: a README's later sections rarely repeat the
+  // project's name, which is what people ask by ("what port does kvstore use").
   const chunks = chunkText(text, request.chunkChars, request.chunkOverlapChars).map((chunk, ordinal) => ({
     ordinal,
     heading: chunk.heading,
     text: chunk.text,
-    terms: indexTerms(`${chunk.heading}\n${chunk.text}`),
+    terms: indexTerms(`${title}\n${chunk.heading}\n${chunk.text}`),
   }));
-  return { title: given ?? titleOf(text, request.source.split("/").at(-1) ?? request.source), chunks };
+  return { title, chunks };
 }

@@ -382,6 +382,16 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         [terms, collections, limit],
       );
     },
+    async termFrequencies(collections, terms) {
+      const [row] = await rows<{ chunks: number; frequencies: (number | null)[] }>(
+        `SELECT (SELECT count(*) FROM chunks WHERE collection = ANY($2))::int AS chunks,
+           array(SELECT CASE WHEN numnode(q) = 0 THEN NULL
+                   ELSE (SELECT count(*) FROM chunks c WHERE c.collection = ANY($2) AND c.terms @@ q)::int END
+                 FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n), plainto_tsquery('english', t) AS q ORDER BY n) AS frequencies`,
+        [terms, collections],
+      );
+      return row ?? { chunks: 0, frequencies: terms.map(() => null) };
+    },
     async searchVectors(collections, vector, limit) {
       const length = vector.length;
       if (!Number.isInteger(length) || length < 1) return [];

@@ -33,6 +33,17 @@ describe("document parsing", () => {
     assert.equal(await extractText("pdf", pdf), "Security policy\nBadges must be worn at all times.\n\nVisitors (with escort) sign in at reception.");
   });
 
+  it("reads tables of HTML, .docx and PDF as pipe tables, whose rows the chunker writes with their header", async () => {
+    const rows = ["| Plan: Free | Price: 0 EUR |", "| Plan: Pro | Price: 20 EUR |"];
+    const html = "<table><thead><tr><th>Plan</th><th>Price</th></tr></thead><tbody><tr><td><p>Free</p></td><td>0 EUR</td></tr><tr><td>Pro</td><td>20<br>EUR</td></tr></tbody></table>";
+    const docx = docxOf([{ table: [["Plan", "Price"], ["Free", "0 EUR"], ["Pro", "20 EUR"]] }]);
+    const pdf = pdfOf([["Pricing", ["Plan", "Price"], ["Free", "0 EUR"], ["Pro", "20 EUR"]]]);
+    for (const [format, content] of [["html", bytes(html)], ["docx", docx], ["pdf", pdf]] as const) {
+      const prepared = await prepareDocument({ format, content, source: `plans.${format}`, chunkChars: 800, chunkOverlapChars: 0 }, undefined);
+      assert.deepEqual(prepared.chunks.at(-1)?.text.split("\n").slice(-2), rows, format);
+    }
+  });
+
   it("refuses corrupt, empty and wrongly encoded documents as unreadable", async () => {
     const cases: [Parameters<typeof extractText>[0], Buffer, RegExp][] = [
       ["pdf", bytes("%PDF-1.4 garbage"), /not a readable PDF/],

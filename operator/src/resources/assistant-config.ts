@@ -51,7 +51,7 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
   const config: Record<string, unknown> = {};
   if (spec.systemPrompt !== undefined) config["systemPrompt"] = spec.systemPrompt;
 
-  const { provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds } = spec.model;
+  const { provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds, passagePlacement } = spec.model;
   config["model"] =
     provider === "openai"
       ? {
@@ -62,17 +62,21 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
           ...(temperature === undefined ? {} : { temperature }),
           ...(topP === undefined ? {} : { topP }),
           ...(maxTokens === undefined ? {} : { maxTokens }),
+          ...(passagePlacement === undefined ? {} : { passagePlacement }),
           timeoutMs: timeoutSeconds * 1000,
         }
       : { provider };
 
   if (spec.embeddings) {
-    const { baseURL: url, model, apiKeySecretRef: keyRef, dimensions } = spec.embeddings;
+    const { baseURL: url, model, apiKeySecretRef: keyRef, dimensions, queryPrefix, passagePrefix, inputType } = spec.embeddings;
     config["embeddings"] = {
       baseURL: url,
       model,
       ...(keyRef ? { apiKeyEnv: secretEnv.embeddingsApiKey } : {}),
       ...(dimensions === undefined ? {} : { dimensions }),
+      ...(queryPrefix === undefined ? {} : { queryPrefix }),
+      ...(passagePrefix === undefined ? {} : { passagePrefix }),
+      ...(inputType === undefined ? {} : { inputType }),
     };
   }
 
