@@ -37,7 +37,7 @@ const { kubectl } = await import(`${support}crd.js`);
 const { eventually, uniqueName } = await import(`${support}kube.js`);
 const { helm } = await import(`${support}tools.js`);
 const { ChatLoad, durationsWithin, quantile } = await import(`${support}load.js`);
-const { applySample, patchSpec, restrictedNamespace, rolloutEnded, serviceURL, waitUntilReady } = await import(`${support}real-cluster.js`);
+const { applySample, describeLoad, patchSpec, restrictedNamespace, rolloutEnded, serviceURL, waitUntilReady } = await import(`${support}real-cluster.js`);
 const { readAIAssistant, waitForAIAssistant } = await import(`${support}aiassistant.js`);
 
 const runs = Number(process.argv[2] ?? 3);
@@ -238,6 +238,7 @@ console.log(
 console.log(
   `cutover gap                  operator ${seconds(median(cutovers.operator.map(gap)))} [${cutovers.operator.map(gap).map(seconds).join(", ")}]   baseline (plain Deployment, Recreate, rollout restart) ${seconds(median(cutovers.baseline.map(gap)))} [${cutovers.baseline.map(gap).map(seconds).join(", ")}]`,
 );
-console.log(`cutover failed requests      operator ${cutovers.operator.map(failures).join(", ")}   baseline ${cutovers.baseline.map(failures).join(", ")} (all refused at once: no client waits on a vanished pod)`);
+const outcomes = (reports) => reports.map((report) => describeLoad(report).replace(/; p50.*$/, "")).join(" | ");
+console.log(`cutover requests             operator ${outcomes(cutovers.operator)}   baseline ${outcomes(cutovers.baseline)}`);
 console.log(`footprint (MiB RSS)          ${node.daemons.map(([name, mib]) => `${name} ${mib.toFixed(0)}`).join(", ")}; ${node.shims.length} shims ${node.shims.reduce((a, b) => a + b, 0).toFixed(0)} in all`);
 console.log(`pods (working set)\n${pods.trimEnd()}`);
