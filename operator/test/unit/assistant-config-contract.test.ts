@@ -74,6 +74,6 @@ describe("the config the operator renders, read by the assistant it deploys", fu
   it("is accepted for the smallest spec", async function () {
     const { buildConfig } = (await import(assistantLoader)) as AssistantConfigModule;
     const config = buildConfig(parse(renderAssistantConfigYAML(defaultedAIAssistant().spec)), {});
-    assert.deepEqual(config["storage"], { mode: "embedded", synchronous: "normal" });
+    assert.deepEqual(config["storage"], { mode: "embedded", synchronous: "normal", startupWaitSeconds: 60 });
   });
 });
