@@ -44,7 +44,7 @@ export const secretEnv = {
 } as const;
 
 /**
- * The assistant's config file (the contract in DESIGN.md), rendered from the spec. Secret values
+ * The assistant's config file (the second contract in docs/design.md), rendered from the spec. Secret values
  * never appear here: the file names the environment variables that carry them.
  */
 export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unknown> {
