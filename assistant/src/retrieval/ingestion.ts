@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.js";
 import type { ClaimedJob, IngestionJob, IngestionJobStore, JobOutcome, KnowledgeStore, NewIngestionJob } from "../storage/types.js";
-import { DOCUMENT_FORMATS, UnreadableDocumentError, type DocumentFormat } from "./parse.js";
+import { DOCUMENT_FORMATS, PREPARATION_VERSION, UnreadableDocumentError, type DocumentFormat } from "./document-format.js";
 import type { Embedder } from "./embeddings.js";
-import { PREPARATION_VERSION } from "./prepare.js";
 import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
 
 export interface IngestionSettings extends PreparerSettings {

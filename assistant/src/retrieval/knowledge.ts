@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { ChunkHit, KnowledgeStore, TermFrequencies } from "../storage/types.js";
 import { readableCollections } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
-import { formatOfName } from "./parse.js";
+import { formatOfName } from "./document-format.js";
 import { isUrlSource } from "./url-sources.js";
 import { syncSource, type SourceDocument, type SyncReport } from "./source-sync.js";
 import { queryTerms } from "./text.js";

@@ -1,16 +1,9 @@
 import type { Masker } from "../masking/mask.js";
 import type { ChunkInput } from "../storage/types.js";
 import { chunkText, titleOf } from "./chunk.js";
-import { DEFAULT_DOCUMENT_LIMITS, extractText, type DocumentFormat, type DocumentLimits } from "./parse.js";
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentFormat, type DocumentLimits } from "./document-format.js";
+import { extractText } from "./parse.js";
 import { indexTerms } from "./text.js";
-
-/**
- * Counted up whenever chunking or index terms change: it is part of every content hash, so each
- * document is prepared again at its next sync or upload rather than mixing old and new terms.
- * 2: structure-aware chunks (joined hard wraps, table rows with headers), Han characters and pairs,
- * the title in every chunk's terms.
- */
-export const PREPARATION_VERSION = 2;
 
 export interface PrepareRequest {
   format: DocumentFormat;

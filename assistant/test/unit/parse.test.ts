@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createMasker } from "../../src/masking/mask.js";
-import { DEFAULT_DOCUMENT_LIMITS, extractText, formatOfName, UnreadableDocumentError } from "../../src/retrieval/parse.js";
+import { DEFAULT_DOCUMENT_LIMITS, formatOfName, UnreadableDocumentError } from "../../src/retrieval/document-format.js";
+import { extractText } from "../../src/retrieval/parse.js";
 import { prepareDocument } from "../../src/retrieval/prepare.js";
 import { docxOf, pdfOf } from "../support/documents.js";
 
