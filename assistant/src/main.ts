@@ -70,7 +70,13 @@ async function main(): Promise<void> {
     storage =
       config.databaseUrl === undefined
         ? openSqliteStorage(config.dataDir, config.storage.synchronous)
-        : await openPostgresStorage(config.databaseUrl, { onIdleConnectionError });
+        : await openPostgresStorage(config.databaseUrl, {
+            onIdleConnectionError,
+            startupWaitMs: config.storage.startupWaitSeconds * 1000,
+            onUnreachable: (problem, waitedMs) => {
+              logger.warn({ problem, waitedMs }, "waiting for the database");
+            },
+          });
   } catch (error) {
     // Never the URL: it carries the password.
     logger.fatal({ problem: (error as Error).message, mode: config.storage.mode }, "cannot open the storage");
@@ -114,6 +120,8 @@ async function main(): Promise<void> {
       topK: config.knowledge.topK,
       historyTokens: config.limits.historyTokens,
       modelSeesOriginal: config.privacy.modelSeesOriginal,
+      abstention: config.knowledge.abstention,
+      passagePlacement: config.model.passagePlacement,
     },
   });
   // The assistant's own knowledge: the mounted folder and the URLs, each synced at start and then again every so often.

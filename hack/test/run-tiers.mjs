@@ -1,13 +1,15 @@
 // Runs the named test tiers one after another, each in its own mocha process, and closes with
 // one "N passed, N failed" line. A tier that runs no test fails the run: a skipped tier must be
-// loud, never silent.
+// loud, never silent. The real tier's mocha runs inside the real node's network namespace: this
+// script starts the node (hack/control-plane.sh up --real) before it and stops it after.
 //
-//   node hack/test/run-tiers.mjs unit service api e2e
+//   node hack/test/run-tiers.mjs unit service embeddings api e2e container real
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inRealNode } from "./in-real-node.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -15,9 +17,12 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const tiers = {
   unit: { specs: ["operator/dist/test/unit/**/*.test.js", "assistant/dist/test/unit/**/*.test.js"] },
   service: { specs: ["assistant/dist/test/service/**/*.test.js"], hooks: "assistant/dist/test/support/postgres-tier.js" },
+  // A real embedding model (hack/embeddings.sh installs it once into the tools cache).
+  embeddings: { specs: ["assistant/dist/test/embeddings/**/*.test.js"] },
   api: { specs: ["operator/dist/test/api/**/*.test.js"], hooks: "operator/dist/test/support/api-tier.js" },
   e2e: { specs: ["operator/dist/test/e2e/**/*.test.js"], hooks: "operator/dist/test/support/e2e-tier.js" },
   container: { specs: ["operator/dist/test/container/**/*.test.js"], hooks: "operator/dist/test/support/container-tier.js" },
+  real: { specs: ["operator/dist/test/real/**/*.test.js"], hooks: "operator/dist/test/support/real-tier.js", realNode: true },
 };
 
 const requested = process.argv.slice(2);
@@ -42,11 +47,10 @@ try {
     ];
     console.log(`\n=== ${name} tier`);
     const started = Date.now();
-    const child = spawnSync(join(root, "node_modules/.bin/mocha"), args, {
-      cwd: root,
-      stdio: "inherit",
-      env: { ...process.env, AIA_TEST_STATS: statsFile },
-    });
+    const mocha = [join(root, "node_modules/.bin/mocha"), ...args];
+    const child = tier.realNode
+      ? inRealNode(mocha, { AIA_TEST_STATS: statsFile })
+      : spawnSync(mocha[0], mocha.slice(1), { cwd: root, stdio: "inherit", env: { ...process.env, AIA_TEST_STATS: statsFile } });
     let stats = { tests: 0, passes: 0, failures: 0, pending: 0 };
     try {
       stats = JSON.parse(readFileSync(statsFile, "utf8"));

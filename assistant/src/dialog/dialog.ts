@@ -1,11 +1,14 @@
 import { v7 as timeOrderedUuid } from "uuid";
 import type { ChatMessage, ModelProvider, ToolCall } from "../llm/types.js";
+import { ModelEmptyReplyError } from "../llm/types.js";
 import { outboundText, type Masker } from "../masking/mask.js";
 import type { Metrics } from "../observability/metrics.js";
+import { assessEvidence, termWeights, type AbstentionSettings } from "../retrieval/evidence.js";
 import type { Passage, Retriever } from "../retrieval/knowledge.js";
-import { detectLanguage, estimateTokens, type Language } from "../retrieval/text.js";
+import { detectLanguage, estimateTokens, queryTerms, type Language } from "../retrieval/text.js";
 import type { SkillCaller, Skills } from "../skills/skills.js";
 import { ConversationNotFoundError, type ConversationStore, type Owner, type SourceRef } from "../storage/types.js";
+import { declineReply } from "../llm/decline.js";
 import { detectIntent } from "./intent.js";
 import { parseCommand, runCommand, runToolCalls, toolsFor, type SkillTurn } from "./skill-turn.js";
 
@@ -19,6 +22,9 @@ export interface DialogOptions {
   historyTokens: number;
   /** Whether the model may see the current message before masking (stored history never holds it). */
   modelSeesOriginal: boolean;
+  abstention: AbstentionSettings;
+  /** Where the passages go: the user's turn, or the system message (some chat templates drop the latter). */
+  passagePlacement: "user" | "system";
 }
 
 export interface DialogDeps {
@@ -52,6 +58,8 @@ export interface Answer {
   reply: string;
   sources: SourceRef[];
   usage: Usage;
+  /** Whether the reply answers from the knowledge base, citing it; false for a decline, a greeting or a skill's answer. */
+  grounded: boolean;
 }
 
 export interface ChatResult extends Answer {
@@ -102,18 +110,43 @@ export function trimHistory(history: readonly ChatMessage[], budget: number): Ch
   return kept;
 }
 
-export function systemMessage(systemPrompt: string, passages: readonly Passage[], language: Language): string {
-  const context =
-    passages.length === 0
-      ? "No knowledge-base passage matched this message."
-      : `Knowledge-base passages (cite them as [n]):\n\n${passages
-          .map((passage, index) => {
-            const section = passage.heading === "" || passage.heading === passage.title ? "" : ` — ${passage.heading}`;
-            return `[${index + 1}] ${passage.title}${section}\n${passage.text}`;
-          })
-          .join("\n\n")}`;
+function passageContext(passages: readonly Passage[]): string {
+  if (passages.length === 0) return "No knowledge-base passage matched this message.";
+  const numbered = passages.map((passage, index) => {
+    const section = passage.heading === "" || passage.heading === passage.title ? "" : ` — ${passage.heading}`;
+    return `[${index + 1}] ${passage.title}${section}\n${passage.text}`;
+  });
+  return `Knowledge-base passages (cite them as [n]; if they do not answer the question, say only that the knowledge base does not contain the answer, and cite nothing):\n\n${numbered.join("\n\n")}`;
+}
+
+/**
+ * The prompt around the user's message: the system prompt with the reply language, and the numbered
+ * passages in the user's turn (before the question) or in the system message, as `placement` says.
+ */
+export function promptMessages(
+  systemPrompt: string,
+  passages: readonly Passage[],
+  language: Language,
+  placement: "user" | "system",
+  history: readonly ChatMessage[],
+  message: string,
+): ChatMessage[] {
   const reply = language === "zh" ? "The user writes in Chinese: reply in Chinese." : "The user writes in English: reply in English.";
-  return `${systemPrompt}\n\n${reply}\n\n${context}`;
+  const context = passageContext(passages);
+  return [
+    { role: "system", content: placement === "system" ? `${systemPrompt}\n\n${reply}\n\n${context}` : `${systemPrompt}\n\n${reply}` },
+    ...history,
+    { role: "user", content: placement === "user" ? `${context}\n\nQuestion: ${message}` : message },
+  ];
+}
+
+/** Whether a reply cites one of the passages it was given. */
+function citesPassage(reply: string, passageCount: number): boolean {
+  for (const [, number] of reply.matchAll(/\[(\d{1,3})\]/g)) {
+    const n = Number(number);
+    if (n >= 1 && n <= passageCount) return true;
+  }
+  return false;
 }
 
 export class DialogManager {
@@ -148,33 +181,44 @@ export class DialogManager {
       const reply = await runCommand(command, skillTurn);
       if (signal.aborted) throw new ChatAbortedError("the client went away");
       sink.delta?.(reply);
-      return { reply, sources: [], usage: { promptTokens: 0, completionTokens: 0 } };
+      return { reply, sources: [], usage: { promptTokens: 0, completionTokens: 0 }, grounded: false };
     }
     const intent = detectIntent(message);
-    const passages = intent === "question" ? await retriever.search(tenant, message, options.topK) : [];
+    const terms = intent === "question" ? queryTerms(message) : [];
+    const [retrieved, frequencies] =
+      intent === "question" ? await Promise.all([retriever.search(tenant, message, options.topK), retriever.termFrequencies(tenant, terms)]) : [[], undefined];
+    const weights = frequencies === undefined ? new Map<string, number>() : termWeights(terms, frequencies);
+    const tools = skillTurn === undefined ? [] : toolsFor(skillTurn.skills);
+    const weak = frequencies !== undefined && !assessEvidence(message, terms, frequencies, retrieved, options.abstention).sufficient;
+    // Evidence too weak to answer from: no model is asked, so none can dress a guess up with a citation;
+    // with skills on offer the model still is (the question may be one for a skill), shown no passage.
+    if (weak && tools.length === 0) {
+      const reply = declineReply(language);
+      sink.sources?.([]);
+      sink.delta?.(reply);
+      metrics.declines.inc({ reason: "evidence" });
+      return { reply, sources: [], usage: { promptTokens: 0, completionTokens: 0 }, grounded: false };
+    }
+    const passages = weak ? [] : retrieved;
     const documentCount = intent === "capabilities" ? await retriever.documentCount(tenant) : 0;
     const sources = passages.map(toSource);
     sink.sources?.(sources);
     const modelMessage = options.modelSeesOriginal ? message : masker(message);
     // Stored history is masked already; history a client sends to the stateless endpoint is not.
     const modelHistory = options.modelSeesOriginal ? history : history.map((turn) => ({ ...turn, content: masker(turn.content) }));
-    const messages: ChatMessage[] = [
-      { role: "system", content: systemMessage(options.systemPrompt, passages, language) },
-      ...trimHistory(modelHistory, options.historyTokens),
-      { role: "user", content: modelMessage },
-    ];
+    const messages = promptMessages(options.systemPrompt, passages, language, options.passagePlacement, trimHistory(modelHistory, options.historyTokens), modelMessage);
     const labels = { provider: provider.provider, model: provider.model };
     const stopTimer = metrics.modelDuration.startTimer(labels);
     let reply = "";
     const usage: Usage = { promptTokens: 0, completionTokens: 0 };
-    const tools = skillTurn === undefined ? [] : toolsFor(skillTurn.skills);
+    let usedSkills = false;
     try {
       // Each step may end in tool calls, whose results the next step reads; the last offers no tools.
       for (let step = 0; ; step += 1) {
         const offered = skillTurn !== undefined && step < skillTurn.skills.options.maxSteps ? tools : [];
         const calls: ToolCall[] = [];
         let text = "";
-        for await (const event of provider.generate({ messages, question: message, passages, language, intent, documentCount, tools: offered, signal })) {
+        for await (const event of provider.generate({ messages, question: message, passages, language, termWeights: weights, intent, documentCount, tools: offered, signal })) {
           if (event.type === "delta") {
             reply += event.text;
             text += event.text;
@@ -187,6 +231,7 @@ export class DialogManager {
           }
         }
         if (skillTurn === undefined || calls.length === 0 || offered.length === 0 || signal.aborted) break;
+        usedSkills = true;
         const outcome = await runToolCalls(calls, skillTurn);
         if ("confirmation" in outcome) {
           reply += outcome.confirmation;
@@ -207,10 +252,16 @@ export class DialogManager {
       stopTimer({ outcome: "aborted" });
       throw new ChatAbortedError("the client went away");
     }
+    if (reply.trim() === "") {
+      stopTimer({ outcome: "error" });
+      throw new ModelEmptyReplyError("the model answered with no text");
+    }
     stopTimer({ outcome: "ok" });
     metrics.modelTokens.inc({ ...labels, kind: "prompt" }, usage.promptTokens);
     metrics.modelTokens.inc({ ...labels, kind: "completion" }, usage.completionTokens);
-    return { reply, sources, usage };
+    const grounded = intent === "question" && !usedSkills && citesPassage(reply, passages.length);
+    if (intent === "question" && !usedSkills && !grounded) metrics.declines.inc({ reason: "model" });
+    return { reply, sources, usage, grounded };
   }
 
   /** One turn of a stored conversation: masked user message and reply are committed before this resolves. */

@@ -1,5 +1,5 @@
 import type { Intent } from "../llm/types.js";
-import { queryTerms } from "../retrieval/text.js";
+import { contentWords } from "../retrieval/text.js";
 
 /**
  * Greetings and "what can you do" questions get an honest description of the assistant instead of a
@@ -21,5 +21,5 @@ const GREETING_OR_HELP = new RegExp(
 
 export function detectIntent(message: string): Intent {
   const remainder = message.replace(GREETING_OR_HELP, " ");
-  return remainder !== message && queryTerms(remainder).length === 0 ? "capabilities" : "question";
+  return remainder !== message && contentWords(remainder).length === 0 ? "capabilities" : "question";
 }

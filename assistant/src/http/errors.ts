@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ChatAbortedError } from "../dialog/dialog.js";
-import { ModelUnavailableError } from "../llm/types.js";
+import { ModelEmptyReplyError, ModelUnavailableError } from "../llm/types.js";
 import { SkillError, type SkillErrorCode } from "../skills/errors.js";
 import { ConversationNotFoundError, InvalidCursorError } from "../storage/types.js";
 
@@ -61,6 +61,7 @@ export function describeError(error: unknown): { status: number; body: ErrorBody
   if (error instanceof ConversationNotFoundError) return make(404, "conversation_not_found", `conversation ${error.message} does not exist`);
   if (error instanceof InvalidCursorError) return make(400, "invalid_cursor", error.message);
   if (error instanceof ModelUnavailableError) return make(502, "model_unavailable", "the model endpoint is unavailable, try again later");
+  if (error instanceof ModelEmptyReplyError) return make(502, "model_empty", "the model answered with no text, try again later");
   if (error instanceof SkillError) return make(SKILL_STATUS[error.code], error.code, error.message);
   if (error instanceof ChatAbortedError) return make(499, "client_closed_request", error.message);
   const fastifyError = error as Partial<FastifyError>;

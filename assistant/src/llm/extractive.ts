@@ -1,14 +1,15 @@
+import { declineReply } from "./decline.js";
 import { sentences } from "../retrieval/chunk.js";
-import { estimateTokens, mentionCounter, queryTerms, type Language } from "../retrieval/text.js";
+import { estimateTokens, foldText, queryTerms, termMatcher, type Language } from "../retrieval/text.js";
+import { ANNOUNCES, answerKinds, answersKind, ITEM, POINTS_BACK, type AnswerKind } from "./question-type.js";
 import type { ModelEvent, ModelProvider, ModelRequest } from "./types.js";
 
 /**
  * The built-in model: no network, no key. It never writes anything of its own about the topic; it
- * quotes the sentences of the retrieved passages that share the most words with the question and
- * cites them, and says plainly when the knowledge base has nothing relevant.
+ * quotes the units of the retrieved passages (sentences, list items, table rows, code blocks) that
+ * answer the question and cites them, and says plainly when the knowledge base has nothing relevant.
  */
 const MAX_PASSAGES = 3;
-const SENTENCES_PER_PASSAGE = 2;
 
 function capabilities(language: Language, documentCount: number): string {
   if (language === "zh") {
@@ -31,33 +32,111 @@ function capabilities(language: Language, documentCount: number): string {
   ].join("\n");
 }
 
-function notFound(language: Language): string {
-  return language === "zh"
-    ? "抱歉，我在知识库中没有找到与这个问题相关的内容。你可以换个说法再问，或请管理员把相关文档加入知识库。"
-    : "I could not find this in the knowledge base. Try rephrasing the question, or ask an administrator to add the relevant documents.";
+/** How much a unit of the asked-for kind gains over its share of the question's weight. */
+const KIND_BONUS = 0.15;
+/** Other passages are quoted too, each cited, when their best unit scores at least this share of the best one. */
+const ALSO_QUOTED = 0.6;
+/** A unit shorter than this that answers no asked kind names a topic; the unit after it says what about it. */
+const TOPIC_ONLY_CHARS = 50;
+/** A second unit of a passage is quoted when it scores at least this share of the passage's best. */
+const SECOND_UNIT = 0.8;
+const MAX_UNITS = 3;
+
+interface Scored {
+  unit: string;
+  score: number;
 }
 
-/** The passage's sentences that mention the most query terms, in their original order. */
-function bestSentences(text: string, mentions: (sentence: string) => number): string[] {
-  const scored = sentences(text).map((sentence, position) => ({ sentence, position, hits: mentions(sentence) }));
-  return scored
-    .filter((entry) => entry.hits > 0)
-    .sort((a, b) => b.hits - a.hits || a.position - b.position)
-    .slice(0, SENTENCES_PER_PASSAGE)
-    .sort((a, b) => a.position - b.position)
-    .map((entry) => entry.sentence);
-}
-
-export function extractiveAnswer(request: Pick<ModelRequest, "question" | "passages" | "language" | "intent" | "documentCount">): string {
-  if (request.intent === "capabilities") return capabilities(request.language, request.documentCount);
-  const mentions = mentionCounter(queryTerms(request.question));
-  const quoted: string[] = [];
-  request.passages.forEach((passage, index) => {
-    if (quoted.length >= MAX_PASSAGES) return;
-    const picked = bestSentences(passage.text, mentions);
-    if (picked.length > 0) quoted.push(`${picked.join(request.language === "zh" ? "" : " ")} [${index + 1}]`);
+/**
+ * The units of a passage that answer the question, in their order: the best one by the question's
+ * term weight it covers (plus a bonus when it is of the kind asked for), a second one close to it and
+ * of that kind too, and the neighbours that complete them: the unit before one that points back, the
+ * announcing unit before a command and the command after one that announces it ("Run:"), and the unit
+ * after one that names the topic but not the kind of answer asked for, when that one has it ("Backups
+ * run on a schedule. The default is 03:00."), or after a short one that names the topic alone
+ * ("Stack traces span several lines. Set …").
+ */
+function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): string[] {
+  // The best unit and the runner-up, the earlier one first among equals.
+  let first = -1;
+  let runnerUp = -1;
+  scored.forEach(({ score }, position) => {
+    if (score <= 0) return;
+    if (first === -1 || score > (scored[first]?.score ?? 0)) {
+      runnerUp = first;
+      first = position;
+    } else if (runnerUp === -1 || score > (scored[runnerUp]?.score ?? 0)) {
+      runnerUp = position;
+    }
   });
-  if (quoted.length === 0) return notFound(request.language);
+  if (first === -1) return [];
+  const best = scored[first]?.score ?? 0;
+  const second = scored[runnerUp];
+  const picked = new Set([first]);
+  const isKind = (unit: string): boolean => kinds.some((kind) => answersKind(unit, kind));
+  // A second unit must answer the kind asked for too, and a second row or item only a question that
+  // asks for several ("which formats…").
+  if (
+    second !== undefined &&
+    second.score >= SECOND_UNIT * best &&
+    (kinds.length === 0 || isKind(second.unit)) &&
+    (!ITEM.test(second.unit) || kinds.includes("list"))
+  ) {
+    picked.add(runnerUp);
+  }
+  for (const position of [...picked]) {
+    const unit = scored[position]?.unit ?? "";
+    const next = scored[position + 1]?.unit;
+    const previous = scored[position - 1]?.unit;
+    if (previous !== undefined && (POINTS_BACK.test(unit) || ANNOUNCES.test(previous))) picked.add(position - 1);
+    const topicOnly = kinds.length === 0 ? unit.length < TOPIC_ONLY_CHARS : !isKind(unit) && next !== undefined && isKind(next);
+    if (next !== undefined && (ANNOUNCES.test(unit) || topicOnly)) picked.add(position + 1);
+  }
+  return [...picked]
+    .sort((a, b) => a - b)
+    .slice(0, MAX_UNITS)
+    .map((position) => scored[position]?.unit ?? "");
+}
+
+/** Units on one line where they are sentences; list items, rows and code each on their own lines. */
+function quote(units: readonly string[], language: Language, citation: number): string {
+  const blocks = units.some((unit) => unit.includes("\n") || ITEM.test(unit));
+  const text = units.join(blocks ? "\n" : language === "zh" ? "" : " ");
+  return text.endsWith("```") ? `${text}\n[${citation}]` : `${text} [${citation}]`;
+}
+
+export function extractiveAnswer(
+  request: Pick<ModelRequest, "question" | "passages" | "language" | "intent" | "documentCount"> & Partial<Pick<ModelRequest, "termWeights">>,
+): string {
+  if (request.intent === "capabilities") return capabilities(request.language, request.documentCount);
+  const terms = queryTerms(request.question);
+  const weights = terms.map((term) => request.termWeights?.get(term) ?? 1);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const mentioned = termMatcher(terms);
+  const kinds = [...answerKinds(request.question)];
+  const scoredPassages = request.passages.map((passage) => {
+    // Units are matched only against the terms their passage holds at all, most often a few.
+    const folded = foldText(passage.text);
+    const present = [...mentioned(folded)];
+    const inPassage = termMatcher(present.map((index) => terms[index] ?? ""));
+    // Lower-casing alone folds a unit when NFKC leaves its passage as it is, as it does nearly all text.
+    const fold = folded === passage.text.toLowerCase() ? (unit: string) => unit.toLowerCase() : foldText;
+    return sentences(passage.text).map((unit): Scored => {
+      let covered = 0;
+      if (present.length > 0) for (const index of inPassage(fold(unit))) covered += weights[present[index] ?? -1] ?? 0;
+      const share = total > 0 ? covered / total : 0;
+      return { unit, score: share > 0 && kinds.some((kind) => answersKind(unit, kind)) ? share + KIND_BONUS : share };
+    });
+  });
+  const bestOf = scoredPassages.map((scored) => Math.max(0, ...scored.map((entry) => entry.score)));
+  const best = Math.max(0, ...bestOf);
+  const quoted: string[] = [];
+  scoredPassages.forEach((scored, index) => {
+    if (quoted.length >= MAX_PASSAGES || best === 0 || (bestOf[index] ?? 0) < ALSO_QUOTED * best) return;
+    const units = answerUnits(scored, kinds);
+    if (units.length > 0) quoted.push(quote(units, request.language, index + 1));
+  });
+  if (quoted.length === 0) return declineReply(request.language);
   const lead = request.language === "zh" ? "根据知识库：" : "According to the knowledge base:";
   return `${lead}\n\n${quoted.join("\n\n")}`;
 }

@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
+import { estimateTokens } from "../retrieval/text.js";
 import type { ChatMessage, ModelEvent, ModelProvider, ToolCall, ToolSpec } from "./types.js";
 import { ModelUnavailableError } from "./types.js";
 import { openaiClient } from "./upstream.js";
@@ -70,15 +71,30 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
         throw new ModelUnavailableError(`model endpoint failed: ${(error as Error).message}`, { cause: error });
       }
       const toolCalls = new Map<number, ToolCall>();
+      let completion = "";
+      let usageSent = false;
       try {
         for await (const chunk of stream) {
           const delta = chunk.choices[0]?.delta;
           const text = delta?.content;
-          if (typeof text === "string" && text !== "") yield { type: "delta", text };
+          if (typeof text === "string" && text !== "") {
+            completion += text;
+            yield { type: "delta", text };
+          }
           for (const piece of delta?.tool_calls ?? []) collectToolCall(toolCalls, piece);
           if (chunk.usage) {
+            usageSent = true;
             yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
           }
+        }
+        // A server that ignores stream_options.include_usage (some llama.cpp builds) still gets counted, by estimate.
+        if (!usageSent) {
+          const called = [...toolCalls.values()].map((call) => `${call.name}${call.arguments}`).join("");
+          yield {
+            type: "usage",
+            promptTokens: estimateTokens(request.messages.map((message) => message.content).join("\n")),
+            completionTokens: estimateTokens(completion + called),
+          };
         }
         if (toolCalls.size > 0) yield { type: "tool_calls", calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) };
       } catch (error) {

@@ -33,6 +33,8 @@ export interface ModelRequest {
   /** Passage n of the prompt is `passages[n - 1]`; citations `[n]` refer to it. */
   passages: Passage[];
   language: Language;
+  /** The weight of each of the question's search terms (evidence.ts), for choosing what to quote. */
+  termWeights: ReadonlyMap<string, number>;
   intent: Intent;
   documentCount: number;
   /** Functions the model may call; providers without function calling ignore them. */
@@ -55,4 +57,9 @@ export interface ModelProvider {
 
 export class ModelUnavailableError extends Error {
   override readonly name = "ModelUnavailableError";
+}
+
+/** The model ended its answer without a word: an upstream fault, never an empty reply to the user. */
+export class ModelEmptyReplyError extends Error {
+  override readonly name = "ModelEmptyReplyError";
 }

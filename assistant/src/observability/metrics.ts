@@ -6,6 +6,7 @@ export interface Metrics {
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route" | "status">;
   chatTurns: Counter<"endpoint" | "outcome">;
+  declines: Counter<"reason">;
   activeConversations: Gauge;
   modelDuration: Histogram<"provider" | "model" | "outcome">;
   modelTokens: Counter<"provider" | "model" | "kind">;
@@ -40,6 +41,12 @@ export function createMetrics(countActiveConversations: () => Promise<number>): 
       name: "assistant_chat_turns_total",
       help: "Chat turns answered, by endpoint and outcome.",
       labelNames: ["endpoint", "outcome"],
+      registers: [registry],
+    }),
+    declines: new Counter({
+      name: "assistant_answers_declined_total",
+      help: "Questions answered as not in the knowledge base, by reason (evidence: the passages were too weak to answer from; model: the model cited none of them).",
+      labelNames: ["reason"],
       registers: [registry],
     }),
     activeConversations: new Gauge({

@@ -15,21 +15,30 @@ export interface Embedder {
   embedQuery(text: string): Promise<Float32Array>;
 }
 
+type InputType = "query" | "passage";
+
 /**
  * Any OpenAI-compatible `/v1/embeddings` endpoint through the official SDK, which owns the timeout
- * and retries 408/409/429/5xx with backoff. Texts go in batches of `batchSize`, one request at a
- * time, and every answer is checked: one vector per text, all of one length (`dimensions` when set).
+ * and retries 408/409/429/5xx with backoff. Texts go in batches of `batchSize`, up to `concurrency`
+ * requests at a time (a server computes one batch while the last one's answer travels and is parsed,
+ * or on another core), and every answer is checked: one vector per text, all of one length
+ * (`dimensions` when set). Queries and passages get their prefixes (E5's "query: " and "passage: "),
+ * and with `inputType` the request says which it carries.
  */
 export function openaiEmbedder(config: EmbeddingsConfig, apiKey: string | undefined): Embedder {
   // Local servers need no key, but the SDK refuses to start without one.
   const client = new OpenAI({ baseURL: config.baseURL, apiKey: apiKey ?? "unused", timeout: config.timeoutMs, maxRetries: config.maxRetries });
-  const request = async (input: string[], options: OpenAI.RequestOptions): Promise<Float32Array[]> => {
+  const request = async (input: string[], kind: InputType, options: OpenAI.RequestOptions): Promise<Float32Array[]> => {
+    const body: OpenAI.EmbeddingCreateParams & { input_type?: InputType } = {
+      model: config.model,
+      input,
+      encoding_format: "float",
+      ...(config.dimensions === undefined ? {} : { dimensions: config.dimensions }),
+      ...(config.inputType ? { input_type: kind } : {}),
+    };
     let response;
     try {
-      response = await client.embeddings.create(
-        { model: config.model, input, encoding_format: "float", ...(config.dimensions === undefined ? {} : { dimensions: config.dimensions }) },
-        options,
-      );
+      response = await client.embeddings.create(body, options);
     } catch (error) {
       throw new EmbeddingsUnavailableError(`the embeddings endpoint failed: ${(error as Error).message}`);
     }
@@ -50,16 +59,38 @@ export function openaiEmbedder(config: EmbeddingsConfig, apiKey: string | undefi
     return vectors;
   };
   return {
-    fingerprint: JSON.stringify({ model: config.model, dimensions: config.dimensions ?? null }),
+    fingerprint: JSON.stringify({
+      model: config.model,
+      dimensions: config.dimensions ?? null,
+      ...(config.passagePrefix === "" && config.queryPrefix === "" && !config.inputType
+        ? {}
+        : { queryPrefix: config.queryPrefix, passagePrefix: config.passagePrefix, inputType: config.inputType }),
+    }),
     async embed(texts, signal) {
-      const vectors: Float32Array[] = [];
+      const batches: string[][] = [];
       for (let start = 0; start < texts.length; start += config.batchSize) {
-        vectors.push(...(await request(texts.slice(start, start + config.batchSize), signal === undefined ? {} : { signal })));
+        batches.push(texts.slice(start, start + config.batchSize).map((text) => `${config.passagePrefix}${text}`));
       }
-      return vectors;
+      // The first failure stops the other requests: the attempt has failed either way.
+      const failed = new AbortController();
+      const options = { signal: signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]) };
+      const vectors: Float32Array[][] = [];
+      let next = 0;
+      const work = async (): Promise<void> => {
+        while (next < batches.length) {
+          const index = next;
+          next += 1;
+          vectors[index] = await request(batches[index] ?? [], "passage", options);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(config.concurrency, batches.length) }, work)).catch((error: unknown) => {
+        failed.abort();
+        throw error;
+      });
+      return vectors.flat();
     },
     async embedQuery(text) {
-      const [vector] = await request([text], { timeout: config.queryTimeoutMs, maxRetries: 0 });
+      const [vector] = await request([`${config.queryPrefix}${text}`], "query", { timeout: config.queryTimeoutMs, maxRetries: 0 });
       if (vector === undefined) throw new EmbeddingsUnavailableError("the embeddings endpoint answered no vector for the query");
       return vector;
     },

@@ -63,6 +63,7 @@ export function hybridRetriever(
       const depth = Math.max(CANDIDATES, topK);
       const vectorSearch = embedQuery(query).then((vector) => (vector === undefined ? [] : store.searchVectors(collections, vector, depth)));
       const [lexical, semantic] = await Promise.all([store.searchChunks(collections, queryTerms(query), depth), vectorSearch]);
+      const similarity = new Map(semantic.map((passage) => [passage.chunkId, passage.score]));
       return fuseRankings(
         [
           { passages: lexical, weight: weights.bm25Weight },
@@ -70,10 +71,16 @@ export function hybridRetriever(
         ],
         weights.rrfK,
         topK,
-      );
+      ).map((passage) => {
+        const cosine = similarity.get(passage.chunkId);
+        return cosine === undefined ? passage : { ...passage, similarity: cosine };
+      });
     },
     documentCount(tenant) {
       return store.countDocuments(readableCollections(tenant));
+    },
+    termFrequencies(tenant, terms) {
+      return store.termFrequencies(readableCollections(tenant), terms);
     },
   };
 }

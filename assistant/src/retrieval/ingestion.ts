@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.js";
 import type { ClaimedJob, IngestionJob, IngestionJobStore, JobOutcome, KnowledgeStore, NewIngestionJob } from "../storage/types.js";
-import { DOCUMENT_FORMATS, UnreadableDocumentError, type DocumentFormat } from "./parse.js";
+import { DOCUMENT_FORMATS, PREPARATION_VERSION, UnreadableDocumentError, type DocumentFormat } from "./document-format.js";
 import type { Embedder } from "./embeddings.js";
 import { DocumentPreparer, type PreparerSettings } from "./preparer.js";
 
@@ -77,7 +77,13 @@ export class IngestionQueue {
         }),
     );
     this.heartbeatMs = settings.heartbeatMs ?? 60000;
-    this.fingerprint = JSON.stringify({ chunkChars: settings.chunkChars, chunkOverlapChars: settings.chunkOverlapChars, mask: settings.mask ?? null, embeddings: embedder?.fingerprint ?? null });
+    this.fingerprint = JSON.stringify({
+      preparation: PREPARATION_VERSION,
+      chunkChars: settings.chunkChars,
+      chunkOverlapChars: settings.chunkOverlapChars,
+      mask: settings.mask ?? null,
+      embeddings: embedder?.fingerprint ?? null,
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import type { IngestionJob, IngestionJobStore, KnowledgeDocument, KnowledgeStore
 import { ASSISTANT_COLLECTION, readableCollections, tenantCollection } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
 import type { Passage, Retriever } from "./knowledge.js";
-import type { DocumentFormat } from "./parse.js";
+import type { DocumentFormat } from "./document-format.js";
 
 export interface Upload {
   /** The document's name within the tenant: uploading the same source again replaces it. */

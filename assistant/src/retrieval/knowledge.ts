@@ -1,15 +1,16 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { Logger } from "pino";
-import type { ChunkHit, KnowledgeStore } from "../storage/types.js";
+import type { ChunkHit, KnowledgeStore, TermFrequencies } from "../storage/types.js";
 import { readableCollections } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
-import { formatOfName } from "./parse.js";
+import { formatOfName } from "./document-format.js";
 import { isUrlSource } from "./url-sources.js";
 import { syncSource, type SourceDocument, type SyncReport } from "./source-sync.js";
 import { queryTerms } from "./text.js";
 
-export type Passage = ChunkHit;
+/** A retrieved chunk; `similarity` is its cosine similarity to the query when vectors were searched and found it. */
+export type Passage = ChunkHit & { similarity?: number };
 
 /**
  * What the dialog layer needs from retrieval. `tenant` is the caller's: a search covers the
@@ -18,6 +19,8 @@ export type Passage = ChunkHit;
 export interface Retriever {
   search(tenant: string, query: string, topK: number): Promise<Passage[]>;
   documentCount(tenant: string): Promise<number>;
+  /** How often query terms occur in what the tenant reads, to weigh them. */
+  termFrequencies(tenant: string, terms: readonly string[]): Promise<TermFrequencies>;
 }
 
 export function bm25Retriever(store: KnowledgeStore): Retriever {
@@ -27,6 +30,9 @@ export function bm25Retriever(store: KnowledgeStore): Retriever {
     },
     documentCount(tenant) {
       return store.countDocuments(readableCollections(tenant));
+    },
+    termFrequencies(tenant, terms) {
+      return store.termFrequencies(readableCollections(tenant), terms);
     },
   };
 }

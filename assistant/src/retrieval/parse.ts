@@ -1,49 +1,8 @@
 import { convert, type FormatCallback, type SelectorDefinition } from "html-to-text";
 import mammoth from "mammoth";
 import { getDocumentProxy } from "unpdf";
-import { configSchema } from "../config/schema.js";
 import { oversizedPdfStream, oversizedZipEntry } from "./decompression.js";
-
-/** The document formats ingestion reads; the binary ones only arrive as uploaded files. */
-export const DOCUMENT_FORMATS = ["text", "markdown", "html", "pdf", "docx"] as const;
-export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
-
-const BY_EXTENSION: Record<string, DocumentFormat> = {
-  txt: "text",
-  text: "text",
-  md: "markdown",
-  markdown: "markdown",
-  html: "html",
-  htm: "html",
-  pdf: "pdf",
-  docx: "docx",
-};
-
-/** The format a file name's extension stands for, if ingestion reads it. */
-export function formatOfName(name: string): DocumentFormat | undefined {
-  const extension = /\.([A-Za-z]+)$/.exec(name)?.[1]?.toLowerCase();
-  return extension === undefined ? undefined : BY_EXTENSION[extension];
-}
-
-/** The content itself is unusable (corrupt, encrypted, no text, over a limit): retrying cannot help. */
-export class UnreadableDocumentError extends Error {
-  override readonly name = "UnreadableDocumentError";
-}
-
-/** What one document may unpack to: the `knowledge.*` limits of the same names. */
-export interface DocumentLimits {
-  /** Characters of extracted text. */
-  maxDocumentChars: number;
-  /** Bytes one zip entry (of a .docx) or one compressed PDF stream inflates to. */
-  maxUncompressedBytes: number;
-}
-
-const knowledgeDefaults = configSchema.properties.knowledge.properties;
-/** The configuration's defaults, for callers (tools, benches) that read documents without one. */
-export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
-  maxDocumentChars: knowledgeDefaults.maxDocumentChars.default,
-  maxUncompressedBytes: knowledgeDefaults.maxUncompressedBytes.default,
-};
+import { DEFAULT_DOCUMENT_LIMITS, UnreadableDocumentError, type DocumentFormat, type DocumentLimits } from "./document-format.js";
 
 const tooManyChars = (chars: string, limits: DocumentLimits) =>
   new UnreadableDocumentError(`the document has ${chars} of text, more than knowledge.maxDocumentChars (${limits.maxDocumentChars})`);
@@ -69,15 +28,55 @@ const heading =
     builder.closeBlock({ trailingLineBreaks: 2 });
   };
 
+/** The parts of html-to-text's DOM nodes a table needs. */
+interface HtmlNode {
+  type?: string;
+  name?: string;
+  data?: string;
+  children?: HtmlNode[];
+}
+
+function textOf(node: HtmlNode): string {
+  if (node.type === "text") return node.data ?? "";
+  if (node.name === "br") return " ";
+  return (node.children ?? []).map(textOf).join(" ");
+}
+
+function rowsOf(node: HtmlNode): HtmlNode[] {
+  if (node.name === "tr") return [node];
+  if (node.name === "table") return [];
+  return (node.children ?? []).flatMap(rowsOf);
+}
+
+/**
+ * A table becomes a Markdown pipe table, first row as header, which the chunker then writes row by row
+ * with the header's names beside each value (chunk.ts). Nested tables are read as cell text.
+ */
+const table: FormatCallback = (element, _walk, builder) => {
+  const rows = (element.children as HtmlNode[]).flatMap(rowsOf).map((row) =>
+    (row.children ?? [])
+      .filter((cell) => cell.name === "th" || cell.name === "td")
+      .map((cell) => textOf(cell).replace(/\s+/g, " ").replaceAll("|", "/").trim()),
+  );
+  const [header, ...body] = rows.filter((cells) => cells.some((cell) => cell !== ""));
+  if (header === undefined) return;
+  builder.openBlock({ leadingLineBreaks: 2 });
+  for (const cells of [header, header.map(() => "---"), ...body]) {
+    builder.addLiteral(`| ${cells.join(" | ")} |`);
+    builder.addLineBreak();
+  }
+  builder.closeBlock({ trailingLineBreaks: 2 });
+};
+
 const LEVELS = [1, 2, 3, 4, 5, 6];
 const htmlOptions = {
   wordwrap: false as const,
-  formatters: Object.fromEntries(LEVELS.map((level) => [`heading${level}`, heading(level)])),
+  formatters: { ...Object.fromEntries(LEVELS.map((level) => [`heading${level}`, heading(level)])), pipeTable: table },
   selectors: [
     ...LEVELS.map((level): SelectorDefinition => ({ selector: `h${level}`, format: `heading${level}` })),
     { selector: "a", options: { ignoreHref: true } },
     { selector: "img", format: "skip" },
-    { selector: "table", format: "dataTable" },
+    { selector: "table", format: "pipeTable" },
   ],
 };
 
@@ -101,6 +100,23 @@ async function docxToText(bytes: Uint8Array, limits: DocumentLimits): Promise<st
   return htmlToText(html);
 }
 
+/** What pdf.js tells of a piece of a page's text that its layout needs (marked content has no `str`). */
+type PageItem = { str: string; width: number; transform: number[]; hasEOL: boolean } | object;
+
+/**
+ * A page's text, line by line as pdf.js ends them. A blank wider than two characters of its line is a
+ * gap between table columns, written as a tab: the chunker reads runs of such lines as a table.
+ */
+function pageText(items: readonly PageItem[]): string {
+  return items
+    .map((item) => {
+      if (!("str" in item)) return "";
+      const fontSize = Math.hypot(item.transform[2] ?? 0, item.transform[3] ?? 0);
+      return (item.str.trim() === "" && item.width > 2 * fontSize ? "\t" : item.str) + (item.hasEOL ? "\n" : "");
+    })
+    .join("");
+}
+
 /** Page by page, stopping at the page that passes maxDocumentChars instead of extracting them all first. */
 async function pdfToText(bytes: Uint8Array, limits: DocumentLimits): Promise<string> {
   const bomb = await oversizedPdfStream(bytes, limits.maxUncompressedBytes);
@@ -112,7 +128,7 @@ async function pdfToText(bytes: Uint8Array, limits: DocumentLimits): Promise<str
     pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false });
     for (let number = 1; number <= pdf.numPages; number += 1) {
       const content = await (await pdf.getPage(number)).getTextContent();
-      const page = content.items.map((item) => ("str" in item ? `${item.str}${item.hasEOL ? "\n" : ""}` : "")).join("");
+      const page = pageText(content.items);
       chars += page.length;
       if (chars > limits.maxDocumentChars) throw tooManyChars(`${chars} characters by page ${number} of ${pdf.numPages}`, limits);
       pages.push(page);

@@ -1,7 +1,7 @@
 import { setPriority } from "node:os";
 import { createMasker } from "../masking/mask.js";
 import { capAddressSpace } from "./address-space.js";
-import { UnreadableDocumentError } from "./parse.js";
+import { UnreadableDocumentError } from "./document-format.js";
 import { prepareDocument } from "./prepare.js";
 import { OUT_OF_MEMORY, outOfMemory, type PrepareMessage, type PrepareReply, type ProcessSettings } from "./preparer.js";
 

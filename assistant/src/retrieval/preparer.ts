@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { CustomRule, MaskMode } from "../masking/mask.js";
-import { UnreadableDocumentError, type DocumentLimits } from "./parse.js";
+import { UnreadableDocumentError, type DocumentLimits } from "./document-format.js";
 import type { PreparedDocument, PrepareRequest } from "./prepare.js";
 
 /** What the preparing process is started with. */

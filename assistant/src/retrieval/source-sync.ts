@@ -1,7 +1,7 @@
 import type { KnowledgeStore } from "../storage/types.js";
 import { ASSISTANT_COLLECTION } from "./collections.js";
 import type { IngestionQueue } from "./ingestion.js";
-import type { DocumentFormat } from "./parse.js";
+import type { DocumentFormat } from "./document-format.js";
 
 export interface SyncReport {
   queued: number;

@@ -48,8 +48,6 @@ export function words(text: string): string[] {
   return out;
 }
 
-const LATIN_WORD = /[a-z0-9]+/g;
-
 /**
  * A light English suffix stemmer for matching sentences against a query ("approves" ~ "approved").
  * The index itself stems with FTS5's Porter tokenizer; this only has to agree with itself.
@@ -61,39 +59,87 @@ export function stem(word: string): string {
 
 const SUFFIXES = ["", "ing", "ed", "es", "s"];
 
+/** Text as matching sees it: NFKC-normalised (fullwidth ＶＰＮ is VPN) and lower-cased. */
+export function foldText(text: string): string {
+  return text.normalize("NFKC").toLowerCase();
+}
+
+const isWordCode = (code: number): boolean => (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+
+/** A Latin query term's stem and the endings after it that make a word stemming alike. */
+interface LatinTerm {
+  stem: string;
+  endings: ReadonlySet<string>;
+  indices: number[];
+}
+
 /**
- * Counts how many of `terms` a text mentions: Han terms as substrings (Chinese has no spaces to
- * respect), other terms as whole words that stem like them. Stemming every word of every sentence
- * would cost more than everything else the extractive model does, so each Latin term is turned once
- * into the few word forms that stem like it (its stem, alone or with a suffix `stem` removes).
+ * Whether a word of the folded text (a run of [a-z0-9]) stems like `term`:
+ * the text is searched for the stem alone, and each word starting with it is checked for its ending,
+ * one scan of the text a term however many forms stem alike.
  */
-export function mentionCounter(terms: Iterable<string>): (text: string) => number {
-  const hanTerms: string[] = [];
-  const latinTermsOf = new Map<string, number[]>();
-  let latinTerms = 0;
-  for (const term of terms) {
+function mentionsLatin(folded: string, { stem: target, endings }: LatinTerm): boolean {
+  for (let at = folded.indexOf(target); at !== -1; at = folded.indexOf(target, at + 1)) {
+    if (isWordCode(folded.charCodeAt(at - 1))) continue;
+    let end = at + target.length;
+    while (isWordCode(folded.charCodeAt(end))) end += 1;
+    if (endings.has(folded.slice(at + target.length, end))) return true;
+  }
+  return false;
+}
+
+/**
+ * Which of `terms` a text (folded with foldText) mentions, by index: Han terms as substrings (Chinese
+ * has no spaces to respect), other terms as whole words that stem like them. Stemming every word of
+ * every sentence would cost more than everything else the extractive model does, so each Latin term is
+ * turned once into the endings that, after its stem, make a word stemming alike.
+ */
+export function termMatcher(terms: readonly string[]): (folded: string) => Set<number> {
+  const hanTerms: [string, number][] = [];
+  const latinTerms = new Map<string, LatinTerm>();
+  terms.forEach((term, index) => {
     if (HAN.test(term)) {
-      hanTerms.push(term);
-      continue;
+      hanTerms.push([term, index]);
+      return;
     }
     const target = stem(term);
-    for (const form of SUFFIXES.map((suffix) => `${target}${suffix}`).filter((candidate) => stem(candidate) === target)) {
-      latinTermsOf.set(form, [...(latinTermsOf.get(form) ?? []), latinTerms]);
-    }
-    latinTerms += 1;
-  }
-  return (text) => {
-    const lower = text.normalize("NFKC").toLowerCase();
+    const known = latinTerms.get(target);
+    if (known !== undefined) known.indices.push(index);
+    else latinTerms.set(target, { stem: target, endings: new Set(SUFFIXES.filter((suffix) => stem(`${target}${suffix}`) === target)), indices: [index] });
+  });
+  const latin = [...latinTerms.values()];
+  return (folded) => {
     const mentioned = new Set<number>();
-    if (latinTerms > 0) {
-      for (const word of lower.match(LATIN_WORD) ?? []) for (const index of latinTermsOf.get(word) ?? []) mentioned.add(index);
-    }
-    return hanTerms.filter((term) => lower.includes(term)).length + mentioned.size;
+    for (const term of latin) if (mentionsLatin(folded, term)) for (const index of term.indices) mentioned.add(index);
+    for (const [term, index] of hanTerms) if (folded.includes(term)) mentioned.add(index);
+    return mentioned;
   };
 }
 
+/**
+ * The characters and character pairs of each run of Han characters, beside the segmenter's words (as
+ * Elasticsearch's cjk_bigram with unigrams does beside a word analyzer): the segmenter makes 年假 one
+ * word and 假 another, so a question about 假 would find nothing of a document about 年假 without
+ * them. A character that is a function word on its own (的, 吗) is left out, alone and in pairs.
+ */
+function hanGrams(text: string): string[] {
+  const grams: string[] = [];
+  for (const run of text.normalize("NFKC").match(HAN_RUN) ?? []) {
+    const characters = Array.from(run);
+    characters.forEach((character, index) => {
+      if (STOPWORDS.has(character)) return;
+      grams.push(character);
+      const next = characters[index + 1];
+      if (next !== undefined && !STOPWORDS.has(next)) grams.push(`${character}${next}`);
+    });
+  }
+  return grams;
+}
+
+const HAN_RUN = /\p{Script=Han}+/gu;
+
 export function indexTerms(text: string): string {
-  return words(text).join(" ");
+  return [...words(text), ...hanGrams(text)].join(" ");
 }
 
 /**
@@ -104,21 +150,33 @@ const STOPWORDS = new Set(
   (
     "a an and are as at be but by can could do does did for from had has have how i in is it its me my of on or our " +
     "please should so than that the their them then there these they this those to us was we were what when where " +
-    "which who whom why will with would you your tell about " +
-    "的 了 是 在 我 你 您 他 她 它 们 我们 你们 吗 呢 吧 啊 呀 么 什么 怎么 怎样 如何 请问 请 能 能否 可以 一个 这 那 这个 那个 " +
-    "有 和 与 及 或 也 都 就 把 被 对 为 为什么 哪 哪些 哪个 多少 帮 帮我 告诉 一下 给 让 要 会 还 又 很"
+    "which who whom why will with would you your tell about many much get gets got need needs want any some each every " +
+    "also just happen happens happened " +
+    "的 了 是 在 我 你 您 他 她 它 们 我们 你们 吗 呢 吧 啊 呀 么 嘛 什么 怎么 怎样 怎么样 怎么办 如何 请问 请 能 能否 可以 一个 这 那 这个 那个 " +
+    "有 和 与 及 或 也 都 就 把 被 对 为 为什么 哪 哪些 哪个 哪里 多少 几 几个 几次 几天 几年 几点 几号 多久 帮 帮我 告诉 一下 给 让 要 会 还 又 很 " +
+    "是不是 能不能 可不可以 有没有 时候"
   ).split(" "),
 );
 
-/** The last query's terms: a chat turn asks for them twice (retrieval, then the extractive model). */
-let lastQuery: { text: string; max: number; terms: readonly string[] } | undefined;
+/** The last query's analysis: a chat turn asks for it several times (retrieval, evidence, the extractive model). */
+let lastQuery: { text: string; max: number; words: readonly string[]; terms: readonly string[] } | undefined;
 
-/** Distinct content terms of a query, capped so a hostile query cannot build an enormous MATCH expression. */
-export function queryTerms(text: string, max = 64): string[] {
+function analyseQuery(text: string, max: number): { words: readonly string[]; terms: readonly string[] } {
   if (lastQuery?.text !== text || lastQuery.max !== max) {
-    lastQuery = { text, max, terms: [...new Set(words(text))].filter((word) => !STOPWORDS.has(word)).slice(0, max) };
+    const content = [...new Set(words(text))].filter((word) => !STOPWORDS.has(word));
+    lastQuery = { text, max, words: content, terms: [...new Set([...content, ...hanGrams(text)])].slice(0, max) };
   }
-  return [...lastQuery.terms];
+  return lastQuery;
+}
+
+/** A text's distinct words that carry a topic (no function words, no character n-grams). */
+export function contentWords(text: string): string[] {
+  return [...analyseQuery(text, 64).words];
+}
+
+/** Distinct content terms of a query, words first, capped so a hostile query cannot build an enormous MATCH expression. */
+export function queryTerms(text: string, max = 64): string[] {
+  return [...analyseQuery(text, max).terms];
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { KnowledgeStore } from "../storage/types.js";
 import type { IngestionQueue } from "./ingestion.js";
-import { formatOfName, type DocumentFormat } from "./parse.js";
+import { formatOfName, type DocumentFormat } from "./document-format.js";
 import { syncSource, type SyncReport } from "./source-sync.js";
 
 /** A URL source's document is named by its URL, which no file under the knowledge folder can be. */

@@ -133,6 +133,19 @@ export class Bm25Index {
     this.freeSlots.push(slot);
   }
 
+  /** How many chunks of `collections` there are, and how many of them contain each token. */
+  frequencies(collections: readonly string[], tokens: readonly string[]): { chunks: number; frequencies: number[] } {
+    const numbers = [...new Set(collections)].flatMap((collection) => {
+      const number = this.collectionNumbers.get(collection);
+      return number === undefined ? [] : [number];
+    });
+    const count = (perCollection: ReadonlyMap<number, number>): number => numbers.reduce((sum, number) => sum + (perCollection.get(number) ?? 0), 0);
+    return {
+      chunks: numbers.reduce((sum, number) => sum + (this.totals[number]?.chunks ?? 0), 0),
+      frequencies: tokens.map((token) => count(this.postings.get(token)?.perCollection ?? new Map<number, number>())),
+    };
+  }
+
   /**
    * The best `limit` chunks of `collections` that contain any of `terms` (single tokens, in query
    * order), best first, scored with the statistics of those collections alone. With `among`, only

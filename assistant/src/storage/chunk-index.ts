@@ -1,7 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { Bm25Index, type RankedChunk } from "./bm25-index.js";
 import { openFtsTokenizer, type FtsTokenizer, type TokenCounts } from "./fts-tokenizer.js";
-import type { ChunkHit } from "./types.js";
+import type { ChunkHit, TermFrequencies } from "./types.js";
 
 /** A stored chunk as a search shows it, with the tokens FTS5 made of its terms. */
 export interface IndexedChunk extends Omit<ChunkHit, "chunkId" | "score"> {
@@ -78,6 +78,23 @@ export class ChunkIndex {
       limit,
       anyPhrase ? new Set(phraseMatches()) : undefined,
     );
+  }
+
+  /**
+   * How many chunks of `collections` there are, and how many contain each term; a term of several
+   * tokens counts as often as its rarest token (an upper bound), one FTS5 makes no token of is null.
+   */
+  termFrequencies(collections: readonly string[], terms: readonly string[]): TermFrequencies {
+    const phrases = this.tokenizer.countTerms(terms).map((tokens) => [...tokens.keys()]);
+    const { chunks, frequencies } = this.index.frequencies(collections, phrases.flat());
+    let next = 0;
+    return {
+      chunks,
+      frequencies: phrases.map((tokens) => {
+        const counts = frequencies.slice(next, (next += tokens.length));
+        return counts.length === 0 ? null : Math.min(...counts);
+      }),
+    };
   }
 
   /** Ranked chunk ids (from any index) as search results, keeping only those of `collections`. */

@@ -128,6 +128,37 @@ export interface PostgresOptions {
    * replica working on a job touches it far more often than this.
    */
   staleJobMs?: number;
+  /**
+   * How long opening waits for a server that refuses connections or is still starting (pods and
+   * their database are often started together); told of each failed try.
+   */
+  startupWaitMs?: number;
+  onUnreachable?: (problem: string, waitedMs: number) => void;
+}
+
+/** Errors of a server that is not there yet, or not accepting connections yet: worth another try. */
+const NOT_YET = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "57P03"]);
+
+/**
+ * Waits until the server answers, within `waitMs`, then checks the database can hold the text the
+ * assistant stores: a database not encoded in UTF8 (SQL_ASCII, a locale-less initdb's default) drops
+ * every Chinese word from full-text search, which would fail silently as "not found".
+ */
+async function untilReachable(pool: pg.Pool, waitMs: number, onUnreachable: (problem: string, waitedMs: number) => void): Promise<void> {
+  const started = Date.now();
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 4000)) {
+    try {
+      const encoding = (await pool.query<{ server_encoding: string }>("SHOW server_encoding")).rows[0]?.server_encoding;
+      if (encoding !== "UTF8") throw new Error(`the database is encoded in ${encoding ?? "an unknown encoding"}; the assistant needs UTF8 (CREATE DATABASE … ENCODING 'UTF8', or initdb --encoding=UTF8)`);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const waited = Date.now() - started;
+      if (code === undefined || !NOT_YET.has(code) || waited + delayMs > waitMs) throw error;
+      onUnreachable((error as Error).message, waited);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 export async function openPostgresStorage(connectionString: string, options: PostgresOptions = {}): Promise<Storage> {
@@ -156,6 +187,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
   };
   const rows = async <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> => (await pool.query<T>(sql, values)).rows;
 
+  await untilReachable(pool, options.startupWaitMs ?? 60_000, options.onUnreachable ?? (() => undefined));
   await transaction(async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
     await client.query("CREATE TABLE IF NOT EXISTS assistant_schema (version integer NOT NULL)");
@@ -349,6 +381,16 @@ export async function openPostgresStorage(connectionString: string, options: Pos
          ) AS best JOIN chunks c ON c.id = best.id JOIN documents d ON d.id = c.document_id ORDER BY best.score DESC, c.id`,
         [terms, collections, limit],
       );
+    },
+    async termFrequencies(collections, terms) {
+      const [row] = await rows<{ chunks: number; frequencies: (number | null)[] }>(
+        `SELECT (SELECT count(*) FROM chunks WHERE collection = ANY($2))::int AS chunks,
+           array(SELECT CASE WHEN numnode(q) = 0 THEN NULL
+                   ELSE (SELECT count(*) FROM chunks c WHERE c.collection = ANY($2) AND c.terms @@ q)::int END
+                 FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n), plainto_tsquery('english', t) AS q ORDER BY n) AS frequencies`,
+        [terms, collections],
+      );
+      return row ?? { chunks: 0, frequencies: terms.map(() => null) };
     },
     async searchVectors(collections, vector, limit) {
       const length = vector.length;

@@ -520,6 +520,9 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
         return chunkIndex.hits(ranked, collections);
       });
     },
+    termFrequencies(collections, terms) {
+      return settle(() => chunkIndex.termFrequencies(collections, terms));
+    },
     searchVectors(collections, vector, limit) {
       return settle(() => {
         return chunkIndex.hits(vectors.search(collections, vector, limit), collections);

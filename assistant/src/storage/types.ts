@@ -172,8 +172,19 @@ export interface KnowledgeStore {
   deleteDocument(collection: string, id: string): Promise<boolean>;
   /** BM25 search over chunk terms in the given collections; `terms` are already-normalised search terms. */
   searchChunks(collections: readonly string[], terms: string[], limit: number): Promise<ChunkHit[]>;
+  /** How often the search terms occur in the given collections, for weighing them (IDF). */
+  termFrequencies(collections: readonly string[], terms: readonly string[]): Promise<TermFrequencies>;
   /** The chunks whose embeddings are nearest to `vector` (cosine) in the given collections. */
   searchVectors(collections: readonly string[], vector: Float32Array, limit: number): Promise<ChunkHit[]>;
+}
+
+/**
+ * The chunks of some collections, and in how many of them each search term occurs (null: the index
+ * makes nothing of the term, so it can neither match nor weigh anything).
+ */
+export interface TermFrequencies {
+  chunks: number;
+  frequencies: (number | null)[];
 }
 
 /** The durable queue of ingestion work: jobs outlive restarts, their uploads until they end. */

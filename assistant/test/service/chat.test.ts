@@ -59,7 +59,7 @@ describe("chat API", () => {
 
   it("says so when the knowledge base has nothing relevant", async () => {
     const { body } = await chat({ message: "What is the weather on Mars?" });
-    assert.match((body as ChatReply).reply, /I could not find this in the knowledge base/);
+    assert.match((body as ChatReply).reply, /I could not find the answer to this in the knowledge base/);
     assert.deepEqual((body as ChatReply).sources, []);
     const zh = await chat({ message: "火星上的天气怎么样？" });
     assert.match((zh.body as ChatReply).reply, /没有找到/);

@@ -49,7 +49,12 @@ describe("lifecycle", () => {
     const fake = await startFakeOpenAI();
     const release = holdStream(fake, "part one, ", "part two");
     const service = await startService({
-      config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model" }, server: { drainDelayMs: 1000, shutdownGraceMs: 30000 } },
+      // No knowledge and no abstention: the model answers whatever is asked, which is what draining needs.
+      config: {
+        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model" },
+        server: { drainDelayMs: 1000, shutdownGraceMs: 30000 },
+        knowledge: { abstention: { enabled: false } },
+      },
     });
     try {
       const response = await fetch(`${service.url}/api/v1/chat`, {
@@ -93,7 +98,7 @@ describe("lifecycle", () => {
   it("turns away a request that arrives on a busy connection while closing, with the error shape", async () => {
     const fake = await startFakeOpenAI();
     const release = holdStream(fake, "held ");
-    const service = await startService({ config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model" } } });
+    const service = await startService({ config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model" }, knowledge: { abstention: { enabled: false } } } });
     try {
       const { port } = new URL(service.url);
       const socket = connect(Number(port), "127.0.0.1");

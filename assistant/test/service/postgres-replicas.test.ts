@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { connect, createServer } from "node:net";
 import pg from "pg";
 import { apiClient } from "../support/client.js";
 import { KNOWLEDGE } from "../support/knowledge.js";
 import { settledJob, type JobView, type SearchHit } from "../support/knowledge-api.js";
+import { freePort } from "../support/postgres.js";
 import { testPostgres } from "../support/postgres-tier.js";
 import { runFailingService, startService, type RunningService } from "../support/service.js";
 
@@ -77,13 +79,53 @@ describe("stateless replicas on one PostgreSQL store", function () {
     }
   });
 
-  it("refuses to start, without printing the URL, when the database cannot be reached", async () => {
+  it("refuses to start, without printing the URL, when the database cannot be reached within startupWaitSeconds", async () => {
     const { code, output } = await runFailingService({
-      config: { storage: { mode: "postgres", urlEnv: "DATABASE_URL" } },
+      config: { storage: { mode: "postgres", urlEnv: "DATABASE_URL", startupWaitSeconds: 1 } },
       env: { DATABASE_URL: "postgres://assistant:s3cret-pw@127.0.0.1:1/assistant" },
     });
     assert.equal(code, 1);
+    assert.match(output, /waiting for the database/);
     assert.match(output, /cannot open the storage/);
     assert.doesNotMatch(output, /s3cret-pw/);
+  });
+
+  it("waits for a database that comes up after it, as a pod started beside its Postgres does", async () => {
+    // Nothing listens on the port yet: the service keeps trying. Then a proxy to the real server opens there.
+    const port = await freePort();
+    const target = new URL(await testPostgres().createDatabase());
+    const starting = startService({
+      config: { storage: { mode: "postgres", urlEnv: "DATABASE_URL" } },
+      env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${String(port)}${target.pathname}` },
+      knowledge: KNOWLEDGE,
+    });
+    const proxy = createServer((socket) => {
+      const upstream = connect(Number(target.port), "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+      socket.on("error", () => upstream.destroy());
+      upstream.on("error", () => socket.destroy());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", resolve));
+    try {
+      const late = await starting;
+      try {
+        assert.ok(late.logs.some((line) => line.includes("waiting for the database")));
+        assert.equal((await apiClient(late.url)("POST", "/api/v1/chat", { message: "年假有几天？" })).status, 200);
+      } finally {
+        await late.stop();
+      }
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it("refuses a database not encoded in UTF8, whose full-text search would drop every Chinese word", async () => {
+    const { code, output } = await runFailingService({
+      config: { storage: { mode: "postgres", urlEnv: "DATABASE_URL" } },
+      env: { DATABASE_URL: await testPostgres().createDatabase("SQL_ASCII") },
+    });
+    assert.equal(code, 1);
+    assert.match(output, /encoded in SQL_ASCII; the assistant needs UTF8/);
   });
 });

@@ -2,12 +2,16 @@ import { constants, crc32, deflateRawSync } from "node:zlib";
 
 /**
  * Real .pdf and .docx files made from text, so parsing is tested on the formats themselves without
- * binary fixtures: a PDF 1.4 with Helvetica text lines, one page per entry, and an Office Open XML
- * package (a stored ZIP) whose headings carry Word's built-in heading styles.
+ * binary fixtures: a PDF 1.4 with Helvetica text lines (a line given as cells is a table row), one
+ * page per entry, and an Office Open XML package (a stored ZIP) whose headings carry Word's built-in
+ * heading styles, with tables.
  */
-export function pdfOf(pages: string[][]): Buffer {
+export function pdfOf(pages: (string | string[])[][]): Buffer {
   const escape = (line: string): string => line.replace(/[\\()]/g, (c) => `\\${c}`);
-  return pdfOfContents(pages.map((lines) => `BT /F1 12 Tf 14 TL 72 720 Td ${lines.map((line) => `(${escape(line)}) Tj T*`).join(" ")} ET`));
+  // A line given as cells is a table row: each cell placed 150 points right of the one before.
+  const shown = (line: string | string[]): string =>
+    typeof line === "string" ? `(${escape(line)}) Tj` : line.map((cell, column) => `${column === 0 ? "" : "150 0 Td "}(${escape(cell)}) Tj`).join(" ") + ` ${-150 * (line.length - 1)} 0 Td`;
+  return pdfOfContents(pages.map((lines) => `BT /F1 12 Tf 14 TL 72 720 Td ${lines.map((line) => `${shown(line)} T*`).join(" ")} ET`));
 }
 
 /** A PDF with one page per content stream: as written, or FlateDecode-compressed when deflated. */
@@ -129,17 +133,18 @@ function zip(entries: Record<string, string | Deflated>): Buffer {
   return Buffer.concat([...locals, directory, end]);
 }
 
-export type DocxBlock = { heading: string; level?: 1 | 2 } | { paragraph: string };
+export type DocxBlock = { heading: string; level?: 1 | 2 } | { paragraph: string } | { table: string[][] };
 
 const xmlText = (text: string): string => text.replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c] ?? c);
 
 export function docxOf(blocks: DocxBlock[]): Buffer {
   const body = blocks
-    .map((block) =>
-      "heading" in block
-        ? `<w:p><w:pPr><w:pStyle w:val="Heading${block.level ?? 1}"/></w:pPr><w:r><w:t>${xmlText(block.heading)}</w:t></w:r></w:p>`
-        : `<w:p><w:r><w:t xml:space="preserve">${xmlText(block.paragraph)}</w:t></w:r></w:p>`,
-    )
+    .map((block) => {
+      if ("heading" in block) return `<w:p><w:pPr><w:pStyle w:val="Heading${block.level ?? 1}"/></w:pPr><w:r><w:t>${xmlText(block.heading)}</w:t></w:r></w:p>`;
+      const paragraph = (text: string): string => `<w:p><w:r><w:t xml:space="preserve">${xmlText(text)}</w:t></w:r></w:p>`;
+      if ("paragraph" in block) return paragraph(block.paragraph);
+      return `<w:tbl>${block.table.map((row) => `<w:tr>${row.map((cell) => `<w:tc>${paragraph(cell)}</w:tc>`).join("")}</w:tr>`).join("")}</w:tbl>`;
+    })
     .join("");
   return docxPackage(`${DOCUMENT_XML_START}${body}${DOCUMENT_XML_END}`);
 }

@@ -42,6 +42,8 @@ export interface EmbeddingsRequest {
   model: string;
   inputs: string[];
   encodingFormat: string;
+  /** The non-standard `input_type` some servers take ("query" or "passage"), when sent. */
+  inputType: unknown;
 }
 
 export interface EmbeddingsServer {
@@ -77,14 +79,18 @@ const failure = (status: number, message: string): Answer => ({
  * A local server speaking the OpenAI embeddings wire format (`POST /v1/embeddings`: a string or an
  * array of strings, `encoding_format` float or base64, `dimensions`), answering with ngramVector.
  */
-export async function startEmbeddingsServer(options: { dimensions?: number; apiKey?: string } = {}): Promise<EmbeddingsServer> {
+/**
+ * `gate`: answers are held until that many requests wait together, so a client that never has that
+ * many in flight at once is never answered (what proves a client's concurrency without timing it).
+ */
+export async function startEmbeddingsServer(options: { dimensions?: number; apiKey?: string; gate?: number } = {}): Promise<EmbeddingsServer> {
   const defaultDimensions = options.dimensions ?? 256;
   const requests: EmbeddingsRequest[] = [];
   const failures: number[] = [];
   const answer = (request: IncomingMessage, text: string): Answer => {
     if (request.method !== "POST" || request.url !== "/v1/embeddings") return failure(404, `no route ${request.method ?? ""} ${request.url ?? ""}`);
     if (options.apiKey !== undefined && request.headers.authorization !== `Bearer ${options.apiKey}`) return failure(401, "Incorrect API key provided");
-    let body: { model?: unknown; input?: unknown; encoding_format?: unknown; dimensions?: unknown };
+    let body: { model?: unknown; input?: unknown; encoding_format?: unknown; dimensions?: unknown; input_type?: unknown };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
@@ -99,7 +105,7 @@ export async function startEmbeddingsServer(options: { dimensions?: number; apiK
     if ((encodingFormat !== "float" && encodingFormat !== "base64") || typeof dimensions !== "number" || !Number.isInteger(dimensions) || dimensions < 1) {
       return failure(400, "invalid encoding_format or dimensions");
     }
-    requests.push({ authorization: request.headers.authorization, model: body.model, inputs, encodingFormat });
+    requests.push({ authorization: request.headers.authorization, model: body.model, inputs, encodingFormat, inputType: body.input_type });
     const status = failures.shift();
     if (status !== undefined) return failure(status, "The server is overloaded, try again later");
     const data = inputs.map((input, index) => {
@@ -109,11 +115,22 @@ export async function startEmbeddingsServer(options: { dimensions?: number; apiK
     const tokens = inputs.reduce((total, input) => total + Math.ceil(input.length / 4), 0);
     return { status: 200, body: { object: "list", data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } } };
   };
+  let held: (() => void)[] = [];
   const server: Server = createServer((request, response) => {
     void readBody(request).then((text) => {
       const { status, body } = answer(request, text);
-      response.writeHead(status, { "content-type": "application/json" });
-      response.end(JSON.stringify(body));
+      const send = (): void => {
+        response.writeHead(status, { "content-type": "application/json" });
+        response.end(JSON.stringify(body));
+      };
+      if (options.gate === undefined) {
+        send();
+        return;
+      }
+      held.push(send);
+      if (held.length < options.gate) return;
+      for (const release of held) release();
+      held = [];
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -40,11 +40,14 @@ export function writeDelta(response: ServerResponse, text: string): void {
   response.write(chunk({ content: text }, null));
 }
 
-export function finishStream(response: ServerResponse, usage = { prompt_tokens: 42, completion_tokens: 7 }, finishReason = "stop"): void {
+/** Ends the stream; `usage: null` leaves out the usage chunk, as servers that ignore stream_options do. */
+export function finishStream(response: ServerResponse, usage: { prompt_tokens: number; completion_tokens: number } | null = { prompt_tokens: 42, completion_tokens: 7 }, finishReason = "stop"): void {
   response.write(chunk({}, finishReason));
-  response.write(
-    `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1, model: "fake-model", choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
-  );
+  if (usage !== null) {
+    response.write(
+      `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1, model: "fake-model", choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
+    );
+  }
   response.end("data: [DONE]\n\n");
 }
 

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 const BIN = process.env["POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin";
 
 /** A port nothing listens on right now, as the kernel hands out for port 0. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -27,7 +27,8 @@ export interface TestPostgres {
   /** A superuser connection URL to the `postgres` database. */
   url: string;
   /** Creates an empty database and returns its URL. */
-  createDatabase(): Promise<string>;
+  /** A fresh database; `encoding` other than UTF8 makes one as a locale-less initdb would (C locale). */
+  createDatabase(encoding?: string): Promise<string>;
   stop(): void;
 }
 
@@ -58,13 +59,13 @@ export async function startPostgres(): Promise<TestPostgres> {
   let databases = 0;
   return {
     url,
-    async createDatabase() {
+    async createDatabase(encoding = "UTF8") {
       databases += 1;
       const name = `test_${process.pid}_${databases}`;
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE ${name}`);
+        await client.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING '${encoding}'${encoding === "UTF8" ? "" : " LC_COLLATE 'C' LC_CTYPE 'C'"}`);
       } finally {
         await client.end();
       }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DialogManager, systemMessage, trimHistory } from "../../src/dialog/dialog.js";
+import { DialogManager, promptMessages, trimHistory } from "../../src/dialog/dialog.js";
 import { detectIntent } from "../../src/dialog/intent.js";
 import { extractiveAnswer, extractiveProvider } from "../../src/llm/extractive.js";
 import { createMasker, type Masker } from "../../src/masking/mask.js";
@@ -39,14 +39,14 @@ describe("intent", () => {
 describe("extractive answers", () => {
   const base = { intent: "question" as const, documentCount: 3 };
 
-  it("quotes the best matching sentences with numbered citations", () => {
+  it("quotes the best matching sentences with numbered citations, from every passage that answers about as well", () => {
     const answer = extractiveAnswer({
       ...base,
       language: "en",
       question: "How do I connect to the VPN?",
-      passages: [passage("Lunch is at noon. To connect to the VPN, install the client. Parking is free."), passage("The VPN server is vpn.example.com.")],
+      passages: [passage("Lunch is at noon. To connect to the VPN, install the client. Parking is free."), passage("Connect the VPN client at vpn.example.com."), passage("The VPN is fast.")],
     });
-    assert.equal(answer, "According to the knowledge base:\n\nTo connect to the VPN, install the client. [1]\n\nThe VPN server is vpn.example.com. [2]");
+    assert.equal(answer, "According to the knowledge base:\n\nTo connect to the VPN, install the client. [1]\n\nConnect the VPN client at vpn.example.com. [2]");
   });
 
   it("answers in Chinese with Chinese framing", () => {
@@ -60,8 +60,43 @@ describe("extractive answers", () => {
   });
 
   it("says honestly when nothing relevant was found", () => {
-    assert.match(extractiveAnswer({ ...base, language: "en", question: "weather on Mars?", passages: [] }), /could not find this in the knowledge base/);
+    assert.match(extractiveAnswer({ ...base, language: "en", question: "weather on Mars?", passages: [] }), /could not find the answer to this in the knowledge base/);
     assert.match(extractiveAnswer({ ...base, language: "zh", question: "火星天气？", passages: [passage("Parking is free.")] }), /没有找到/);
+  });
+
+  it("quotes the unit of the kind asked for, with the neighbour that completes it", () => {
+    const ask = (question: string, text: string, language: "en" | "zh" = "en") => extractiveAnswer({ ...base, language, question, passages: [passage(text)] });
+    // A command announced by the sentence before it.
+    assert.equal(
+      ask("How do I install foo?", "Foo ships as an npm package for Linux and macOS.\n\nTo install foo, run:\n\n```sh\nnpm install -g foo\n```\n\nFoo needs Node 20."),
+      "According to the knowledge base:\n\nTo install foo, run:\n```sh\nnpm install -g foo\n```\n[1]",
+    );
+    // The number asked for, and the sentence its "It" points back to.
+    assert.equal(
+      ask("What is the request timeout?", "Each request has a timeout and is cancelled when it runs out. It is 30 seconds unless configured otherwise. Logs are kept."),
+      "According to the knowledge base:\n\nEach request has a timeout and is cancelled when it runs out. It is 30 seconds unless configured otherwise. [1]",
+    );
+    // Yes or no: the sentence that says what may be done.
+    assert.equal(
+      ask("年假可以结转到明年吗？", "年假的天数按工龄计算，年假每年一月发放。未休完的年假可以结转到次年三月底。年假需在系统中申请。", "zh"),
+      "根据知识库：\n\n未休完的年假可以结转到次年三月底。 [1]",
+    );
+    // Of two units that hold the question's words alike, the one with the number asked for.
+    assert.equal(
+      ask("How many days of leave do new employees get?", "New employees get their leave days explained at onboarding. New employees get 20 days of leave."),
+      "According to the knowledge base:\n\nNew employees get 20 days of leave. [1]",
+    );
+    assert.equal(ask("新员工有几天年假？", "新员工的年假由人事部门说明。新员工享有5天年假。", "zh"), "根据知识库：\n\n新员工享有5天年假。 [1]");
+    // A unit that points back brings the one before it.
+    assert.equal(
+      ask("When do cached entries expire?", "Lookups are fast. The cache keeps entries in memory. It expires them after 10 minutes."),
+      "According to the knowledge base:\n\nThe cache keeps entries in memory. It expires them after 10 minutes. [1]",
+    );
+    // A table row, quoted with its header.
+    assert.equal(
+      ask("How many requests per minute does the Pro plan allow?", "| Plan: Free | Requests per minute: 60 |\n| Plan: Pro | Requests per minute: 600 |"),
+      "According to the knowledge base:\n\n| Plan: Pro | Requests per minute: 600 | [1]",
+    );
   });
 
   it("describes its capabilities, including how many documents it knows", () => {
@@ -85,12 +120,98 @@ describe("prompt assembly", () => {
     assert.deepEqual(trimHistory(history, 1000), history);
   });
 
-  it("numbers the passages and states the reply language", () => {
-    const text = systemMessage("SYSTEM", [passage("alpha", "Intro"), passage("beta")], "zh");
-    assert.ok(text.startsWith("SYSTEM\n\n"));
-    assert.match(text, /reply in Chinese/);
-    assert.match(text, /\[1\] Handbook — Intro\nalpha/);
-    assert.match(text, /\[2\] Handbook\nbeta/);
+  it("numbers the passages in the user's turn, or the system message, and states the reply language", () => {
+    const history = [{ role: "assistant" as const, content: "earlier" }];
+    const [system, earlier, user] = promptMessages("SYSTEM", [passage("alpha", "Intro"), passage("beta")], "zh", "user", history, "问题");
+    assert.ok(system?.content.startsWith("SYSTEM\n\n"));
+    assert.match(system?.content ?? "", /reply in Chinese/);
+    assert.doesNotMatch(system?.content ?? "", /alpha/);
+    assert.deepEqual(earlier, history[0]);
+    assert.equal(user?.role, "user");
+    assert.match(user?.content ?? "", /\[1\] Handbook — Intro\nalpha/);
+    assert.match(user?.content ?? "", /\[2\] Handbook\nbeta\n\nQuestion: 问题$/);
+    assert.match(user?.content ?? "", /if they do not answer the question, say only that the knowledge base does not contain the answer/);
+    const [inSystem, , plain] = promptMessages("SYSTEM", [passage("alpha", "Intro")], "en", "system", history, "question");
+    assert.match(inSystem?.content ?? "", /reply in English[\s\S]*\[1\] Handbook — Intro\nalpha/);
+    assert.deepEqual(plain, { role: "user", content: "question" });
+  });
+});
+
+const dialogOptions = {
+  systemPrompt: "",
+  topK: 3,
+  historyTokens: 1000,
+  modelSeesOriginal: false,
+  abstention: { enabled: true, minCoverage: 0.5, minSimilarity: 0.85 },
+  passagePlacement: "user" as const,
+};
+
+describe("a chat turn without evidence", () => {
+  let dir: string;
+  let storage: ReturnType<typeof openSqliteStorage>;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "assistant-dialog-"));
+    storage = openSqliteStorage(dir, "normal");
+    const documents = {
+      "vpn.md": "To connect to the VPN, install the client and sign in with your badge number. The VPN server is vpn.example.com.",
+      "leave.md": "Full-time employees receive 25 days of paid annual leave per year. Unused days expire on 31 March.",
+      "nianjia.md": "员工入职满一年后享有五天带薪年假，未休完的年假可以结转到次年三月底。",
+    };
+    for (const [source, text] of Object.entries(documents)) {
+      await storage.putDocument("assistant", { source, title: source, contentHash: source, chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
+    }
+  });
+  afterEach(async () => {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const dialogWith = (abstention: typeof dialogOptions.abstention) => {
+    const metrics = createMetrics(() => Promise.resolve(0));
+    const dialog = new DialogManager({
+      conversations: storage,
+      retriever: bm25Retriever(storage),
+      provider: extractiveProvider(),
+      metrics,
+      masker: createMasker("mask", []),
+      options: { ...dialogOptions, abstention },
+    });
+    return { dialog, declines: async () => (await metrics.declines.get()).values.map(({ labels, value }) => [labels.reason, value]) };
+  };
+  const ask = (dialog: DialogManager, message: string) => dialog.answer("acme", [], message, new AbortController().signal);
+
+  it("declines honestly, in the user's language, without sources, and counts it", async () => {
+    const { dialog, declines } = dialogWith(dialogOptions.abstention);
+    const port = await ask(dialog, "Which port does the billing service listen on?");
+    assert.deepEqual({ ...port, reply: port.reply.slice(0, 50) }, {
+      reply: "I could not find the answer to this in the knowledge base.".slice(0, 50),
+      sources: [],
+      usage: { promptTokens: 0, completionTokens: 0 },
+      grounded: false,
+    });
+    const canteen = await ask(dialog, "公司食堂几点开门？");
+    assert.match(canteen.reply, /^抱歉，知识库中没有找到/);
+    assert.equal(canteen.grounded, false);
+    assert.deepEqual(await declines(), [["evidence", 2]]);
+  });
+
+  it("answers what the knowledge base does hold, grounded and cited, in either language", async () => {
+    const { dialog, declines } = dialogWith(dialogOptions.abstention);
+    const leave = await ask(dialog, "How many days of paid annual leave do full-time employees get?");
+    assert.equal(leave.grounded, true);
+    assert.match(leave.reply, /25 days of paid annual leave per year\. \[1\]/);
+    const carried = await ask(dialog, "未休完的年假可以结转吗？");
+    assert.equal(carried.grounded, true);
+    assert.match(carried.reply, /结转到次年三月底/);
+    assert.deepEqual(await declines(), []);
+    // 假 is a word of its own to the segmenter, 年假 another: the characters still meet.
+    assert.equal((await bm25Retriever(storage).search("acme", "去年没休完的假还能用吗", 3))[0]?.source, "nianjia.md");
+  });
+
+  it("with abstention off, lets the model quote whatever ranks first", async () => {
+    const { dialog } = dialogWith({ ...dialogOptions.abstention, enabled: false });
+    const port = await ask(dialog, "Which port does the VPN server listen on?");
+    assert.equal(port.grounded, true);
+    assert.match(port.reply, /vpn\.example\.com/);
   });
 });
 
@@ -106,7 +227,7 @@ async function withDialog(text: string, masker: Masker, use: (dialog: DialogMana
       provider: extractiveProvider(),
       metrics: createMetrics(() => Promise.resolve(0)),
       masker,
-      options: { systemPrompt: "You answer from the handbook.", topK: 3, historyTokens: 1000, modelSeesOriginal: false },
+      options: { ...dialogOptions, systemPrompt: "You answer from the handbook." },
     });
     await use(dialog, storage);
   } finally {

@@ -87,7 +87,7 @@ describe("vector search and hybrid ranking", () => {
     afterEach(() => {
       rmSync(dir, { recursive: true, force: true });
     });
-    const config = { baseURL: "", model: "ngram", batchSize: 3, timeoutMs: 5000, maxRetries: 1, queryTimeoutMs: 5000 };
+    const config = { baseURL: "", model: "ngram", batchSize: 3, concurrency: 1, queryPrefix: "", passagePrefix: "", inputType: false, timeoutMs: 5000, maxRetries: 1, queryTimeoutMs: 5000 };
     const weights = { bm25Weight: 1, vectorWeight: 1, rrfK: 60 };
     const silent = pino({ level: "silent" });
     const asIs = (query: string) => query;
@@ -100,6 +100,37 @@ describe("vector search and hybrid ranking", () => {
       assert.deepEqual(vectors.map((vector) => Array.from(vector)), texts.map((text) => Array.from(ngramVector(text, 128))));
       assert.deepEqual(server.requests.map((request) => request.inputs.length), [3, 3, 3, 1]);
       assert.ok(server.requests.every((request) => request.authorization === "Bearer embed-key" && request.model === "ngram"));
+    });
+
+    it("keeps `concurrency` requests in flight and puts the vectors back in order", async () => {
+      const gated = await startEmbeddingsServer({ dimensions: 128, gate: 2 });
+      try {
+        const embedder = openaiEmbedder({ ...config, baseURL: gated.baseURL, concurrency: 2 }, undefined);
+        const texts = ["one", "two", "three", "four", "five", "six", "七", "八", "九", "十", "十一", "十二"];
+        const vectors = await embedder.embed(texts);
+        assert.deepEqual(vectors.map((vector) => Array.from(vector)), texts.map((text) => Array.from(ngramVector(text, 128))));
+        assert.equal(gated.requests.length, 4);
+      } finally {
+        await gated.close();
+      }
+    });
+
+    it("puts the query and passage prefixes before the texts, and says which is which when asked to", async () => {
+      const prefixed = { ...config, baseURL: server.baseURL, queryPrefix: "query: ", passagePrefix: "passage: " };
+      await openaiEmbedder(prefixed, "embed-key").embed(["年假"]);
+      await openaiEmbedder(prefixed, "embed-key").embedQuery("how many days");
+      await openaiEmbedder({ ...config, baseURL: server.baseURL, inputType: true }, "embed-key").embed(["a"]);
+      await openaiEmbedder({ ...config, baseURL: server.baseURL, inputType: true }, "embed-key").embedQuery("b");
+      assert.deepEqual(
+        server.requests.map((request) => [request.inputs, request.inputType]),
+        [
+          [["passage: 年假"], undefined],
+          [["query: how many days"], undefined],
+          [["a"], "passage"],
+          [["b"], "query"],
+        ],
+      );
+      assert.notEqual(openaiEmbedder(prefixed, undefined).fingerprint, openaiEmbedder({ ...config, baseURL: server.baseURL }, undefined).fingerprint);
     });
 
     it("reports an endpoint that keeps failing or answers the wrong size as unavailable", async () => {

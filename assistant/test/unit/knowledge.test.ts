@@ -8,7 +8,7 @@ import { ASSISTANT_COLLECTION } from "../../src/retrieval/collections.js";
 import { IngestionQueue, type IngestionSettings } from "../../src/retrieval/ingestion.js";
 import { KnowledgeBase } from "../../src/retrieval/knowledge-base.js";
 import { bm25Retriever, syncKnowledgeDir } from "../../src/retrieval/knowledge.js";
-import { DEFAULT_DOCUMENT_LIMITS } from "../../src/retrieval/parse.js";
+import { DEFAULT_DOCUMENT_LIMITS } from "../../src/retrieval/document-format.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
 import { docxOf } from "../support/documents.js";

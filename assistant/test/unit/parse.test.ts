@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createMasker } from "../../src/masking/mask.js";
-import { DEFAULT_DOCUMENT_LIMITS, extractText, formatOfName, UnreadableDocumentError } from "../../src/retrieval/parse.js";
+import { DEFAULT_DOCUMENT_LIMITS, formatOfName, UnreadableDocumentError } from "../../src/retrieval/document-format.js";
+import { extractText } from "../../src/retrieval/parse.js";
 import { prepareDocument } from "../../src/retrieval/prepare.js";
 import { docxOf, pdfOf } from "../support/documents.js";
 
@@ -31,6 +32,17 @@ describe("document parsing", () => {
   it("reads the text of every page of a PDF", async () => {
     const pdf = pdfOf([["Security policy", "Badges must be worn at all times."], ["Visitors (with escort) sign in at reception."]]);
     assert.equal(await extractText("pdf", pdf), "Security policy\nBadges must be worn at all times.\n\nVisitors (with escort) sign in at reception.");
+  });
+
+  it("reads tables of HTML, .docx and PDF as pipe tables, whose rows the chunker writes with their header", async () => {
+    const rows = ["| Plan: Free | Price: 0 EUR |", "| Plan: Pro | Price: 20 EUR |"];
+    const html = "<table><thead><tr><th>Plan</th><th>Price</th></tr></thead><tbody><tr><td><p>Free</p></td><td>0 EUR</td></tr><tr><td>Pro</td><td>20<br>EUR</td></tr></tbody></table>";
+    const docx = docxOf([{ table: [["Plan", "Price"], ["Free", "0 EUR"], ["Pro", "20 EUR"]] }]);
+    const pdf = pdfOf([["Pricing", ["Plan", "Price"], ["Free", "0 EUR"], ["Pro", "20 EUR"]]]);
+    for (const [format, content] of [["html", bytes(html)], ["docx", docx], ["pdf", pdf]] as const) {
+      const prepared = await prepareDocument({ format, content, source: `plans.${format}`, chunkChars: 800, chunkOverlapChars: 0 }, undefined);
+      assert.deepEqual(prepared.chunks.at(-1)?.text.split("\n").slice(-2), rows, format);
+    }
   });
 
   it("refuses corrupt, empty and wrongly encoded documents as unreadable", async () => {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { chunkText, sentences, titleOf } from "../../src/retrieval/chunk.js";
-import { detectLanguage, estimateTokens, indexTerms, mentionCounter, queryTerms } from "../../src/retrieval/text.js";
+import { contentWords, detectLanguage, estimateTokens, foldText, indexTerms, queryTerms, termMatcher } from "../../src/retrieval/text.js";
 
 describe("text analysis", () => {
   it("segments Chinese into words, not sentences or single characters", () => {
-    const terms = indexTerms("知识库检索支持中文分词").split(" ");
-    assert.ok(terms.includes("知识"), terms.join("|"));
-    assert.ok(terms.includes("检索"), terms.join("|"));
-    assert.ok(terms.length > 2 && terms.length < 11, terms.join("|"));
+    const words = contentWords("知识库检索支持中文分词");
+    assert.ok(words.includes("知识"), words.join("|"));
+    assert.ok(words.includes("检索"), words.join("|"));
+    assert.ok(words.length > 2 && words.length < 11, words.join("|"));
   });
 
   it("lower-cases English and drops punctuation", () => {
@@ -16,7 +16,8 @@ describe("text analysis", () => {
 
   it("keeps content words of a query and drops function words", () => {
     assert.deepEqual(queryTerms("What is the VPN server?"), ["vpn", "server"]);
-    assert.deepEqual(queryTerms("请问年假有几天？"), ["年假", "几天"]);
+    // Words first, then the characters and pairs not already there; 请, 有 and 几天 carry no topic.
+    assert.deepEqual(queryTerms("请问年假有几天？"), ["年假", "问", "问年", "年", "假", "天"]);
   });
 
   it("detects the language of the message", () => {
@@ -35,25 +36,93 @@ describe("text analysis", () => {
     assert.equal(estimateTokens("𠀀"), 2);
   });
 
-  it("counts the query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
-    const mentions = mentionCounter(["approves", "approved", "vpn", "年假", "报销"]);
-    assert.equal(mentions("The manager approving it uses the VPN."), 3);
-    assert.equal(mentions("请在系统中申请年假。"), 1);
-    assert.equal(mentions("Approval of 报销 is separate."), 1);
-    assert.equal(mentions("nothing here"), 0);
+  it("tells which query terms a sentence mentions: Han as substrings, Latin in any inflection that stems alike", () => {
+    const matcher = termMatcher(["approves", "approved", "vpn", "年假", "报销"]);
+    const mentioned = (text: string) => matcher(foldText(text));
+    assert.deepEqual([...mentioned("The manager approving it uses the ＶＰＮ.")].sort(), [0, 1, 2]);
+    assert.deepEqual([...mentioned("请在系统中申请年假。")], [3]);
+    assert.deepEqual([...mentioned("Approval of 报销 is separate.")], [4]);
+    assert.deepEqual([...mentioned("nothing here")], []);
+  });
+
+  it("indexes and asks for Han characters and character pairs beside the words, without function characters", () => {
+    const indexed = indexTerms("未休完的年假可以结转").split(" ");
+    for (const term of ["年假", "假", "休", "年假", "结转", "可以"]) assert.ok(indexed.includes(term), `${term} in ${indexed.join("|")}`);
+    assert.ok(!indexed.includes("的年") && !indexed.includes("完的"), indexed.join("|"));
+    const asked = queryTerms("去年没休完的假还能用吗");
+    assert.ok(asked.includes("假") && asked.includes("休"), asked.join("|"));
+    assert.ok(!asked.includes("吗") && !asked.includes("的"), asked.join("|"));
   });
 });
 
 describe("chunking", () => {
-  it("splits sentences at Chinese and Latin punctuation", () => {
-    assert.deepEqual(sentences("第一句。第二句！第三句？第四句；Fifth one. Sixth v1.2 stays"), [
+  it("splits sentences at Chinese and Latin punctuation, not after abbreviations or at a Latin semicolon", () => {
+    assert.deepEqual(sentences("第一句。第二句！第三句？第四句；Fifth one. Sixth v1.2 stays, e.g. here; and on. Last"), [
       "第一句。",
       "第二句！",
       "第三句？",
       "第四句；",
       "Fifth one.",
-      "Sixth v1.2 stays",
+      "Sixth v1.2 stays, e.g. here; and on.",
+      "Last",
     ]);
+  });
+
+  it("joins hard-wrapped lines into the sentences they wrap, but keeps short lines apart", () => {
+    const text = [
+      "The server listens on port 8080 by default. Set the PORT environment",
+      "variable to change it; the server must be restarted for the change to",
+      "take effect.",
+      "",
+      "Port: 8080",
+      "Host: db.internal",
+      "",
+      "年假制度规定，员工入职满一年后享有五天带薪年假，未休完的年假可以",
+      "结转到次年三月底。",
+    ].join("\n");
+    const [chunk] = chunkText(text, 800);
+    assert.deepEqual(sentences(chunk?.text ?? ""), [
+      "The server listens on port 8080 by default.",
+      "Set the PORT environment variable to change it; the server must be restarted for the change to take effect.",
+      "Port: 8080",
+      "Host: db.internal",
+      "年假制度规定，员工入职满一年后享有五天带薪年假，未休完的年假可以结转到次年三月底。",
+    ]);
+  });
+
+  it("keeps list items, code blocks and setext headings whole", () => {
+    const text = [
+      "Install",
+      "=======",
+      "",
+      "1. Download the archive from the releases page and unpack it into",
+      "   /opt/foo. Then check its checksum.",
+      "2. Run the installer.",
+      "",
+      "```sh",
+      "npm install -g foo",
+      "",
+      "foo --port 9090",
+      "```",
+    ].join("\n");
+    const chunks = chunkText(text, 800);
+    assert.deepEqual(chunks.map((chunk) => chunk.heading), ["Install"]);
+    assert.deepEqual(sentences(chunks[0]?.text ?? ""), [
+      "1. Download the archive from the releases page and unpack it into /opt/foo. Then check its checksum.",
+      "2. Run the installer.",
+      "```sh\nnpm install -g foo\n\nfoo --port 9090\n```",
+    ]);
+    // Cut to fit, a code block is fenced again in every piece.
+    for (const chunk of chunkText(text, 40).slice(-2)) assert.match(chunk.text, /^```sh\n[^`]+\n```$/);
+  });
+
+  it("writes each table row with its header, from Markdown pipes and from tab-separated columns", () => {
+    const markdown = "| Plan | Requests per minute | Price |\n| --- | ---: | --- |\n| Free | 60 | |\n| Pro | 600 | 20 USD |";
+    const rows = ["| Plan: Free | Requests per minute: 60 |", "| Plan: Pro | Requests per minute: 600 | Price: 20 USD |"];
+    assert.deepEqual(sentences(chunkText(markdown, 800)[0]?.text ?? ""), rows);
+    assert.deepEqual(sentences(chunkText("Plan\tRequests per minute\tPrice\nFree\t60\t\nPro\t600\t20 USD", 800)[0]?.text ?? ""), rows);
+    // Cut between rows, every piece still names its columns.
+    assert.deepEqual(chunkText(markdown, 60).map((chunk) => chunk.text), rows);
   });
 
   it("starts a chunk at every heading and packs small paragraphs", () => {

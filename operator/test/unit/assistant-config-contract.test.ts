@@ -22,8 +22,9 @@ const everyRenderedField = {
     topP: 0.9,
     maxTokens: 1024,
     timeoutSeconds: 90,
+    passagePlacement: "system",
   },
-  embeddings: { baseURL: "http://tei.models.svc/v1", model: "bge-m3", apiKeySecretRef: { name: "embed-key" }, dimensions: 1024 },
+  embeddings: { baseURL: "http://tei.models.svc/v1", model: "bge-m3", apiKeySecretRef: { name: "embed-key" }, dimensions: 1024, queryPrefix: "query: ", passagePrefix: "passage: ", inputType: false },
   knowledge: {
     sources: [
       { name: "handbook", configMap: { name: "hb" } },
@@ -65,11 +66,14 @@ describe("the config the operator renders, read by the assistant it deploys", fu
     const knowledge = config["knowledge"] as { urls: unknown; topK: number; chunkChars: number; chunkOverlapChars: number };
     assert.deepEqual(knowledge.urls, [{ url: "https://intranet.example/faq.md" }]);
     assert.deepEqual([knowledge.topK, knowledge.chunkChars, knowledge.chunkOverlapChars], [6, 1200, 200]);
+    const embeddings = config["embeddings"] as { queryPrefix: string; passagePrefix: string; inputType: boolean };
+    assert.deepEqual([embeddings.queryPrefix, embeddings.passagePrefix, embeddings.inputType], ["query: ", "passage: ", false]);
+    assert.equal((config["model"] as { passagePlacement: string }).passagePlacement, "system");
   });
 
   it("is accepted for the smallest spec", async function () {
     const { buildConfig } = (await import(assistantLoader)) as AssistantConfigModule;
     const config = buildConfig(parse(renderAssistantConfigYAML(defaultedAIAssistant().spec)), {});
-    assert.deepEqual(config["storage"], { mode: "embedded", synchronous: "normal" });
+    assert.deepEqual(config["storage"], { mode: "embedded", synchronous: "normal", startupWaitSeconds: 60 });
   });
 });

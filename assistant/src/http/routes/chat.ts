@@ -50,11 +50,15 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
         response: {
           200: {
             type: "object",
-            required: ["reply", "conversationId", "sources"],
+            required: ["reply", "conversationId", "sources", "grounded"],
             properties: {
               reply: { type: "string" },
               conversationId: { type: "string" },
               sources: { type: "array", items: sourceSchema },
+              grounded: {
+                type: "boolean",
+                description: "Whether the reply answers from the knowledge base and cites it; false when it says the knowledge base does not answer (and for greetings and skill results)",
+              },
             },
           },
           "4xx": errorSchema,
@@ -69,7 +73,7 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
         try {
           const result = await dialog.chat(caller, message, conversationId, disconnectSignal(reply), {}, skillCallerOf(request));
           metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
-          return { reply: result.reply, conversationId: result.conversationId, sources: result.sources };
+          return { reply: result.reply, conversationId: result.conversationId, sources: result.sources, grounded: result.grounded };
         } catch (error) {
           metrics.chatTurns.inc({ endpoint: "chat", outcome: "error" });
           throw error;
@@ -97,7 +101,7 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
           skillCallerOf(request),
         );
         metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
-        sse.event("done", { reply: result.reply, conversationId: result.conversationId, sources: result.sources });
+        sse.event("done", { reply: result.reply, conversationId: result.conversationId, sources: result.sources, grounded: result.grounded });
       } catch (error) {
         metrics.chatTurns.inc({ endpoint: "chat", outcome: sse.signal.aborted ? "aborted" : "error" });
         const { status, body } = describeError(error);

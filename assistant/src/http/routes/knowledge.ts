@@ -1,7 +1,7 @@
 import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { scopeOf } from "../../retrieval/collections.js";
-import { DOCUMENT_FORMATS, formatOfName } from "../../retrieval/parse.js";
+import { DOCUMENT_FORMATS, formatOfName } from "../../retrieval/document-format.js";
 import type { Upload } from "../../retrieval/knowledge-base.js";
 import type { IngestionJob, KnowledgeDocument } from "../../storage/types.js";
 import { callerOf } from "../auth/require-auth.js";

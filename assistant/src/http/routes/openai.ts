@@ -136,6 +136,8 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
               completion_tokens: answer.usage.completionTokens,
               total_tokens: answer.usage.promptTokens + answer.usage.completionTokens,
             },
+            // An extension (OpenAI clients ignore unknown fields): whether the reply answers from the knowledge base.
+            grounded: answer.grounded,
           };
         } catch (error) {
           metrics.chatTurns.inc({ endpoint: "openai", outcome: "error" });

@@ -1,0 +1,129 @@
+import type { TermFrequencies } from "../storage/types.js";
+import type { Passage } from "./knowledge.js";
+import { contentWords, foldText, termMatcher } from "./text.js";
+
+/** When the knowledge base is taken not to answer a question (the `knowledge.abstention` settings). */
+export interface AbstentionSettings {
+  enabled: boolean;
+  /** The least share of the question's term weight one of the best passages must mention. */
+  minCoverage: number;
+  /** Or, with vector search, the least cosine similarity of the best passage to the question. */
+  minSimilarity: number;
+}
+
+/** The passages that count as evidence: the answer is nearly always in the first few. */
+const EVIDENCE_PASSAGES = 3;
+
+/**
+ * Each query term's weight: its inverse chunk frequency, as BM25 weighs it but kept positive
+ * (Lucene's form). A term no chunk contains weighs the most, since a question about something the
+ * knowledge base never mentions is exactly what it cannot answer; one the index makes nothing of
+ * weighs nothing.
+ */
+export function termWeights(terms: readonly string[], { chunks, frequencies }: TermFrequencies): Map<string, number> {
+  return new Map(
+    terms.map((term, index) => {
+      const frequency = frequencies[index];
+      return [term, frequency === null || frequency === undefined ? 0 : Math.log(1 + (chunks - frequency + 0.5) / (frequency + 0.5))];
+    }),
+  );
+}
+
+export interface Evidence {
+  /** The largest share of the question's word weight that one of the best passages covers (title, heading or text), 0 to 1. */
+  coverage: number;
+  /** The best cosine similarity of those passages to the question, when vectors were searched. */
+  similarity: number | undefined;
+  /** Names in the question the knowledge base never mentions. */
+  unknown: string[];
+  /** Whether the passages are evidence enough to answer from. */
+  sufficient: boolean;
+}
+
+const HAN = /\p{Script=Han}/u;
+
+/**
+ * How much of `words`' weight a folded text covers: a Latin word wholly when it is there in any
+ * inflection, a Chinese word by the share of its characters there (年休假 is two thirds in a text
+ * about 年假: Chinese paraphrases keep most characters and rarely whole words).
+ */
+function covered(words: readonly string[], weights: readonly number[], latinMentioned: (folded: string) => Set<number>, folded: string): number {
+  const latin = latinMentioned(folded);
+  let sum = 0;
+  words.forEach((word, index) => {
+    const weight = weights[index] ?? 0;
+    if (!HAN.test(word)) {
+      if (latin.has(index)) sum += weight;
+      return;
+    }
+    let present = 0;
+    let characters = 0;
+    for (const character of word) {
+      characters += 1;
+      if (folded.includes(character)) present += 1;
+    }
+    sum += (weight * present) / characters;
+  });
+  return sum;
+}
+
+/** A word written like a name: RabbitMQ, GPU, HTTP/3, gRPC, Splunk (not first in the sentence), or Latin inside Chinese. */
+const NAME = /[A-Za-z][A-Za-z0-9]*(?:[./+-][A-Za-z0-9]+)*/g;
+
+function looksLikeName(token: string, at: number, chinese: boolean): boolean {
+  if (chinese) return token.length >= 2;
+  return (at > 0 && /[A-Z]/.test(token)) || /[A-Z].*[A-Z]/.test(token) || (/\d/.test(token) && /[A-Za-z]/.test(token));
+}
+
+/**
+ * The names in the question that the knowledge base never mentions: none of their words occurs in a
+ * chunk the caller reads. A question about a product, protocol or place the documents never name is
+ * one they cannot answer, however well its other words match ("Can taskq use RabbitMQ?").
+ */
+function unknownNames(question: string, terms: readonly string[], { frequencies }: TermFrequencies): string[] {
+  const frequency = new Map(terms.map((term, index) => [term, frequencies[index]]));
+  const chinese = HAN.test(question);
+  return [...question.matchAll(NAME)].flatMap(({ 0: token, index }) => {
+    if (!looksLikeName(token, index, chinese)) return [];
+    const known = token
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .map((word) => frequency.get(word))
+      .filter((count) => count !== undefined);
+    return known.length > 0 && known.every((count) => count === 0) ? [token] : [];
+  });
+}
+
+/**
+ * Whether the retrieved passages can answer the question. BM25 ranks whatever shares a word with the
+ * question, and its raw score grows with the question's length; the share of the question's word
+ * weight a passage covers does not, so one threshold holds for short and long questions alike. Only
+ * the question's words count here, not the character n-grams retrieval adds for Chinese, which would
+ * let one common word outweigh a name the knowledge base never mentions. With vectors, a passage
+ * close enough in meaning counts as well (paraphrases share few words). A name the knowledge base
+ * never mentions declines whatever else matches.
+ */
+export function assessEvidence(
+  question: string,
+  terms: readonly string[],
+  frequencies: TermFrequencies,
+  passages: readonly Passage[],
+  settings: AbstentionSettings,
+): Evidence {
+  const weights = termWeights(terms, frequencies);
+  const words = contentWords(question);
+  const weightOf = words.map((word) => weights.get(word) ?? 0);
+  const total = weightOf.reduce((sum, weight) => sum + weight, 0);
+  const latinMentioned = termMatcher(words.map((word) => (HAN.test(word) ? "" : word)));
+  let coverage = 0;
+  let similarity: number | undefined;
+  for (const passage of passages.slice(0, EVIDENCE_PASSAGES)) {
+    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, latinMentioned, foldText(`${passage.title}\n${passage.heading}\n${passage.text}`)) / total);
+    if (passage.similarity !== undefined) similarity = Math.max(similarity ?? -1, passage.similarity);
+  }
+  const unknown = unknownNames(question, terms, frequencies);
+  const sufficient =
+    !settings.enabled ||
+    (passages.length > 0 && unknown.length === 0 && (coverage >= settings.minCoverage || (similarity !== undefined && similarity >= settings.minSimilarity)));
+  return { coverage, similarity, unknown, sufficient };
+}
