@@ -320,7 +320,10 @@ describe("openai model provider against a local OpenAI-wire server", () => {
 
   it("times out a model server that never answers, retries, then answers 502; sends no key when none is configured", async () => {
     const slow = await startService({
-      config: { model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries: 1, timeoutMs: 200, readinessCacheMs: 600000 } },
+      config: {
+        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries: 1, timeoutMs: 200, readinessCacheMs: 600000 },
+        knowledge: { abstention: { enabled: false } },
+      },
     });
     try {
       const silent: Behaviour = () => undefined;
