@@ -33,16 +33,30 @@ function withoutManagedFields<T extends k8s.KubernetesObject>(object: T): T {
   return object;
 }
 
+/** The index of owned objects: "namespace/instance", from the instance label every owned object (and EndpointSlice) carries. */
+function ownerKey(namespace: string, instance: string): string {
+  return `${namespace}/${instance}`;
+}
+
+function ownerOf(object: k8s.KubernetesObject): string | undefined {
+  const instance = object.metadata?.labels?.[labelKeys.instance];
+  return instance === undefined ? undefined : ownerKey(object.metadata?.namespace ?? "", instance);
+}
+
 /** One kind's informers, one per watched namespace (or one for all), read as one cache. */
 class KindCache<T extends k8s.KubernetesObject> implements ObjectCache<T> {
   constructor(readonly informers: Map<string | undefined, Informer<T>>) {}
 
   get(namespace: string, name: string): T | undefined {
-    return (this.informers.get(namespace) ?? this.informers.get(undefined))?.get(namespace, name);
+    return this.informerFor(namespace)?.get(namespace, name);
   }
 
-  list(namespace: string): T[] {
-    return (this.informers.get(namespace) ?? this.informers.get(undefined))?.list().filter((o) => o.metadata?.namespace === namespace) ?? [];
+  ownedBy(namespace: string, instance: string): T[] {
+    return this.informerFor(namespace)?.byIndex(ownerKey(namespace, instance)) ?? [];
+  }
+
+  private informerFor(namespace: string): Informer<T> | undefined {
+    return this.informers.get(namespace) ?? this.informers.get(undefined);
   }
 }
 
@@ -93,7 +107,11 @@ export class Manager {
     });
   }
 
-  private informersFor<T extends k8s.KubernetesObject>(kind: WatchedKind, labelSelector?: string): KindCache<T> {
+  /**
+   * Only the AIAssistants resync, from the cache: that re-reconciles every one, which reads all it
+   * owns; a resync of the owned kinds would just queue the same keys again.
+   */
+  private informersFor<T extends k8s.KubernetesObject>(kind: WatchedKind, options: { labelSelector?: string; resync: boolean }): KindCache<T> {
     const scopes: (string | undefined)[] = this.config.watchNamespaces.length > 0 ? this.config.watchNamespaces : [undefined];
     const map = new Map<string | undefined, Informer<T>>();
     for (const namespace of scopes) {
@@ -101,9 +119,10 @@ export class Manager {
         kc: this.kc,
         name: namespace === undefined ? kind.kind : `${kind.kind}/${namespace}`,
         listPath: listPath(kind, namespace),
-        ...(labelSelector === undefined ? {} : { labelSelector }),
-        resyncMs: this.config.resyncMs,
+        ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
+        ...(options.resync ? { resyncMs: this.config.resyncMs } : {}),
         transform: withoutManagedFields,
+        indexBy: ownerOf,
         staleAfterMs: this.config.staleAfterMs,
         logger: this.logger,
         registry: this.registry,
@@ -126,20 +145,20 @@ export class Manager {
       if (owner !== undefined) queue.add(`${object.metadata?.namespace ?? ""}/${owner}`);
     };
 
-    const aiAssistants = this.informersFor<AIAssistant>(aiAssistantKind);
+    const aiAssistants = this.informersFor<AIAssistant>(aiAssistantKind, { resync: true });
     for (const informer of aiAssistants.informers.values()) {
       onEveryChange(informer, enqueue);
     }
     const owned = new Map<string, ObjectCache>();
     const ours = `${labelKeys.managedBy}=${managedByValue}`;
     for (const kind of ownedKinds) {
-      const cache = this.informersFor(kind, ours);
+      const cache = this.informersFor(kind, { labelSelector: ours, resync: false });
       for (const informer of cache.informers.values()) {
         onEveryChange(informer, enqueueOwner);
       }
       owned.set(kind.kind, cache);
     }
-    const endpointSlices = this.informersFor<k8s.V1EndpointSlice>(endpointSliceKind, ours);
+    const endpointSlices = this.informersFor<k8s.V1EndpointSlice>(endpointSliceKind, { labelSelector: ours, resync: false });
     for (const informer of endpointSlices.informers.values()) {
       onEveryChange(informer, enqueueOwner);
     }

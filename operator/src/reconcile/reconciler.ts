@@ -32,7 +32,8 @@ import { computeStatus, type ConditionInput, type Failure } from "./status.js";
 /** Read access to the informer caches the reconciler decides from. */
 export interface ObjectCache<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
   get(namespace: string, name: string): T | undefined;
-  list(namespace: string): T[];
+  /** The objects of `namespace` labelled as the AIAssistant `instance`'s, from an index: a reconcile reads only its own. */
+  ownedBy(namespace: string, instance: string): T[];
 }
 
 const colors = ["blue", "green"] as const;
@@ -203,7 +204,7 @@ export class Reconciler {
     const startingUp = (deployments[active]?.spec?.replicas ?? 0) < aia.spec.replicas && deployments[otherColor(active)] !== undefined;
     const pods = inFlight || rollingOut || (exclusive && startingUp) ? await this.instancePods(aia) : undefined;
     const slices = this.options.endpointSlices
-      .list(namespace)
+      .ownedBy(namespace, aia.metadata.name ?? "")
       .filter((slice) => slice.metadata?.labels?.["kubernetes.io/service-name"] === previewServiceName(aia));
     const annotations = aia.metadata.annotations ?? {};
     const requests = new Set(
@@ -236,8 +237,8 @@ export class Reconciler {
     for (const color of colors) {
       for (const volume of deployments[color]?.spec?.template.spec?.volumes ?? []) if (volume.configMap?.name) used.add(volume.configMap.name);
     }
-    return (this.options.owned.get("ConfigMap")?.list(namespace) ?? [])
-      .filter((cm) => cm.metadata?.labels?.[labelKeys.instance] === aia.metadata.name && cm.metadata?.labels?.[labelKeys.component] === configComponent)
+    return (this.options.owned.get("ConfigMap")?.ownedBy(namespace, aia.metadata.name ?? "") ?? [])
+      .filter((cm) => cm.metadata?.labels?.[labelKeys.component] === configComponent)
       .filter((cm) => !used.has(cm.metadata?.name ?? ""))
       .map((cm) => ({ apiVersion: "v1", kind: "ConfigMap", namespace, name: cm.metadata?.name ?? "" }));
   }
