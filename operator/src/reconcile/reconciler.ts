@@ -132,7 +132,7 @@ export class Reconciler {
       return undefined;
     }
     const plan = await this.plan(current, rendered.pod.revision, deployments);
-    const desired = desiredState(current, { active: plan.active, stable: plan.stable, colors: plan.colors, observed: deployments }, rendered);
+    const desired = desiredState(current, { active: plan.active, stable: plan.stable, colors: plan.colors, observed: deployments, preview: plan.preview }, rendered);
     const changes: Change[] = [];
     try {
       for (const wave of desired.waves) await this.applyWave(wave, changes, deployments, log);
@@ -203,9 +203,12 @@ export class Reconciler {
     const active = status?.activeColor ?? "blue";
     const startingUp = (deployments[active]?.spec?.replicas ?? 0) < aia.spec.replicas && deployments[otherColor(active)] !== undefined;
     const pods = inFlight || rollingOut || (exclusive && startingUp) ? await this.instancePods(aia) : undefined;
+    // The slices of the preview Service that exists now: one deleted with an earlier rollout leaves
+    // slices behind until the garbage collector gets to them, and they may still list pods.
+    const preview = this.options.owned.get("Service")?.get(namespace, previewServiceName(aia));
     const slices = this.options.endpointSlices
       .ownedBy(namespace, aia.metadata.name ?? "")
-      .filter((slice) => slice.metadata?.labels?.["kubernetes.io/service-name"] === previewServiceName(aia));
+      .filter((slice) => preview !== undefined && slice.metadata?.ownerReferences?.some((owner) => owner.uid === preview.metadata?.uid));
     const annotations = aia.metadata.annotations ?? {};
     const requests = new Set(
       (Object.keys(requestAnnotations) as RolloutRequest[]).filter((request) => annotations[requestAnnotations[request]] === "true"),
