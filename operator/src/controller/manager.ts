@@ -10,6 +10,7 @@ import { Informer } from "../runtime/informer.js";
 import { LeaderElector } from "../runtime/leader-election.js";
 import { createMetricsRegistry } from "../runtime/metrics.js";
 import { WorkQueue } from "../runtime/workqueue.js";
+import { cacheTransform } from "./cache-transforms.js";
 import type { OperatorConfig } from "./config.js";
 import { aiAssistantKind, endpointSliceKind, listPath, ownedKinds, type WatchedKind } from "./watched-kinds.js";
 
@@ -22,15 +23,6 @@ function onEveryChange<T extends k8s.KubernetesObject>(informer: Informer<T>, ha
     handler(object);
   });
   informer.onDelete(handler);
-}
-
-/**
- * Server-side apply gives every object managedFields often larger than the object itself; the
- * operator never reads them from its caches, so they are not kept (client-go's usual transform).
- */
-function withoutManagedFields<T extends k8s.KubernetesObject>(object: T): T {
-  if (object.metadata?.managedFields) delete object.metadata.managedFields;
-  return object;
 }
 
 /** The index of owned objects: "namespace/instance", from the instance label every owned object (and EndpointSlice) carries. */
@@ -121,7 +113,7 @@ export class Manager {
         listPath: listPath(kind, namespace),
         ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
         ...(options.resync ? { resyncMs: this.config.resyncMs } : {}),
-        transform: withoutManagedFields,
+        transform: cacheTransform<T>(kind.kind),
         indexBy: ownerOf,
         staleAfterMs: this.config.staleAfterMs,
         logger: this.logger,
