@@ -159,9 +159,15 @@ class OperatorUnderTest {
     return this.process.pid;
   }
 
-  /** Sums a metric's samples from /metrics. */
+  /** Sums a metric's samples from /metrics (asked again after a reset: a kept-alive connection may be closed as it is reused). */
   async metric(name) {
-    return sumOf(await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text(), name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return sumOf(await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text(), name);
+      } catch (error) {
+        if (attempt === 3 || this.process.exitCode !== null) throw error;
+      }
+    }
   }
 
   /** Resolves once the operator has reconciled at least `count` times and its queue is empty and idle. */
