@@ -32,7 +32,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorCon
       .split(",")
       .map((n) => n.trim())
       .filter(Boolean),
-    workers: integer(env, "WORKERS", 4, 1),
+    workers: integer(env, "WORKERS", 16, 1),
     resyncMs: integer(env, "RESYNC_SECONDS", 600, 10) * 1000,
     staleAfterMs: integer(env, "WATCH_STALE_SECONDS", 300, 30) * 1000,
     http: { host: env["HTTP_HOST"] ?? "0.0.0.0", port: integer(env, "HTTP_PORT", 8080, 0) },

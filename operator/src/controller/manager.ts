@@ -10,6 +10,7 @@ import { Informer } from "../runtime/informer.js";
 import { LeaderElector } from "../runtime/leader-election.js";
 import { createMetricsRegistry } from "../runtime/metrics.js";
 import { WorkQueue } from "../runtime/workqueue.js";
+import { cacheTransform } from "./cache-transforms.js";
 import type { OperatorConfig } from "./config.js";
 import { aiAssistantKind, endpointSliceKind, listPath, ownedKinds, type WatchedKind } from "./watched-kinds.js";
 
@@ -24,13 +25,14 @@ function onEveryChange<T extends k8s.KubernetesObject>(informer: Informer<T>, ha
   informer.onDelete(handler);
 }
 
-/**
- * Server-side apply gives every object managedFields often larger than the object itself; the
- * operator never reads them from its caches, so they are not kept (client-go's usual transform).
- */
-function withoutManagedFields<T extends k8s.KubernetesObject>(object: T): T {
-  if (object.metadata?.managedFields) delete object.metadata.managedFields;
-  return object;
+/** The index of owned objects: "namespace/instance", from the instance label every owned object (and EndpointSlice) carries. */
+function ownerKey(namespace: string, instance: string): string {
+  return `${namespace}/${instance}`;
+}
+
+function ownerOf(object: k8s.KubernetesObject): string | undefined {
+  const instance = object.metadata?.labels?.[labelKeys.instance];
+  return instance === undefined ? undefined : ownerKey(object.metadata?.namespace ?? "", instance);
 }
 
 /** One kind's informers, one per watched namespace (or one for all), read as one cache. */
@@ -38,11 +40,15 @@ class KindCache<T extends k8s.KubernetesObject> implements ObjectCache<T> {
   constructor(readonly informers: Map<string | undefined, Informer<T>>) {}
 
   get(namespace: string, name: string): T | undefined {
-    return (this.informers.get(namespace) ?? this.informers.get(undefined))?.get(namespace, name);
+    return this.informerFor(namespace)?.get(namespace, name);
   }
 
-  list(namespace: string): T[] {
-    return (this.informers.get(namespace) ?? this.informers.get(undefined))?.list().filter((o) => o.metadata?.namespace === namespace) ?? [];
+  ownedBy(namespace: string, instance: string): T[] {
+    return this.informerFor(namespace)?.byIndex(ownerKey(namespace, instance)) ?? [];
+  }
+
+  private informerFor(namespace: string): Informer<T> | undefined {
+    return this.informers.get(namespace) ?? this.informers.get(undefined);
   }
 }
 
@@ -93,7 +99,11 @@ export class Manager {
     });
   }
 
-  private informersFor<T extends k8s.KubernetesObject>(kind: WatchedKind, labelSelector?: string): KindCache<T> {
+  /**
+   * Only the AIAssistants resync, from the cache: that re-reconciles every one, which reads all it
+   * owns; a resync of the owned kinds would just queue the same keys again.
+   */
+  private informersFor<T extends k8s.KubernetesObject>(kind: WatchedKind, options: { labelSelector?: string; resync: boolean }): KindCache<T> {
     const scopes: (string | undefined)[] = this.config.watchNamespaces.length > 0 ? this.config.watchNamespaces : [undefined];
     const map = new Map<string | undefined, Informer<T>>();
     for (const namespace of scopes) {
@@ -101,9 +111,10 @@ export class Manager {
         kc: this.kc,
         name: namespace === undefined ? kind.kind : `${kind.kind}/${namespace}`,
         listPath: listPath(kind, namespace),
-        ...(labelSelector === undefined ? {} : { labelSelector }),
-        resyncMs: this.config.resyncMs,
-        transform: withoutManagedFields,
+        ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
+        ...(options.resync ? { resyncMs: this.config.resyncMs } : {}),
+        transform: cacheTransform<T>(kind.kind),
+        indexBy: ownerOf,
         staleAfterMs: this.config.staleAfterMs,
         logger: this.logger,
         registry: this.registry,
@@ -126,20 +137,20 @@ export class Manager {
       if (owner !== undefined) queue.add(`${object.metadata?.namespace ?? ""}/${owner}`);
     };
 
-    const aiAssistants = this.informersFor<AIAssistant>(aiAssistantKind);
+    const aiAssistants = this.informersFor<AIAssistant>(aiAssistantKind, { resync: true });
     for (const informer of aiAssistants.informers.values()) {
       onEveryChange(informer, enqueue);
     }
     const owned = new Map<string, ObjectCache>();
     const ours = `${labelKeys.managedBy}=${managedByValue}`;
     for (const kind of ownedKinds) {
-      const cache = this.informersFor(kind, ours);
+      const cache = this.informersFor(kind, { labelSelector: ours, resync: false });
       for (const informer of cache.informers.values()) {
         onEveryChange(informer, enqueueOwner);
       }
       owned.set(kind.kind, cache);
     }
-    const endpointSlices = this.informersFor<k8s.V1EndpointSlice>(endpointSliceKind, ours);
+    const endpointSlices = this.informersFor<k8s.V1EndpointSlice>(endpointSliceKind, { labelSelector: ours, resync: false });
     for (const informer of endpointSlices.informers.values()) {
       onEveryChange(informer, enqueueOwner);
     }

@@ -32,7 +32,8 @@ import { computeStatus, type ConditionInput, type Failure } from "./status.js";
 /** Read access to the informer caches the reconciler decides from. */
 export interface ObjectCache<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
   get(namespace: string, name: string): T | undefined;
-  list(namespace: string): T[];
+  /** The objects of `namespace` labelled as the AIAssistant `instance`'s, from an index: a reconcile reads only its own. */
+  ownedBy(namespace: string, instance: string): T[];
 }
 
 const colors = ["blue", "green"] as const;
@@ -131,7 +132,7 @@ export class Reconciler {
       return undefined;
     }
     const plan = await this.plan(current, rendered.pod.revision, deployments);
-    const desired = desiredState(current, { active: plan.active, stable: plan.stable, colors: plan.colors, observed: deployments }, rendered);
+    const desired = desiredState(current, { active: plan.active, stable: plan.stable, colors: plan.colors, observed: deployments, preview: plan.preview }, rendered);
     const changes: Change[] = [];
     try {
       for (const wave of desired.waves) await this.applyWave(wave, changes, deployments, log);
@@ -202,9 +203,12 @@ export class Reconciler {
     const active = status?.activeColor ?? "blue";
     const startingUp = (deployments[active]?.spec?.replicas ?? 0) < aia.spec.replicas && deployments[otherColor(active)] !== undefined;
     const pods = inFlight || rollingOut || (exclusive && startingUp) ? await this.instancePods(aia) : undefined;
+    // The slices of the preview Service that exists now: one deleted with an earlier rollout leaves
+    // slices behind until the garbage collector gets to them, and they may still list pods.
+    const preview = this.options.owned.get("Service")?.get(namespace, previewServiceName(aia));
     const slices = this.options.endpointSlices
-      .list(namespace)
-      .filter((slice) => slice.metadata?.labels?.["kubernetes.io/service-name"] === previewServiceName(aia));
+      .ownedBy(namespace, aia.metadata.name ?? "")
+      .filter((slice) => preview !== undefined && slice.metadata?.ownerReferences?.some((owner) => owner.uid === preview.metadata?.uid));
     const annotations = aia.metadata.annotations ?? {};
     const requests = new Set(
       (Object.keys(requestAnnotations) as RolloutRequest[]).filter((request) => annotations[requestAnnotations[request]] === "true"),
@@ -236,8 +240,8 @@ export class Reconciler {
     for (const color of colors) {
       for (const volume of deployments[color]?.spec?.template.spec?.volumes ?? []) if (volume.configMap?.name) used.add(volume.configMap.name);
     }
-    return (this.options.owned.get("ConfigMap")?.list(namespace) ?? [])
-      .filter((cm) => cm.metadata?.labels?.[labelKeys.instance] === aia.metadata.name && cm.metadata?.labels?.[labelKeys.component] === configComponent)
+    return (this.options.owned.get("ConfigMap")?.ownedBy(namespace, aia.metadata.name ?? "") ?? [])
+      .filter((cm) => cm.metadata?.labels?.[labelKeys.component] === configComponent)
       .filter((cm) => !used.has(cm.metadata?.name ?? ""))
       .map((cm) => ({ apiVersion: "v1", kind: "ConfigMap", namespace, name: cm.metadata?.name ?? "" }));
   }

@@ -6,7 +6,7 @@ import { backupCronJob, backupCronJobName } from "./backup.js";
 import { configMap, configMapName } from "./config-map.js";
 import { serviceAccount } from "./identity.js";
 import { annotationKeys, otherColor, type Color } from "./metadata.js";
-import { ingress, networkPolicy, previewService, stableService } from "./network.js";
+import { ingress, networkPolicy, previewService, previewServiceName, stableService } from "./network.js";
 import { autoscaler, disruptionBudget } from "./scaling.js";
 import { dataClaim } from "./storage.js";
 import { deployment, podTemplate, type PodTemplateRevision } from "./workload.js";
@@ -40,6 +40,8 @@ export interface ColorLayout {
   stable?: Color;
   colors: Record<Color, ColorPlan>;
   observed: Record<Color, V1Deployment | undefined>;
+  /** The preview Service exists (see RolloutPlan.preview); otherwise it is deleted. */
+  preview: boolean;
 }
 
 /** No rollout: the active color runs the spec at spec.replicas, the other none. */
@@ -48,6 +50,7 @@ export function steadyLayout(aia: AIAssistant, active: Color): ColorLayout {
     active,
     colors: { [active]: { replicas: aia.spec.replicas, template: "desired" }, [otherColor(active)]: { replicas: 0, template: "keep" } } as Record<Color, ColorPlan>,
     observed: { blue: undefined, green: undefined },
+    preview: false,
   };
 }
 
@@ -64,7 +67,7 @@ export interface DesiredState {
    * after: one the API server refuses shows as Degraded, but cannot hold up or undo a rollout step.
    */
   extras: KubernetesObject[];
-  /** Optional objects the spec no longer asks for: delete them if they exist. */
+  /** Optional objects the spec (or the rollout, for the preview Service) no longer asks for: delete them if they exist. */
   remove: ObjectRef[];
   rendered: Rendered;
 }
@@ -93,17 +96,19 @@ export function desiredState(aia: AIAssistant, layout: ColorLayout = steadyLayou
     const object = colorDeployment(aia, color, layout, rendered);
     if (object) serving.push(object);
   }
-  serving.push(stableService(aia, layout.stable ?? layout.active), previewService(aia, layout.active));
+  serving.push(stableService(aia, layout.stable ?? layout.active));
 
   const remove: ObjectRef[] = [];
   const extras: KubernetesObject[] = [];
   // The policy goes before the pods it isolates: a rejected one holds the rollout rather than letting
-  // new pods run without it.
+  // new pods run without it. The preview Service exists only around a rollout, which its
+  // EndpointSlices gate.
   const optional: [KubernetesObject | undefined, KubernetesObject[], string, string, string][] = [
     [autoscaler(aia), extras, "autoscaling/v2", "HorizontalPodAutoscaler", name],
     [disruptionBudget(aia, layout.active), extras, "policy/v1", "PodDisruptionBudget", name],
     [networkPolicy(aia), podInputs, "networking.k8s.io/v1", "NetworkPolicy", name],
     [ingress(aia), extras, "networking.k8s.io/v1", "Ingress", name],
+    [layout.preview ? previewService(aia, layout.active) : undefined, serving, "v1", "Service", previewServiceName(aia)],
     [backupCronJob(aia), extras, "batch/v1", "CronJob", backupCronJobName(aia)],
   ];
   for (const [object, wave, apiVersion, kind, objectName] of optional) {

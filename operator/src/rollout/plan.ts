@@ -69,6 +69,13 @@ export interface RolloutPlan {
   stableRevision: string;
   lastRollout: LastRollout | undefined;
   colors: Record<Color, ColorPlan>;
+  /**
+   * Whether the preview Service should exist: while a rollout is in flight (promotion waits for its
+   * EndpointSlices) or the idle color still runs pods (kept for a rollback, or winding down after an
+   * abort). Outside of that it would hold a ClusterIP, and cost the API server an allocation, for
+   * nothing to reach.
+   */
+  preview: boolean;
   /** Request annotations acted on (or refused), to be removed from the AIAssistant. */
   consumed: RolloutRequest[];
   events: RolloutEvent[];
@@ -157,6 +164,7 @@ class PlanBuilder {
       stableRevision: this.stableRevision,
       lastRollout: this.last,
       colors,
+      preview: inFlight(this.last?.phase) || colors[this.preview].replicas > 0,
       consumed: this.consumed,
       events: this.events,
       waitingFor: this.waitingFor,

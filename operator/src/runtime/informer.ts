@@ -12,7 +12,10 @@ export interface InformerOptions<T> {
   /** The collection, e.g. "/apis/aiassistant.dev/v1alpha1/aiassistants" or "/api/v1/namespaces/ns/services". */
   listPath: string;
   labelSelector?: string;
-  /** A full relist this often, diffed against the cache. Default 10 min. */
+  /**
+   * Hands every cached object to the update handlers again this often (the old and the new object
+   * the same), from the cache and without a request: client-go's resync. Undefined: never.
+   */
   resyncMs?: number;
   /** health() fails when nothing proved the cache current for this long. Default 5 min. */
   staleAfterMs?: number;
@@ -26,6 +29,8 @@ export interface InformerOptions<T> {
   backoff?: { initialMs: number; maxMs: number };
   /** Applied to every object before it is cached and handed to handlers (client-go's SetTransform), e.g. to drop what no one reads. */
   transform?: (object: T) => T;
+  /** Files each cached object under this key (undefined: under none) for byIndex(): client-go's Indexer, with one index. */
+  indexBy?: (object: T) => string | undefined;
 }
 
 type Handler<T> = (object: T) => void;
@@ -39,7 +44,8 @@ const minWatchIntervalMs = 1000;
 function informerMetrics(registry: Registry) {
   return {
     watchRestarts: counterOn(registry, { name: "watch_restarts_total", help: "Watches reopened after the first", labelNames: ["informer"] }),
-    relists: counterOn(registry, { name: "informer_relists_total", help: "Full lists after the first (resync, 410 Gone, errors)", labelNames: ["informer"] }),
+    relists: counterOn(registry, { name: "informer_relists_total", help: "Full lists after the first (410 Gone, parse errors)", labelNames: ["informer"] }),
+    resyncs: counterOn(registry, { name: "informer_resyncs_total", help: "Cached objects handed to the update handlers again by a resync", labelNames: ["informer"] }),
     events: counterOn(registry, { name: "informer_events_total", help: "Watch events received, by type", labelNames: ["informer", "type"] }),
     parseErrors: counterOn(registry, {
       name: "informer_parse_errors_total",
@@ -53,20 +59,34 @@ function keyOf(object: k8s.KubernetesObject): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
 }
 
+/** The bookmark a watch-list stream sends once it has sent every object there is (KEP-3157). */
+function endsInitialEvents(event: WatchEvent<unknown>): boolean {
+  return event.type === "BOOKMARK" && (event.object as k8s.KubernetesObject).metadata?.annotations?.["k8s.io/initial-events-end"] === "true";
+}
+
+/** A refusal of sendInitialEvents by a server without the WatchList feature, as opposed to a failure worth retrying. */
+function refusesWatchList(error: unknown): boolean {
+  return error instanceof ApiStatusError && error.status >= 400 && error.status < 500 && error.status !== 410 && error.status !== 429;
+}
+
 /**
  * A list-then-watch cache of one collection, written instead of client-node's makeInformer, which
  * stops silently and storms the server after reconnects (kubernetes-client/javascript #301, #364,
- * #958, #1933). One loop owns all state: it lists, watches from the list's resourceVersion (with
- * bookmarks), reconnects from the last resourceVersion it saw, relists on 410 Gone, on a parse
- * error and every resync period, and treats silence as a dead connection. health() reports a
+ * #958, #1933). One loop owns all state: it fills the cache from one watch-list stream (the
+ * server's initial events, then its changes on the same connection; a paged LIST and a watch
+ * where the server does not offer that), reconnects from the last resourceVersion it saw (with
+ * bookmarks), lists again only on 410 Gone or a parse error, and treats silence as a dead
+ * connection. A resync replays the cache to the handlers; it never lists. health() reports a
  * cache nothing has confirmed for staleAfterMs, so a stuck informer restarts the pod instead of
  * serving an old world forever.
  */
 export class Informer<T extends k8s.KubernetesObject> {
   readonly name: string;
   private readonly cache = new Map<string, T>();
+  /** indexBy's key → the objects filed under it, by cache key. */
+  private readonly index = new Map<string, Map<string, T>>();
   private readonly listerWatcher: ListerWatcher<T>;
-  private readonly resyncMs: number;
+  private readonly resyncMs: number | undefined;
   private readonly staleAfterMs: number;
   private readonly pageSize: number;
   private readonly backoff: { initialMs: number; maxMs: number };
@@ -76,14 +96,15 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly updateHandlers: UpdateHandler<T>[] = [];
   private readonly deleteHandlers: Handler<T>[] = [];
   private readonly transform: (object: T) => T;
+  private readonly indexBy: ((object: T) => string | undefined) | undefined;
 
   private resourceVersion = "";
   private synced = false;
   private relistNeeded = true;
+  /** Until the server refuses a watch-list stream, the cache is (re)filled from one. */
+  private watchListOffered = true;
   private lastActivity = 0;
   private readonly stopping = new AbortController();
-  /** Aborted by the resync timer to end the current watch so the loop relists. */
-  private round = new AbortController();
   private resyncTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private firstSync: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
@@ -91,11 +112,12 @@ export class Informer<T extends k8s.KubernetesObject> {
   constructor(options: InformerOptions<T>) {
     this.name = options.name;
     this.listerWatcher = options.listerWatcher ?? new HttpListerWatcher<T>(options.kc, options.listPath, options.labelSelector);
-    this.resyncMs = options.resyncMs ?? 10 * 60_000;
+    this.resyncMs = options.resyncMs;
     this.staleAfterMs = options.staleAfterMs ?? 5 * 60_000;
     this.pageSize = options.pageSize ?? 500;
     this.backoff = options.backoff ?? { initialMs: 800, maxMs: 30_000 };
     this.transform = options.transform ?? ((object) => object);
+    this.indexBy = options.indexBy;
     this.logger = options.logger.child({ informer: options.name });
     this.metrics = informerMetrics(options.registry);
     let resolve!: () => void;
@@ -130,7 +152,6 @@ export class Informer<T extends k8s.KubernetesObject> {
 
   stop(): void {
     this.stopping.abort(new Error(`informer ${this.name} stopped`));
-    this.round.abort(this.stopping.signal.reason);
     clearTimeout(this.resyncTimer);
     this.firstSync.reject(new Error(`informer ${this.name} stopped before its first list`));
   }
@@ -141,6 +162,11 @@ export class Informer<T extends k8s.KubernetesObject> {
 
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /** The cached objects indexBy files under `key`, without scanning the cache. */
+  byIndex(key: string): T[] {
+    return [...(this.index.get(key)?.values() ?? [])];
   }
 
   hasSynced(): boolean {
@@ -165,17 +191,18 @@ export class Informer<T extends k8s.KubernetesObject> {
     const stop = this.stopping.signal;
     let failures = 0;
     let lastWatchStart = 0;
-    let lists = 0;
     let watches = 0;
     this.scheduleResync();
     while (!stopped()) {
       let progressed = false;
       try {
         if (this.relistNeeded) {
-          if (lists++ > 0) this.metrics.relists.inc({ informer: this.name });
-          await this.relist();
-          this.relistNeeded = false;
-          progressed = true;
+          if (this.synced) this.metrics.relists.inc({ informer: this.name });
+          // Otherwise the watch below is the list: a watch-list stream.
+          if (!this.watchListOffered) {
+            await this.relist();
+            progressed = true;
+          }
         }
         await sleep(lastWatchStart + minWatchIntervalMs - Date.now(), stop);
         if (stopped()) break;
@@ -188,12 +215,6 @@ export class Informer<T extends k8s.KubernetesObject> {
         continue;
       } catch (error) {
         if (stopped()) break;
-        if (this.round.signal.aborted) {
-          // The resync timer ended the watch on purpose.
-          this.round = new AbortController();
-          this.relistNeeded = true;
-          continue;
-        }
         if (error instanceof IdleTimeoutError && error.afterResponse) {
           // A quiet watch, reopened from where it was; a dead one will fail to reopen.
           this.logger.info({ err: error }, "watch silent; reopening it");
@@ -222,16 +243,24 @@ export class Informer<T extends k8s.KubernetesObject> {
   }
 
   private scheduleResync(): void {
+    if (this.resyncMs === undefined) return;
     this.resyncTimer = setTimeout(() => {
-      this.round.abort(new Error("resync"));
+      this.resync();
       this.scheduleResync();
     }, this.resyncMs);
     this.resyncTimer.unref();
   }
 
-  /** Lists every page, then makes the cache equal to the list, emitting the differences. */
+  /** The level-triggered safety net: every cached object to the handlers again, at no cost to the server. */
+  private resync(): void {
+    if (!this.synced) return;
+    for (const object of this.cache.values()) this.emitUpdate(object, object);
+    this.metrics.resyncs.inc({ informer: this.name }, this.cache.size);
+  }
+
+  /** Lists every page, then makes the cache equal to the list. */
   private async relist(): Promise<void> {
-    const signal = AbortSignal.any([this.stopping.signal, this.round.signal]);
+    const signal = this.stopping.signal;
     const items: T[] = [];
     let page = await this.listerWatcher.list({ limit: this.pageSize, continue: undefined, signal, idleTimeoutMs: this.idleTimeoutMs() });
     items.push(...page.items);
@@ -240,19 +269,23 @@ export class Informer<T extends k8s.KubernetesObject> {
       items.push(...page.items);
     }
 
-    const listed = new Map(items.map((item) => [keyOf(item), this.transform(item)]));
+    this.replace(new Map(items.map((item) => [keyOf(item), this.transform(item)])), page.resourceVersion);
+  }
+
+  /** Makes the cache equal to a complete list of the collection, emitting the differences. */
+  private replace(listed: Map<string, T>, resourceVersion: string): void {
     for (const [key, object] of listed) {
-      const old = this.cache.get(key);
-      this.cache.set(key, object);
+      const old = this.store(key, object);
       if (old === undefined) this.emit(this.addHandlers, object);
       else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emitUpdate(old, object);
     }
     for (const [key, old] of this.cache) {
       if (listed.has(key)) continue;
-      this.cache.delete(key);
+      this.remove(key, old);
       this.emit(this.deleteHandlers, old);
     }
-    this.resourceVersion = page.resourceVersion;
+    this.resourceVersion = resourceVersion;
+    this.relistNeeded = false;
     this.markActive();
     if (!this.synced) {
       this.synced = true;
@@ -261,23 +294,57 @@ export class Informer<T extends k8s.KubernetesObject> {
     }
   }
 
+  /**
+   * Watches from the last resourceVersion, or, when the cache must be filled again, as a watch-list
+   * stream: the objects the server sends before its initial-events-end bookmark are the complete
+   * collection (and replace the cache); what follows on the same connection is the watch.
+   */
   private async watch(onProgress: () => void): Promise<void> {
-    const signal = AbortSignal.any([this.stopping.signal, this.round.signal]);
+    let initial = this.relistNeeded ? new Map<string, T>() : undefined;
     const timeoutSeconds = Math.floor(jitter(minWatchTimeoutSeconds, 1));
-    await this.listerWatcher.watch({
-      resourceVersion: this.resourceVersion,
-      timeoutSeconds,
-      signal,
-      idleTimeoutMs: this.idleTimeoutMs(),
-      // The server accepted our resourceVersion: the cache is current as of now.
-      onOpen: () => {
-        this.markActive();
-      },
-      onEvent: (event) => {
-        this.apply(event as WatchEvent<T>);
-        onProgress();
-      },
-    });
+    try {
+      await this.listerWatcher.watch({
+        // Unset with sendInitialEvents: the collection as of a consistent read, however old our last resourceVersion is.
+        resourceVersion: initial ? "" : this.resourceVersion,
+        sendInitialEvents: initial !== undefined,
+        timeoutSeconds,
+        signal: this.stopping.signal,
+        idleTimeoutMs: this.idleTimeoutMs(),
+        // The server accepted our resourceVersion: the cache is current as of now.
+        onOpen: () => {
+          if (!initial) this.markActive();
+        },
+        onEvent: (event) => {
+          if (!initial) this.apply(event as WatchEvent<T>);
+          else if (endsInitialEvents(event)) {
+            this.replace(initial, (event.object as k8s.KubernetesObject).metadata?.resourceVersion ?? "");
+            initial = undefined;
+          } else this.collect(initial, event as WatchEvent<T>);
+          onProgress();
+        },
+      });
+    } catch (error) {
+      if (!initial || !refusesWatchList(error)) throw error;
+      this.refuseWatchList(error);
+      return;
+    }
+    // A server that ignores sendInitialEvents sends the objects but never the bookmark that ends them.
+    if (initial) this.refuseWatchList(new Error("the watch ended without an initial-events-end bookmark"));
+  }
+
+  private refuseWatchList(error: unknown): void {
+    this.watchListOffered = false;
+    this.logger.info({ err: error }, "the API server does not offer watch-list streams; listing in pages");
+  }
+
+  /** An event of a watch-list stream's initial part: the objects are gathered until the stream says they are all there. */
+  private collect(initial: Map<string, T>, event: WatchEvent<T>): void {
+    this.metrics.events.inc({ informer: this.name, type: event.type });
+    if (event.type === "ERROR") throw new ApiStatusError(event.object.code ?? 500, event.object.message ?? "watch ERROR event");
+    this.markActive();
+    if (event.type === "BOOKMARK") return;
+    if (event.type === "DELETED") initial.delete(keyOf(event.object));
+    else initial.set(keyOf(event.object), this.transform(event.object));
   }
 
   private apply(event: WatchEvent<T>): void {
@@ -292,17 +359,44 @@ export class Informer<T extends k8s.KubernetesObject> {
     if (event.type !== "BOOKMARK") {
       const key = keyOf(object);
       const cached = this.transform(object);
-      const old = this.cache.get(key);
       if (event.type === "DELETED") {
-        this.cache.delete(key);
+        const old = this.cache.get(key);
+        if (old !== undefined) this.remove(key, old);
         this.emit(this.deleteHandlers, cached);
       } else {
-        this.cache.set(key, cached);
+        const old = this.store(key, cached);
         if (old === undefined) this.emit(this.addHandlers, cached);
         else this.emitUpdate(old, cached);
       }
     }
     this.resourceVersion = resourceVersion;
+  }
+
+  /** Caches `object` under `key`, keeping the index in step; returns what it replaced. */
+  private store(key: string, object: T): T | undefined {
+    const old = this.cache.get(key);
+    if (old !== undefined) this.unindex(key, old);
+    this.cache.set(key, object);
+    const indexKey = this.indexBy?.(object);
+    if (indexKey !== undefined) {
+      let bucket = this.index.get(indexKey);
+      if (!bucket) this.index.set(indexKey, (bucket = new Map<string, T>()));
+      bucket.set(key, object);
+    }
+    return old;
+  }
+
+  private remove(key: string, old: T): void {
+    this.cache.delete(key);
+    this.unindex(key, old);
+  }
+
+  private unindex(key: string, object: T): void {
+    const indexKey = this.indexBy?.(object);
+    if (indexKey === undefined) return;
+    const bucket = this.index.get(indexKey);
+    bucket?.delete(key);
+    if (bucket?.size === 0) this.index.delete(indexKey);
   }
 
   /** Silence longer than this means a dead connection; half the staleness limit leaves time to recover. */

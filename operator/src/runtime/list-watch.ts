@@ -53,6 +53,11 @@ export interface ListOptions {
 
 export interface WatchOptions {
   resourceVersion: string;
+  /**
+   * A watch-list stream: the server first sends every object as ADDED, then a BOOKMARK annotated
+   * k8s.io/initial-events-end, then the changes (resourceVersionMatch NotOlderThan).
+   */
+  sendInitialEvents: boolean;
   timeoutSeconds: number;
   signal: AbortSignal;
   idleTimeoutMs: number;
@@ -130,12 +135,13 @@ export class HttpListerWatcher<T> implements ListerWatcher<T> {
   }
 
   async watch(options: WatchOptions): Promise<void> {
-    const query = {
+    const query: Record<string, string> = {
       watch: "true",
-      resourceVersion: options.resourceVersion,
       allowWatchBookmarks: "true",
       timeoutSeconds: String(options.timeoutSeconds),
     };
+    if (options.resourceVersion !== "") query["resourceVersion"] = options.resourceVersion;
+    if (options.sendInitialEvents) Object.assign(query, { sendInitialEvents: "true", resourceVersionMatch: "NotOlderThan" });
     let pending = "";
     await this.request(query, options.signal, options.idleTimeoutMs, options.onOpen, (chunk) => {
       pending += chunk;

@@ -6,6 +6,8 @@ import { writesSince } from "../support/audit.js";
 import { installCRD, kubectl } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig, plain } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
+import { fieldManager } from "../../src/resources/metadata.js";
+import { previewService } from "../../src/resources/network.js";
 
 const { group, version, plural } = aiAssistants;
 const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
@@ -51,15 +53,14 @@ describe("reconciling an AIAssistant on a real API server", function () {
     const aia = await reconciled("demo");
     const owner = { apiVersion: `${group}/${version}`, kind: "AIAssistant", name: "demo", uid: aia.metadata.uid, controller: true, blockOwnerDeletion: true };
 
-    const [sa, cm, deployment, stable, preview, pvc] = await Promise.all([
+    const [sa, cm, deployment, stable, pvc] = await Promise.all([
       core.readNamespacedServiceAccount({ name: "demo", namespace }),
       configOf("demo-blue"),
       apps.readNamespacedDeployment({ name: "demo-blue", namespace }),
       core.readNamespacedService({ name: "demo", namespace }),
-      core.readNamespacedService({ name: "demo-preview", namespace }),
       core.readNamespacedPersistentVolumeClaim({ name: "demo-data", namespace }),
     ]);
-    for (const object of [sa, cm, deployment, stable, preview]) {
+    for (const object of [sa, cm, deployment, stable]) {
       assert.deepEqual(plain(object.metadata?.ownerReferences), [owner], object.metadata?.name);
       assert.equal(object.metadata?.labels?.["app.kubernetes.io/managed-by"], "aiassistant-operator");
       const managers = object.metadata?.managedFields?.filter((f) => f.operation === "Apply").map((f) => f.manager);
@@ -74,7 +75,7 @@ describe("reconciling an AIAssistant on a real API server", function () {
     assert.equal(pod?.containers[0]?.securityContext?.readOnlyRootFilesystem, true);
     assert.ok(pod?.volumes?.some((v) => v.configMap?.name === "demo-handbook"), "the knowledge ConfigMap is mounted");
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
-    assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
+    await assert.rejects(core.readNamespacedService({ name: "demo-preview", namespace }), "no preview Service, so no ClusterIP for it, before a rollout");
     assert.match(cm.data?.["config.yaml"] ?? "", /provider: extractive/);
     assert.equal(cm.immutable, true);
     assert.equal(deployment.metadata?.annotations?.["aiassistant.dev/revision"], aia.status?.stableRevision);
@@ -119,6 +120,9 @@ describe("reconciling an AIAssistant on a real API server", function () {
     // Nothing else serves during a cutover: the stable Service leaves the stopping pod at once, so
     // clients are refused rather than sent to a pod on its way out, and reach green once it is ready.
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "green", "the stable Service selects the starting color");
+    const preview = await core.readNamespacedService({ name: "demo-preview", namespace });
+    assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green", "the preview Service comes with the rollout, on the new color");
+    assert.match(preview.spec?.clusterIP ?? "", /^10\.96\./, "a ClusterIP, so in-cluster clients can try it on port 80");
   });
 
   it("sends no write at all when everything is in place, even across a restart and full resync", async function () {
@@ -252,6 +256,16 @@ describe("reconciling an AIAssistant on a real API server", function () {
       ]);
       return h && p ? true : undefined;
     });
+  });
+
+  it("deletes the preview Service an earlier operator kept at all times, freeing its ClusterIP", async function () {
+    const aia = await reconciled("scaled");
+    assert.equal(aia.status?.lastRollout, undefined);
+    // What operators before this one applied for every AIAssistant, rollout or not.
+    const legacy = previewService(aia, "blue");
+    await k8s.KubernetesObjectApi.makeApiClient(kc).patch(legacy, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply);
+    // Its own watch event requeues the owner; nothing else has to happen.
+    await eventually("the idle preview Service to be deleted", async () => ((await isGone(core.readNamespacedService({ name: "scaled-preview", namespace }))) ? true : undefined));
   });
 
   it("reads the sample back through kubectl's printer columns", async function () {

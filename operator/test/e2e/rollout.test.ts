@@ -3,7 +3,7 @@ import * as k8s from "@kubernetes/client-node";
 import type { AIAssistant } from "../../src/api/types.generated.js";
 import { condition, createAIAssistant, readAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { installCRD } from "../support/crd.js";
-import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
+import { createNamespace, eventually, isGone, kubeConfig } from "../support/kube.js";
 import { OperatorProcess } from "../support/operator-process.js";
 import { EndpointSampler, patchAIAssistant, requestRollout, waitForRolloutPhase } from "../support/rollout.js";
 
@@ -79,6 +79,8 @@ describe("blue-green rollouts on a full control plane", function () {
 
     const completed = await waitForRolloutPhase(kc, namespace, "happy", "Completed");
     await sampler.stop();
+    // Deleted in the pass that scaled the old color down, before that pass wrote Completed.
+    assert.ok(await isGone(core.readNamespacedService({ name: "happy-preview", namespace })), "no preview Service once the old color is down");
     assert.equal(await replicasOf("happy-blue"), 0, "scaled to zero, not deleted");
     assert.equal(await imageOf("happy-green"), "ai-assistant:v2");
     assert.ok(sampler.samples > 10, `sampled the stable Service's endpoints ${String(sampler.samples)} times`);
@@ -106,6 +108,7 @@ describe("blue-green rollouts on a full control plane", function () {
   it("pauses without auto-promotion, shows the preview ready behind the preview Service, and promotes on the annotation", async function () {
     await create("manual", { replicas: 2, rollout: { autoPromotion: false, scaleDownDelaySeconds: 0 } });
     await ready("manual", 2);
+    assert.ok(await isGone(core.readNamespacedService({ name: "manual-preview", namespace })), "no preview Service (and no ClusterIP) before a rollout");
     await setImage("manual", "ai-assistant:v2");
     const paused = await waitForAIAssistant(kc, namespace, "manual", (aia) => aia.status?.lastRollout?.phase === "Paused" && condition(aia, "PreviewReady")?.status === "True", {
       what: "manual to pause with the preview ready",
@@ -115,6 +118,8 @@ describe("blue-green rollouts on a full control plane", function () {
     assert.equal(await selectedColor("manual"), "blue");
     assert.equal(await selectedColor("manual-preview"), "green");
     assert.equal(await imageOf("manual-green"), "ai-assistant:v2");
+    const slices = await kc.makeApiClient(k8s.DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector: "kubernetes.io/service-name=manual-preview" });
+    assert.equal(slices.items.flatMap((slice) => slice.endpoints).length, 2, "the preview Service created with the rollout lists the new pods");
 
     await requestRollout(kc, namespace, "manual", "promote");
     const promoted = await waitForAIAssistant(kc, namespace, "manual", (aia) => aia.status?.activeColor === "green" && aia.status.lastRollout?.phase === "Completed", {
@@ -128,6 +133,9 @@ describe("blue-green rollouts on a full control plane", function () {
     await setImage("manual", "ai-assistant:v3");
     const paused = await waitForRolloutPhase(kc, namespace, "manual", "Paused");
     await operator.kill();
+    // Promotion needs the preview Service's EndpointSlices (ready pods are checked on every pass): it
+    // happens below only if the new operator brings the Service back, from the status alone.
+    await core.deleteNamespacedService({ name: "manual-preview", namespace });
     operator = await new OperatorProcess({ WATCH_NAMESPACES: namespace }).start();
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const resumed = await read("manual");

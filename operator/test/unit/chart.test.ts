@@ -63,7 +63,7 @@ describe("the Helm chart", function () {
     assert.equal(container?.startupProbe?.httpGet?.path, "/healthz");
     assert.equal(container?.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(container?.readinessProbe?.httpGet?.path, "/readyz");
-    assert.deepEqual(container?.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } });
+    assert.deepEqual(container?.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "768Mi" } });
     const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
     assert.equal(env["LEADER_ELECT"], "true");
     assert.equal(env["POD_NAMESPACE"], "metadata.namespace", "the Lease lives in the release namespace");

@@ -49,7 +49,7 @@ describe("desired objects of an AIAssistant", function () {
   it("applies identity, config and volume a wave before the Deployment that uses them", function () {
     assert.deepEqual(
       desired.waves.map((wave) => wave.map((o) => o.kind)),
-      [["ServiceAccount", "ConfigMap", "PersistentVolumeClaim"], ["Deployment", "Service", "Service"]],
+      [["ServiceAccount", "ConfigMap", "PersistentVolumeClaim"], ["Deployment", "Service"]],
     );
     // The policy before the pods it isolates; the optional objects after what serves.
     const full = desiredState(
@@ -61,7 +61,7 @@ describe("desired objects of an AIAssistant", function () {
     );
     assert.deepEqual(full.waves.map((wave) => wave.map((o) => o.kind)), [
       ["ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "NetworkPolicy"],
-      ["Deployment", "Service", "Service"],
+      ["Deployment", "Service"],
     ]);
     assert.deepEqual(full.extras.map((o) => o.kind), ["Ingress", "CronJob"]);
   });
@@ -100,16 +100,25 @@ describe("desired objects of an AIAssistant", function () {
     assert.equal(scaled.rendered.configHash, scaledMore.rendered.configHash, "replicas are not config");
   });
 
-  it("points the stable Service at the active color and the preview Service at the other", function () {
-    const stable = find<V1Service>(everything(desired), "Service", "demo");
-    const preview = find<V1Service>(everything(desired), "Service", "demo-preview");
+  it("points the stable Service at the active color and, around a rollout, the preview Service at the other", function () {
+    const rollingOut = desiredState(aia, { ...steadyLayout(aia, "blue"), preview: true });
+    const stable = find<V1Service>(everything(rollingOut), "Service", "demo");
+    const preview = find<V1Service>(everything(rollingOut), "Service", "demo-preview");
     assert.equal(stable.spec?.selector?.["aiassistant.dev/color"], "blue");
     assert.equal(preview.spec?.selector?.["aiassistant.dev/color"], "green");
+    assert.equal(preview.spec?.type, "ClusterIP", "reachable in the cluster on its port 80, as the stable one");
     assert.deepEqual(stable.spec?.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+    assert.ok(rollingOut.waves[1]?.includes(preview), "serving: promotion waits for its EndpointSlices");
+    assert.ok(!rollingOut.remove.some((r) => r.name === "demo-preview"));
+  });
+
+  it("holds no preview Service, and no ClusterIP for it, outside a rollout: it is deleted if there is one", function () {
+    assert.deepEqual(everything(desired).filter((o) => o.kind === "Service").map((o) => o.metadata?.name), ["demo"]);
+    assert.deepEqual(desired.remove.filter((r) => r.kind === "Service"), [{ apiVersion: "v1", kind: "Service", namespace: "team-a", name: "demo-preview" }]);
   });
 
   it("points the stable Service at the starting color during a cutover, as the layout says", function () {
-    const cutover = desiredState(aia, { ...steadyLayout(aia, "blue"), stable: "green" });
+    const cutover = desiredState(aia, { ...steadyLayout(aia, "blue"), stable: "green", preview: true });
     assert.equal(find<V1Service>(everything(cutover), "Service", "demo").spec?.selector?.["aiassistant.dev/color"], "green");
     assert.equal(find<V1Service>(everything(cutover), "Service", "demo-preview").spec?.selector?.["aiassistant.dev/color"], "green");
   });
@@ -194,7 +203,7 @@ describe("desired objects of an AIAssistant", function () {
   });
 
   it("adds an HPA on the AIAssistant's /scale and a PDB only when there is more than one pod", function () {
-    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "CronJob"]);
+    assert.deepEqual(desired.remove.map((r) => r.kind), ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "Service", "CronJob"]);
     const autoscaled = defaultedAIAssistant({
       storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
       autoscaling: { minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 70 },
@@ -206,7 +215,7 @@ describe("desired objects of an AIAssistant", function () {
     assert.deepEqual(hpa.spec?.metrics?.map((m) => m.resource?.name), ["memory"]);
     const pdb = find<V1PodDisruptionBudget>(everything(scaled), "PodDisruptionBudget");
     assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
-    assert.deepEqual(scaled.remove.map((r) => r.kind), ["NetworkPolicy", "Ingress", "CronJob"]);
+    assert.deepEqual(scaled.remove.map((r) => r.kind), ["NetworkPolicy", "Ingress", "Service", "CronJob"]);
   });
 
   it("budgets disruptions once the HPA has grown an autoscaled assistant past one pod", function () {

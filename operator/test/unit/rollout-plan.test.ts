@@ -116,6 +116,24 @@ describe("blue-green rollout plan", function () {
     assert.deepEqual(reasons(after), ["ScaledDown"]);
   });
 
+  it("asks for the preview Service only from a rollout's start until the idle color has no pods left", function () {
+    assert.equal(planRollout(input({ revision: "r0", status: undefined, observed: { blue: absent, green: absent } })).preview, false, "first deploy");
+    assert.equal(planRollout(input({ revision: "r0" })).preview, false, "steady");
+    const started = planRollout(input({}));
+    assert.equal(started.preview, true, "promotion waits for its EndpointSlices");
+    const promoted = planRollout(input({ status: statusOf(started), ...greenReady(), now: at(6) }));
+    const observed = { blue: running("blue", "r0", 3), green: running("green", "r1", 3) };
+    assert.equal(promoted.preview, true, "the old color is still up for a rollback");
+    assert.equal(planRollout(input({ status: statusOf(promoted), observed, now: at(36) })).preview, false, "completed: the old color scaled to zero");
+
+    const aborted = planRollout(input({ status: statusOf(started), observed, requests: requests("abort"), now: at(3) }));
+    assert.equal(aborted.preview, true, "the aborted color winds down behind it");
+    assert.equal(planRollout(input({ status: statusOf(aborted), observed, now: at(40) })).preview, false);
+
+    const cutover = planRollout(input({ exclusive: true, replicas: 1, observed: { blue: running("blue", "r0", 1), green: absent } }));
+    assert.deepEqual([cutover.colors.green.replicas, cutover.preview], [0, true], "a cutover waiting for the old pod to stop is in flight too");
+  });
+
   it("pauses without auto-promotion until the promote annotation, which a not-yet-ready preview keeps for later", function () {
     const manual = { ...settings, autoPromotion: false };
     const started = statusOf(planRollout(input({ settings: manual })));

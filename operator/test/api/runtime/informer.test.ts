@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { Informer, type InformerOptions } from "../../../src/runtime/informer.js";
+import { HttpListerWatcher, type ListerWatcher } from "../../../src/runtime/list-watch.js";
 import { createNamespace, eventually, kubeConfig } from "../../support/kube.js";
 import { recordingLogger } from "./recording-logger.js";
 import { StallingProxy, apiServerAddress, compactEtcd } from "./stalling-proxy.js";
@@ -70,11 +71,31 @@ describe("Informer against a real API server", function () {
     return created;
   }
 
-  it("lists in pages, then delivers adds, updates and deletes as they happen", async function () {
+  /** The HTTP list/watch of the test's ConfigMaps, recording each request it makes. */
+  function recordingListerWatcher(via = kc): { listerWatcher: ListerWatcher<k8s.V1ConfigMap>; requests: string[] } {
+    const http = new HttpListerWatcher<k8s.V1ConfigMap>(via, `/api/v1/namespaces/${namespace}/configmaps`, "test=informer");
+    const requests: string[] = [];
+    return {
+      requests,
+      listerWatcher: {
+        list: (options) => {
+          requests.push("list");
+          return http.list(options);
+        },
+        watch: (options) => {
+          requests.push(options.sendInitialEvents ? "watch-list" : "watch");
+          return http.watch(options);
+        },
+      },
+    };
+  }
+
+  it("fills its cache from one watch-list stream, no LIST, then delivers adds, updates and deletes as they happen", async function () {
     for (const name of ["pre-1", "pre-2", "pre-3"]) await core.createNamespacedConfigMap({ namespace, body: configMap(name, "0") });
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "unlabelled" } } });
     const registry = new Registry();
-    const informer = configMapInformer({ registry, pageSize: 2 });
+    const { listerWatcher, requests } = recordingListerWatcher();
+    const informer = configMapInformer({ registry, listerWatcher });
     const seen = recordEvents(informer);
     assert.equal(informer.hasSynced(), false);
     await informer.start();
@@ -97,6 +118,21 @@ describe("Informer against a real API server", function () {
     assert.equal(informer.get(namespace, "pre-1")?.data?.["v"], "2");
     assert.equal(informer.get(namespace, "pre-2"), undefined);
     assert.equal(await counter(registry, "informer_events_total", { informer: "configmaps", type: "MODIFIED" }), 1);
+    assert.deepEqual(requests, ["watch-list"], "the initial objects and the changes came on one connection");
+  });
+
+  it("files each object under its indexBy key for byIndex, following the key as it changes", async function () {
+    const owned = (name: string, owner: string): k8s.V1ConfigMap => ({ metadata: { name, labels: { test: "informer", owner } } });
+    for (const [name, owner] of [["a-1", "a"], ["a-2", "a"], ["b-1", "b"]] as const) await core.createNamespacedConfigMap({ namespace, body: owned(name, owner) });
+    const informer = configMapInformer({ registry: new Registry(), indexBy: (cm) => cm.metadata?.labels?.["owner"] });
+    await informer.start();
+    const names = (key: string) => informer.byIndex(key).map((cm) => cm.metadata?.name).sort();
+    assert.deepEqual([names("a"), names("b"), names("c")], [["a-1", "a-2"], ["b-1"], []]);
+
+    await core.replaceNamespacedConfigMap({ name: "a-2", namespace, body: owned("a-2", "c") });
+    await core.deleteNamespacedConfigMap({ name: "b-1", namespace });
+    await eventually("the index to follow", () => (names("c").length === 1 && names("b").length === 0 ? true : undefined));
+    assert.deepEqual([names("a"), names("b"), names("c")], [["a-1"], [], ["a-2"]]);
   });
 
   it("caches and hands out what its transform returns, for listed and for watched objects", async function () {
@@ -117,35 +153,21 @@ describe("Informer against a real API server", function () {
     for (const cm of informer.list()) assert.equal(cm.metadata?.managedFields, undefined);
   });
 
-  it("relists on its resync period and emits exactly the differences it missed", async function () {
-    for (const name of ["keep", "change", "gone"]) await core.createNamespacedConfigMap({ namespace, body: configMap(name, "0") });
+  it("resyncs from its cache: every object to the update handlers again, with no request to the server", async function () {
+    for (const name of ["one", "two", "three"]) await core.createNamespacedConfigMap({ namespace, body: configMap(name, "0") });
     const registry = new Registry();
-    const network = await proxy();
-    const informer = configMapInformer({ registry, kc: network.kubeConfigVia(kc), resyncMs: 1500 });
-    const seen = recordEvents(informer);
+    const { listerWatcher, requests } = recordingListerWatcher();
+    const informer = configMapInformer({ registry, listerWatcher, resyncMs: 300 });
+    const resynced: string[] = [];
+    informer.onUpdate((old, cm) => {
+      if (old === cm) resynced.push(cm.metadata?.name ?? "");
+    });
     await informer.start();
-    seen.length = 0;
-
-    // The watch sees nothing of these: only the relist can tell.
-    network.stall();
-    await core.replaceNamespacedConfigMap({ name: "change", namespace, body: configMap("change", "1") });
-    await core.deleteNamespacedConfigMap({ name: "gone", namespace });
-    await core.createNamespacedConfigMap({ namespace, body: configMap("born", "1") });
-    await eventually("a resync to start", async () => ((await counter(registry, "informer_relists_total")) >= 1 ? true : undefined));
-    network.resume();
-
-    await eventually("the differences", () => (seen.length === 3 ? true : undefined));
-    assert.deepEqual(
-      [...seen].sort((a, b) => a[1].localeCompare(b[1])),
-      [
-        ["add", "born", "1"],
-        ["update", "change", "0->1"],
-        ["delete", "gone", "0"],
-      ],
-    );
-    const relists = await counter(registry, "informer_relists_total");
-    await eventually("two more resyncs", async () => ((await counter(registry, "informer_relists_total")) >= relists + 2 ? true : undefined));
-    assert.equal(seen.length, 3, "a relist that finds nothing new emits nothing");
+    await eventually("two resyncs", () => (resynced.length >= 6 ? true : undefined));
+    assert.deepEqual([...new Set(resynced)].sort(), ["one", "three", "two"]);
+    assert.equal(await counter(registry, "informer_resyncs_total"), resynced.length);
+    assert.deepEqual(requests, ["watch-list"], "the watch stays open: no relist");
+    assert.equal(await counter(registry, "informer_relists_total"), 0);
   });
 
   it("relists when its resourceVersion is gone (410) and carries on watching", async function () {

@@ -9,6 +9,8 @@ import { Informer } from "../../../src/runtime/informer.js";
 /*
  * What a real API server never does on purpose — send a broken watch line — from a minimal
  * server speaking the list/watch wire format. The informer must notice, count it and relist.
+ * The server refuses watch-list streams, as one without the WatchList feature does: the informer
+ * must fall back to paged lists.
  */
 describe("Informer on a corrupted watch stream", function () {
   let server: Server;
@@ -19,13 +21,19 @@ describe("Informer on a corrupted watch stream", function () {
     server = createServer((request, response) => {
       const url = new URL(request.url ?? "/", "http://localhost");
       const watch = url.searchParams.get("watch") === "true";
+      if (url.searchParams.get("sendInitialEvents") === "true") {
+        requests.push("watch-list");
+        response.writeHead(422, { "content-type": "application/json" });
+        response.end(JSON.stringify({ kind: "Status", code: 422, message: "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled" }));
+        return;
+      }
       requests.push(watch ? `watch from ${url.searchParams.get("resourceVersion") ?? ""}` : "list");
       response.writeHead(200, { "content-type": "application/json" });
       if (!watch) {
         response.end(JSON.stringify({ kind: "ConfigMapList", metadata: { resourceVersion: "5" }, items: [{ metadata: { name: "a", namespace: "ns", resourceVersion: "5" } }] }));
         return;
       }
-      if (requests.filter((r) => r.startsWith("watch")).length === 1) {
+      if (requests.filter((r) => r.startsWith("watch from")).length === 1) {
         response.write(`${JSON.stringify({ type: "ADDED", object: { metadata: { name: "b", namespace: "ns", resourceVersion: "6" } } })}\n`);
         response.write('{"type":"MODIFIED","object":{"metadata":\n');
       }
@@ -46,7 +54,7 @@ describe("Informer on a corrupted watch stream", function () {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it("counts the parse error, logs it and relists, which also undoes what the broken stream added", async function () {
+  it("lists in pages where watch-list is refused; counts a parse error, logs it and relists, which undoes what the broken stream added", async function () {
     const registry = new Registry();
     const logged: string[] = [];
     const logger = pino({ level: "info" }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) });
@@ -55,8 +63,9 @@ describe("Informer on a corrupted watch stream", function () {
     informer.onDelete((cm) => deleted.push(cm.metadata?.name ?? ""));
     try {
       await informer.start();
-      for (let i = 0; i < 100 && requests.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(requests, ["list", "watch from 5", "list", "watch from 5"]);
+      for (let i = 0; i < 100 && requests.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(requests, ["watch-list", "list", "watch from 5", "list", "watch from 5"], "asked once, then lists for good");
+      assert.ok(logged.includes("the API server does not offer watch-list streams; listing in pages"), logged.join("\n"));
       const parseErrors = await registry.getSingleMetric("informer_parse_errors_total")?.get();
       assert.equal(parseErrors?.values[0]?.value, 1);
       assert.ok(logged.includes("unparseable response from the API server; relisting"), logged.join("\n"));
