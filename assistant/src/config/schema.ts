@@ -20,6 +20,9 @@ export const apiKeyDocumentSchema = {
   },
 } as const;
 
+/** An http(s) URL the assistant fetches (a knowledge document, a skill's endpoint). */
+const httpUrlSchema = { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" } as const;
+
 /**
  * The one JSON Schema for the assistant's YAML configuration. The operator renders this file into a
  * ConfigMap, so every object is closed (`additionalProperties: false`): a typo fails at start instead
@@ -59,7 +62,8 @@ export const configSchema = {
         model: { type: "string", minLength: 1 },
         apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         // Asked of the endpoint (models that can shorten their vectors), and checked on every answer.
-        dimensions: { type: "integer", minimum: 1, maximum: 16384 },
+        // At most what pgvector's vector type holds.
+        dimensions: { type: "integer", minimum: 1, maximum: 16000 },
         // Texts per request to the endpoint.
         batchSize: { type: "integer", minimum: 1, maximum: 2048, default: 32 },
         // Requests in flight at once while a document is embedded.
@@ -159,7 +163,7 @@ export const configSchema = {
             required: ["name", "pattern"],
             properties: {
               name: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,62}$" },
-              pattern: { type: "string", minLength: 1, maxLength: 1000 },
+              pattern: { type: "string", minLength: 1, maxLength: 1024 },
               flags: { type: "string", pattern: "^[imsu]*$", default: "" },
             },
           },
@@ -188,7 +192,7 @@ export const configSchema = {
             additionalProperties: false,
             required: ["url"],
             properties: {
-              url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" },
+              url: httpUrlSchema,
               method: { enum: ["GET", "POST", "PUT", "PATCH", "DELETE"], default: "POST" },
             },
           },
@@ -217,7 +221,7 @@ export const configSchema = {
     },
     systemPrompt: {
       type: "string",
-      maxLength: 20000,
+      maxLength: 32768,
       default:
         "You are the enterprise assistant. Answer from the provided knowledge-base passages and cite them as [n]. " +
         "If the passages do not contain the answer, say so plainly. Reply in the language of the user's question.",
@@ -243,7 +247,7 @@ export const configSchema = {
             type: "object",
             additionalProperties: false,
             required: ["url"],
-            properties: { url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" } },
+            properties: { url: httpUrlSchema },
           },
         },
         // Seconds between fetches of `urls` after the start; 0 fetches only at start.

@@ -200,7 +200,7 @@ export const assistantConfigSchema = {
         "baseURL": {"type":"string","minLength":1},
         "model": {"type":"string","minLength":1},
         "apiKeyEnv": {"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},
-        "dimensions": {"type":"integer","minimum":1,"maximum":16384},
+        "dimensions": {"type":"integer","minimum":1,"maximum":16000},
         "batchSize": {"type":"integer","minimum":1,"maximum":2048,"default":32},
         "concurrency": {"type":"integer","minimum":1,"maximum":64,"default":4},
         "queryPrefix": {"type":"string","maxLength":1000,"default":""},
@@ -297,7 +297,7 @@ export const assistantConfigSchema = {
             "required": ["name","pattern"],
             "properties": {
               "name": {"type":"string","pattern":"^[A-Za-z][A-Za-z0-9_-]{0,62}$"},
-              "pattern": {"type":"string","minLength":1,"maxLength":1000},
+              "pattern": {"type":"string","minLength":1,"maxLength":1024},
               "flags": {"type":"string","pattern":"^[imsu]*$","default":""}
             }
           }
@@ -352,7 +352,7 @@ export const assistantConfigSchema = {
     },
     "systemPrompt": {
       "type": "string",
-      "maxLength": 20000,
+      "maxLength": 32768,
       "default": "You are the enterprise assistant. Answer from the provided knowledge-base passages and cite them as [n]. If the passages do not contain the answer, say so plainly. Reply in the language of the user's question."
     },
     "knowledge": {

@@ -1,5 +1,6 @@
 import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { configSchema } from "../../config/schema.js";
 import { scopeOf } from "../../retrieval/collections.js";
 import { DOCUMENT_FORMATS, formatOfName } from "../../retrieval/parse.js";
 import type { Upload } from "../../retrieval/knowledge-base.js";
@@ -9,6 +10,8 @@ import type { HttpContext } from "../context.js";
 import { ApiError, errorSchema } from "../errors.js";
 import { pageQuerystring, pageResponse, type PageQuery } from "../paging.js";
 
+/** A search asks for as many passages as `knowledge.topK` may be set to. */
+const topKBounds = configSchema.properties.knowledge.properties.topK;
 /** Printable text, not blank: a source such as "policies/travel.md" works as it is. */
 const PRINTABLE = "^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$";
 const nameSchema = { type: "string", minLength: 1, maxLength: 512, pattern: PRINTABLE } as const;
@@ -217,7 +220,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
           required: ["query"],
           properties: {
             query: { type: "string", minLength: 1, maxLength: limits.maxMessageChars, pattern: "\\S" },
-            topK: { type: "integer", minimum: 1, maximum: 50 },
+            topK: { type: "integer", minimum: topKBounds.minimum, maximum: topKBounds.maximum },
           },
         },
         response: {
