@@ -122,7 +122,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv): Assistan
     const messages = (validate.errors ?? []).map((error) => `config field ${fieldOf(error)}: ${error.message ?? "invalid"}`);
     throw new ConfigError([...new Set(messages)].join("; "));
   }
-  // The schema validated above and FileConfig describe the same shape; defaults have been filled in.
+  // FileConfig is the type of the schema validated above, with its defaults filled in.
   const file = candidate as FileConfig;
   checkAuth(file.auth);
   checkRules(file);

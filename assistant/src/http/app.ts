@@ -110,17 +110,18 @@ export async function buildApp(context: HttpContext, logger: FastifyBaseLogger):
     done();
   });
   // Everything under /api and /v1 is the caller's: authenticated, then rate limited, before the body is read.
+  // One plugin per file of routes, each given the context.
   await app.register(async (api) => {
     requireAuth(api, context.authenticator, context.metrics);
     if (context.rateLimits !== undefined) await limitRates(api, context.rateLimits, context.metrics);
-    chatRoutes(api, context);
-    openaiRoutes(api, context);
-    conversationRoutes(api, context);
-    await knowledgeRoutes(api, context);
-    skillRoutes(api, context);
+    await api.register(chatRoutes, context);
+    await api.register(openaiRoutes, context);
+    await api.register(conversationRoutes, context);
+    await api.register(knowledgeRoutes, context);
+    await api.register(skillRoutes, context);
   });
-  opsRoutes(app, context);
-  siteRoutes(app, loadSite());
+  await app.register(opsRoutes, context);
+  await app.register(siteRoutes, { assets: loadSite() });
   await app.ready();
   return app;
 }

@@ -1,3 +1,4 @@
+import type { FastifyPluginCallbackJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { DialogManager } from "../dialog/dialog.js";
 import type { ModelProvider } from "../llm/types.js";
 import type { Masker } from "../masking/mask.js";
@@ -49,3 +50,6 @@ export interface HttpContext {
   /** Origins allowed to call from a browser on another origin. */
   corsOrigins: string[];
 }
+
+/** A file of routes: a Fastify plugin whose routes' schemas are their types (json-schema-to-ts). */
+export type RoutePlugin = FastifyPluginCallbackJsonSchemaToTs<{ Options: HttpContext }>;

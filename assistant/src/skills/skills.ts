@@ -44,13 +44,16 @@ export interface SkillResult {
   text: string;
 }
 
-/** What clients and the model learn about a skill: never its URL or credentials. */
-export interface SkillDescription {
+/**
+ * What clients and the model learn about a skill: never its URL or credentials. A type alias, so
+ * that the skills route may answer with it (see storage/types.ts).
+ */
+export type SkillDescription = {
   name: string;
   description: string;
   parameters: Record<string, unknown>;
   confirm: boolean;
-}
+};
 
 interface Skill extends SkillDescription {
   config: SkillConfig;

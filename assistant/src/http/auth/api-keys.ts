@@ -26,7 +26,8 @@ function toApiKey(name: string, document: ApiKeyDocument): ApiKey {
     name,
     tenant: document.tenant,
     user: document.user ?? name,
-    digest: document.key === undefined ? Buffer.from(document.keySha256, "hex") : sha256(document.key),
+    // The schema's oneOf makes a document without `key` one with `keySha256`, which its type cannot say.
+    digest: document.key === undefined ? Buffer.from(document.keySha256 as string, "hex") : sha256(document.key),
   };
 }
 

@@ -1,16 +1,9 @@
-import type { FastifyInstance } from "fastify";
 import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema, describeError } from "../errors.js";
 import { skillCallerOf } from "../audit.js";
 import { callerOf } from "../auth/require-auth.js";
-import type { HttpContext } from "../context.js";
+import type { RoutePlugin } from "../context.js";
 import { disconnectSignal, openSse, wantsStream } from "../sse.js";
-
-interface ChatBody {
-  message: string;
-  conversationId?: string;
-  stream?: boolean;
-}
 
 export const sourceSchema = {
   type: "object",
@@ -29,9 +22,9 @@ export const sourceSchema = {
 
 export const conversationIdSchema = { type: "string", pattern: "^[A-Za-z0-9-]{1,64}$" } as const;
 
-export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
+export const chatRoutes: RoutePlugin = (app, context, done) => {
   const { dialog, metrics, limits } = context;
-  app.post<{ Body: ChatBody }>(
+  app.post(
     "/api/v1/chat",
     {
       config: { audit: true },
@@ -113,4 +106,5 @@ export function chatRoutes(app: FastifyInstance, context: HttpContext): void {
       return reply;
     },
   );
-}
+  done();
+};

@@ -1,9 +1,8 @@
-import type { FastifyInstance } from "fastify";
 import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema } from "../errors.js";
 import { callerOf } from "../auth/require-auth.js";
-import type { HttpContext } from "../context.js";
-import { pageQuerystring, pageResponse, type PageQuery } from "../paging.js";
+import type { RoutePlugin } from "../context.js";
+import { pageQuerystring, pageResponse } from "../paging.js";
 import { conversationIdSchema, sourceSchema } from "./chat.js";
 
 const conversationProperties = {
@@ -30,10 +29,10 @@ const turnSchema = {
 
 const idParams = { type: "object", required: ["id"], properties: { id: conversationIdSchema } } as const;
 
-export function conversationRoutes(app: FastifyInstance, context: HttpContext): void {
+export const conversationRoutes: RoutePlugin = (app, context, done) => {
   const { storage, limits } = context;
 
-  app.get<{ Querystring: PageQuery }>(
+  app.get(
     "/api/v1/conversations",
     {
       schema: {
@@ -45,7 +44,7 @@ export function conversationRoutes(app: FastifyInstance, context: HttpContext): 
     (request) => storage.listConversations(callerOf(request), request.query.limit ?? Math.min(20, limits.maxPageSize), request.query.cursor),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     "/api/v1/conversations/:id",
     {
       schema: {
@@ -68,7 +67,7 @@ export function conversationRoutes(app: FastifyInstance, context: HttpContext): 
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     "/api/v1/conversations/:id",
     {
       config: { audit: true },
@@ -76,7 +75,8 @@ export function conversationRoutes(app: FastifyInstance, context: HttpContext): 
     },
     async (request, reply) => {
       if (!(await storage.deleteConversation(callerOf(request), request.params.id))) throw new ConversationNotFoundError(request.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
-}
+  done();
+};

@@ -1,14 +1,19 @@
 import multipart from "@fastify/multipart";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { FastifyRequest } from "fastify";
+import type { FromSchema } from "json-schema-to-ts";
+import { configSchema } from "../../config/schema.js";
 import { scopeOf } from "../../retrieval/collections.js";
-import { DOCUMENT_FORMATS, formatOfName } from "../../retrieval/document-format.js";
+import { DOCUMENT_FORMATS, formatOfName, type DocumentFormat } from "../../retrieval/document-format.js";
 import type { Upload } from "../../retrieval/knowledge-base.js";
 import type { IngestionJob, KnowledgeDocument } from "../../storage/types.js";
 import { callerOf } from "../auth/require-auth.js";
 import type { HttpContext } from "../context.js";
 import { ApiError, errorSchema } from "../errors.js";
-import { pageQuerystring, pageResponse, type PageQuery } from "../paging.js";
+import { pageQuerystring, pageResponse } from "../paging.js";
 
+/** A search asks for as many passages as `knowledge.topK` may be set to. */
+const topKBounds = configSchema.properties.knowledge.properties.topK;
 /** Printable text, not blank: a source such as "policies/travel.md" works as it is. */
 const PRINTABLE = "^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$";
 const nameSchema = { type: "string", minLength: 1, maxLength: 512, pattern: PRINTABLE } as const;
@@ -58,7 +63,8 @@ const toJobView = (job: IngestionJob) => ({
   id: job.id,
   source: job.source,
   title: job.title,
-  format: job.format,
+  // The store keeps it as text; retrieval queues every job with one of DOCUMENT_FORMATS.
+  format: job.format as DocumentFormat,
   status: job.status,
   attempts: job.attempts,
   error: job.error,
@@ -99,20 +105,28 @@ async function readUpload(request: FastifyRequest, maxBytes: number): Promise<Up
   return { source, ...(title === undefined ? {} : { title }), format, content: file.content };
 }
 
-interface JsonUpload {
-  source: string;
-  text: string;
-  title?: string;
-  format: (typeof TEXT_FORMATS)[number];
-}
+/** A document sent as JSON text; a file arrives as multipart instead (readUpload). */
+const jsonUpload = {
+  type: "object",
+  additionalProperties: false,
+  required: ["source", "text"],
+  properties: {
+    source: nameSchema,
+    text: { type: "string", minLength: 1, pattern: "\\S" },
+    title: nameSchema,
+    format: { enum: TEXT_FORMATS, default: "markdown" },
+  },
+} as const;
 
-export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext): Promise<void> {
+/** Async, unlike the other route files: the upload scope is loaded before the routes after it, in the order the OpenAPI document lists them. */
+export const knowledgeRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: HttpContext }> = async (app, context) => {
   const { knowledge, limits } = context;
 
   // Multipart is read only by the upload route, in its own scope; everything else stays JSON-only.
   await app.register(async (uploads) => {
     await uploads.register(multipart, { limits: { fileSize: limits.maxUploadBytes } });
-    uploads.post<{ Body: JsonUpload | undefined }>(
+    // Two kinds of body, one per media type, so the body's type is the JSON one's (or none).
+    uploads.post<{ Body: FromSchema<typeof jsonUpload> | undefined }>(
       "/api/v1/knowledge/documents",
       {
         config: { audit: true },
@@ -121,19 +135,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
           summary: "Add or replace a document (same source replaces): a JSON text, or a multipart file upload; ingested in the background",
           body: {
             content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  additionalProperties: false,
-                  required: ["source", "text"],
-                  properties: {
-                    source: nameSchema,
-                    text: { type: "string", minLength: 1, pattern: "\\S" },
-                    title: nameSchema,
-                    format: { enum: TEXT_FORMATS, default: "markdown" },
-                  },
-                },
-              },
+              "application/json": { schema: jsonUpload },
               // Read by the handler (the schema has no type, so the unparsed body passes): it documents the form.
               "multipart/form-data": {
                 schema: {
@@ -167,7 +169,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     );
   });
 
-  app.get<{ Querystring: PageQuery }>(
+  app.get(
     "/api/v1/knowledge/documents",
     {
       schema: {
@@ -182,7 +184,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     "/api/v1/knowledge/documents/:id",
     { schema: { summary: "One document", params: idParams, response: { 200: documentSchema, "4xx": errorSchema } } },
     async (request) => {
@@ -192,7 +194,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     "/api/v1/knowledge/documents/:id",
     {
       config: { audit: true },
@@ -202,11 +204,11 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
       const outcome = await knowledge.deleteDocument(callerOf(request).tenant, request.params.id);
       if (outcome === "not_found") throw documentNotFound(request.params.id);
       if (outcome === "read_only") throw new ApiError(403, "read_only_document", "the assistant's own documents change only with its knowledge directory");
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
-  app.post<{ Body: { query: string; topK?: number } }>(
+  app.post(
     "/api/v1/knowledge/search",
     {
       schema: {
@@ -217,7 +219,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
           required: ["query"],
           properties: {
             query: { type: "string", minLength: 1, maxLength: limits.maxMessageChars, pattern: "\\S" },
-            topK: { type: "integer", minimum: 1, maximum: 50 },
+            topK: { type: "integer", minimum: topKBounds.minimum, maximum: topKBounds.maximum },
           },
         },
         response: {
@@ -265,7 +267,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     },
   );
 
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get(
     "/api/v1/knowledge/jobs",
     {
       schema: {
@@ -277,7 +279,7 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
     async (request) => ({ items: (await knowledge.jobs(callerOf(request).tenant, request.query.limit ?? Math.min(20, limits.maxPageSize))).map(toJobView) }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     "/api/v1/knowledge/jobs/:id",
     { schema: { summary: "One ingestion job: status, attempts, error, the document it produced", params: idParams, response: { 200: jobSchema, "4xx": errorSchema } } },
     async (request) => {
@@ -286,4 +288,4 @@ export async function knowledgeRoutes(app: FastifyInstance, context: HttpContext
       return toJobView(job);
     },
   );
-}
+};

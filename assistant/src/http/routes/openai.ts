@@ -1,23 +1,50 @@
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FromSchema } from "json-schema-to-ts";
 import type { ChatMessage } from "../../llm/types.js";
 import { ApiError, describeError, errorSchema } from "../errors.js";
 import { skillCallerOf } from "../audit.js";
 import { callerOf } from "../auth/require-auth.js";
-import type { HttpContext } from "../context.js";
+import type { RoutePlugin } from "../context.js";
 import { limitRequestChars } from "../request-size.js";
 import { disconnectSignal, openSse } from "../sse.js";
 
-type ContentPart = { type: string; text?: string };
+/** The request as OpenAI clients send it; what the service does not read is let through. */
+const completionBody = {
+  type: "object",
+  required: ["model", "messages"],
+  properties: {
+    model: { type: "string", maxLength: 256 },
+    messages: {
+      type: "array",
+      minItems: 1,
+      maxItems: 500,
+      items: {
+        type: "object",
+        required: ["role"],
+        properties: {
+          role: { enum: ["system", "developer", "user", "assistant", "tool"] },
+          content: {
+            anyOf: [
+              { type: "string" },
+              { type: "null" },
+              {
+                type: "array",
+                maxItems: 100,
+                items: { type: "object", required: ["type"], properties: { type: { type: "string" }, text: { type: "string" } } },
+              },
+            ],
+          },
+        },
+      },
+    },
+    stream: { type: "boolean" },
+    stream_options: { anyOf: [{ type: "null" }, { type: "object", properties: { include_usage: { type: "boolean" } } }] },
+  },
+} as const;
 
-interface CompletionBody {
-  model: string;
-  messages: { role: string; content?: string | ContentPart[] | null }[];
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean } | null;
-}
+type MessageContent = FromSchema<typeof completionBody>["messages"][number]["content"];
 
-function textOf(content: string | ContentPart[] | null | undefined): string {
+function textOf(content: MessageContent): string {
   if (typeof content === "string") return content;
   return (content ?? []).map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("");
 }
@@ -26,7 +53,7 @@ function textOf(content: string | ContentPart[] | null | undefined): string {
  * OpenAI-compatible chat completions, close enough that the official SDKs work unchanged. Like the
  * OpenAI API it is stateless: the client sends the history, nothing is stored.
  */
-export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
+export const openaiRoutes: RoutePlugin = (app, context, done) => {
   const { dialog, metrics, limits } = context;
   const created = Math.floor(Date.now() / 1000);
 
@@ -57,44 +84,15 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
     () => ({ object: "list", data: [{ id: dialog.model, object: "model", created, owned_by: context.provider.provider }] }),
   );
 
-  app.post<{ Body: CompletionBody }>(
+  // The answer has no schema, so that it goes out as built (any field a client may want), and only
+  // the body's type is taken from its schema.
+  app.post<{ Body: FromSchema<typeof completionBody> }>(
     "/v1/chat/completions",
     {
       config: { audit: true },
       schema: {
         summary: "OpenAI-compatible chat completion (stateless; SSE with data: [DONE] when stream is true)",
-        body: {
-          type: "object",
-          required: ["model", "messages"],
-          properties: {
-            model: { type: "string", maxLength: 256 },
-            messages: {
-              type: "array",
-              minItems: 1,
-              maxItems: 500,
-              items: {
-                type: "object",
-                required: ["role"],
-                properties: {
-                  role: { enum: ["system", "developer", "user", "assistant", "tool"] },
-                  content: {
-                    anyOf: [
-                      { type: "string" },
-                      { type: "null" },
-                      {
-                        type: "array",
-                        maxItems: 100,
-                        items: { type: "object", required: ["type"], properties: { type: { type: "string" }, text: { type: "string" } } },
-                      },
-                    ],
-                  },
-                },
-              },
-            },
-            stream: { type: "boolean" },
-            stream_options: { anyOf: [{ type: "null" }, { type: "object", properties: { include_usage: { type: "boolean" } } }] },
-          },
-        },
+        body: completionBody,
         response: { "4xx": errorSchema, "5xx": errorSchema },
       },
     },
@@ -184,4 +182,5 @@ export function openaiRoutes(app: FastifyInstance, context: HttpContext): void {
       return reply;
     },
   );
-}
+  done();
+};

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from "fastify";
-import type { HttpContext } from "../context.js";
+import type { RoutePlugin } from "../context.js";
 
-export function opsRoutes(app: FastifyInstance, context: HttpContext): void {
+/** Probes, metrics and the OpenAPI document, outside the caller's API (no authentication, no rate limit). */
+export const opsRoutes: RoutePlugin = (app, context, done) => {
   const { state, storage, provider, metrics } = context;
 
   // Probes and Prometheus scrape without credentials, also when auth is on.
@@ -20,4 +20,5 @@ export function opsRoutes(app: FastifyInstance, context: HttpContext): void {
   );
 
   app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
-}
+  done();
+};

@@ -1,14 +1,8 @@
-import type { FastifyInstance } from "fastify";
 import { skillCallerOf } from "../audit.js";
-import type { HttpContext } from "../context.js";
+import type { RoutePlugin } from "../context.js";
 import { errorSchema } from "../errors.js";
 import { limitRequestChars } from "../request-size.js";
 import { disconnectSignal } from "../sse.js";
-
-interface InvokeBody {
-  arguments: Record<string, unknown>;
-  confirm?: boolean;
-}
 
 const skillProperties = {
   name: { type: "string" },
@@ -18,7 +12,7 @@ const skillProperties = {
 } as const;
 
 /** Skills without any model: list them, and invoke one with JSON arguments. */
-export function skillRoutes(app: FastifyInstance, context: HttpContext): void {
+export const skillRoutes: RoutePlugin = (app, context, done) => {
   const { skills } = context;
 
   app.get(
@@ -39,7 +33,7 @@ export function skillRoutes(app: FastifyInstance, context: HttpContext): void {
     () => ({ items: skills.describe() }),
   );
 
-  app.post<{ Params: { name: string }; Body: InvokeBody }>(
+  app.post(
     "/api/v1/skills/:name/invoke",
     {
       config: { audit: true },
@@ -80,4 +74,5 @@ export function skillRoutes(app: FastifyInstance, context: HttpContext): void {
       return { skill, status, result };
     },
   );
-}
+  done();
+};
