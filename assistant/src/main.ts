@@ -22,6 +22,7 @@ import { KnowledgeBase } from "./retrieval/knowledge-base.js";
 import { Skills } from "./skills/skills.js";
 import { openPostgresStorage } from "./storage/postgres.js";
 import { openSqliteStorage } from "./storage/sqlite.js";
+import { lockDataVolume, type VolumeLock } from "./storage/volume-lock.js";
 import type { Storage } from "./storage/types.js";
 
 function knowledgeDir(config: AssistantConfig): string | undefined {
@@ -63,10 +64,20 @@ async function main(): Promise<void> {
     refuseToStart(error);
   }
   let storage: Storage;
+  let volume: VolumeLock | undefined;
   try {
     const onIdleConnectionError = (error: Error): void => {
       logger.warn({ problem: error.message }, "an idle PostgreSQL connection broke; the pool opens a new one when needed");
     };
+    if (config.databaseUrl === undefined) {
+      const { dataDir } = config;
+      volume = await lockDataVolume(dataDir, {
+        waitMs: config.storage.startupWaitSeconds * 1000,
+        onWaiting: (waitedMs) => {
+          logger.info({ dataDir, waitedMs }, "waiting for the process that has the data directory to stop");
+        },
+      });
+    }
     storage =
       config.databaseUrl === undefined
         ? openSqliteStorage(config.dataDir, config.storage.synchronous)
@@ -186,6 +197,7 @@ async function main(): Promise<void> {
     for (const stop of stopResyncs) stop();
     await ingestion.stop();
     await storage.close();
+    volume?.release();
     logger.info("stopped");
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { postJson, startService, tempDir } from "../support/service.js";
+import { postJson, runFailingService, startService, tempDir, waitForLog } from "../support/service.js";
 
 interface ChatReply {
   reply: string;
@@ -28,6 +28,44 @@ describe("persistence", () => {
       assert.equal(next.status, 200);
       const after = (await (await fetch(`${second.url}/api/v1/conversations/${conversationId}`)).json()) as StoredConversation;
       assert.equal(after.turns.length, 4);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("hands the data directory over: a second process waits, not listening, until the first stops, then serves its history", async () => {
+    const dataDir = tempDir("handover");
+    const first = await startService({ dataDir, knowledge: KNOWLEDGE });
+    const second = startService({ dataDir, knowledge: KNOWLEDGE });
+    try {
+      const { body } = await postJson(`${first.url}/api/v1/chat`, { message: "When do backups run?" });
+      const { conversationId } = body as ChatReply;
+      // The waiting process must not open the store: the first one keeps writing meanwhile.
+      const waiting = await Promise.race([second.then(() => "listening"), new Promise((resolve) => setTimeout(resolve, 1500, "waiting"))]);
+      assert.equal(waiting, "waiting");
+      const more = await postJson(`${first.url}/api/v1/chat`, { message: "How long do restores take?", conversationId });
+      assert.equal(more.status, 200);
+      assert.deepEqual(await first.stop(), { code: 0, signal: null });
+
+      const next = await second;
+      const stored = (await (await fetch(`${next.url}/api/v1/conversations/${conversationId}`)).json()) as StoredConversation;
+      assert.equal(stored.turns.length, 4, "every turn the first process stored");
+      await waitForLog(next, (line) => line.includes("waiting for the process that has the data directory to stop"));
+    } finally {
+      await first.stop();
+      await (await second).stop();
+    }
+  });
+
+  it("takes the data directory at once from a process that was killed, and gives up on a live one after storage.startupWaitSeconds", async () => {
+    const dataDir = tempDir("handover-killed");
+    const first = await startService({ dataDir });
+    assert.equal((await first.stop("SIGKILL")).signal, "SIGKILL");
+    const second = await startService({ dataDir, config: { storage: { startupWaitSeconds: 1 } } });
+    try {
+      const refused = await runFailingService({ dataDir, config: { storage: { startupWaitSeconds: 1 } } });
+      assert.equal(refused.code, 1);
+      assert.match(refused.output, /another process has held the data directory .* embedded storage is one process's/);
     } finally {
       await second.stop();
     }

@@ -594,7 +594,7 @@ export const statusSchema: JsonSchema = obj("Observed state of an AIAssistant.",
   lastRollout: obj("The newest blue-green rollout: everything a restarted operator needs to resume it.", {
     revision: str("Pod-template revision being rolled out."),
     fromRevision: str("Revision the active color ran when the rollout started."),
-    mode: str("BlueGreen (both colors up, instant switch) or Cutover (embedded storage: the old pod stops before the new one starts).", {
+    mode: str("BlueGreen (both colors up, instant switch) or Cutover (embedded storage: the new pod starts beside the old one and opens the data volume once the old one has stopped).", {
       enum: ["BlueGreen", "Cutover"],
     }),
     phase: str("Where the rollout is.", { enum: ["Progressing", "Paused", "Promoted", "Completed", "Aborted"] }),

@@ -1705,7 +1705,7 @@ export interface AIAssistantStatus {
      */
     fromRevision?: string;
     /**
-     * BlueGreen (both colors up, instant switch) or Cutover (embedded storage: the old pod stops before the new one starts).
+     * BlueGreen (both colors up, instant switch) or Cutover (embedded storage: the new pod starts beside the old one and opens the data volume once the old one has stopped).
      */
     mode?: "BlueGreen" | "Cutover";
     /**

@@ -13,7 +13,6 @@ import {
   fieldManager,
   labelKeys,
   managedByValue,
-  otherColor,
   requestAnnotations,
   type Color,
   type RolloutRequest,
@@ -198,11 +197,7 @@ export class Reconciler {
     const exclusive = aia.spec.storage.mode === "embedded";
     const inFlight = status?.lastRollout?.phase === "Progressing" || status?.lastRollout?.phase === "Paused";
     const rollingOut = status?.stableRevision !== undefined && status.stableRevision !== revision;
-    // In a cutover a color may start only once the other color's pods are gone: list them when
-    // a color starts and the other one has a Deployment at all.
-    const active = status?.activeColor ?? "blue";
-    const startingUp = (deployments[active]?.spec?.replicas ?? 0) < aia.spec.replicas && deployments[otherColor(active)] !== undefined;
-    const pods = inFlight || rollingOut || (exclusive && startingUp) ? await this.instancePods(aia) : undefined;
+    const pods = inFlight || rollingOut ? await this.instancePods(aia) : undefined;
     // The slices of the preview Service that exists now: one deleted with an earlier rollout leaves
     // slices behind until the garbage collector gets to them, and they may still list pods.
     const preview = this.options.owned.get("Service")?.get(namespace, previewServiceName(aia));

@@ -92,8 +92,6 @@ const inFlight = (phase: RolloutPhase | undefined): boolean => phase === "Progre
 const seconds = (value: number) => value * 1000;
 /** Reasons a rollout ends without being promoted that still leave the spec served. */
 const benignEnds = new Set(["Superseded"]);
-/** How often a cutover looks whether the old pod is gone (a list of one namespace's assistant pods). */
-export const cutoverPollMs = 500;
 
 function whyNotPromoted(reason: string, settings: RolloutSettings): string {
   switch (reason) {
@@ -370,24 +368,14 @@ class PlanBuilder {
   }
 
   /**
-   * Cutover for embedded storage: one color at a time. The color that should serve (the preview
-   * while a rollout is in flight, otherwise the active one) starts only once every pod of the
-   * other color is gone, because both would open the same SQLite file on a ReadWriteOnce volume.
+   * Cutover for embedded storage: one color serves (the preview while a rollout is in flight,
+   * otherwise the active one), and the other scales to zero at once. Both would open the same
+   * SQLite file on a ReadWriteOnce volume, so the new pod starts beside the old one and the
+   * assistant itself waits for the old process to let go of the volume (storage/volume-lock.ts):
+   * the new container is created and its code loaded while the old one drains.
    */
   private exclusive(colors: Record<Color, ColorPlan>): Record<Color, ColorPlan> {
     const serving = inFlight(this.last?.phase) ? this.preview : this.active;
-    const other = otherColor(serving);
-    // Pods are listed whenever a color may start; unlisted, the Deployment's count is what we know.
-    const otherPods = this.input.observed[other].pods;
-    const drained = otherPods ? otherPods.length === 0 : this.input.observed[other].replicas === 0;
-    if (!drained) {
-      this.waitingFor = `the ${other} pod to stop before ${serving} starts (embedded storage: one pod per volume)`;
-      // Pods are listed, not watched: look again soon, since every moment here is a moment nothing serves.
-      this.timers.push(cutoverPollMs);
-    }
-    return {
-      [serving]: { ...colors[serving], replicas: drained ? colors[serving].replicas : 0 },
-      [other]: { ...colors[other], replicas: 0 },
-    } as Record<Color, ColorPlan>;
+    return { [serving]: colors[serving], [otherColor(serving)]: { ...colors[otherColor(serving)], replicas: 0 } } as Record<Color, ColorPlan>;
   }
 }

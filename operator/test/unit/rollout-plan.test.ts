@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Color, RolloutRequest } from "../../src/resources/metadata.js";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { deploymentProgress, podFacts } from "../../src/rollout/observe.js";
-import { cutoverPollMs, planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
+import { planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
 
 const t0 = Date.parse("2026-11-28T10:00:00.000Z");
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
@@ -131,7 +131,7 @@ describe("blue-green rollout plan", function () {
     assert.equal(planRollout(input({ status: statusOf(aborted), observed, now: at(40) })).preview, false);
 
     const cutover = planRollout(input({ exclusive: true, replicas: 1, observed: { blue: running("blue", "r0", 1), green: absent } }));
-    assert.deepEqual([cutover.colors.green.replicas, cutover.preview], [0, true], "a cutover waiting for the old pod to stop is in flight too");
+    assert.deepEqual([cutover.colors.green.replicas, cutover.preview], [1, true], "a cutover is in flight too");
   });
 
   it("pauses without auto-promotion until the promote annotation, which a not-yet-ready preview keeps for later", function () {
@@ -303,24 +303,21 @@ describe("blue-green rollout plan", function () {
     const one = (overrides: Partial<RolloutInput>) =>
       input({ exclusive: true, replicas: 1, observed: { blue: running("blue", "r0", 1), green: absent }, ...overrides });
 
-    it("stops the old pod before the new one starts, then switches without waiting", function () {
+    it("starts the new pod beside the stopping old one, which the new one waits out for the volume, and switches without waiting", function () {
       const started = planRollout(one({}));
       assert.equal(started.lastRollout?.mode, "Cutover");
-      assert.deepEqual(started.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 0, template: "desired" } });
-      assert.match(started.waitingFor ?? "", /blue pod to stop/);
-      assert.equal(started.requeueAfterMs, cutoverPollMs);
+      assert.deepEqual(started.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 1, template: "desired" } });
       assert.deepEqual([started.active, started.stable], ["blue", "green"], "the stable Service leaves the stopping pod at once");
 
       const terminating = { ...running("blue", "r0", 0), pods: [{ name: "demo-blue-x", revision: "r0", ready: false, terminating: true }] };
-      const draining = planRollout(one({ status: statusOf(started), observed: { blue: terminating, green: absent }, now: at(2) }));
-      assert.equal(draining.colors.green.replicas, 0, "a terminating pod still holds the volume");
-
-      const drained = planRollout(one({ status: statusOf(started), observed: { blue: running("blue", "r0", 0), green: absent }, now: at(4) }));
-      assert.deepEqual(drained.colors.green, { replicas: 1, template: "desired" });
+      const waiting = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false) };
+      const draining = planRollout(one({ status: statusOf(started), observed: { blue: terminating, green: waiting }, now: at(2) }));
+      assert.deepEqual(draining.colors, started.colors, "nothing to change while the old pod drains");
+      assert.match(draining.waitingFor ?? "", /green to have 1 available pods/);
 
       const green = running("green", "r1", 1);
       const done = planRollout(
-        one({ status: statusOf(drained), observed: { blue: running("blue", "r0", 0), green }, previewEndpoints: new Set(green.pods?.map((p) => p.name)), now: at(8) }),
+        one({ status: statusOf(draining), observed: { blue: running("blue", "r0", 0), green }, previewEndpoints: new Set(green.pods?.map((p) => p.name)), now: at(4) }),
       );
       assert.deepEqual([done.active, done.stable], ["green", "green"]);
       assert.equal(done.lastRollout?.phase, "Completed");
@@ -338,15 +335,13 @@ describe("blue-green rollout plan", function () {
       assert.equal(plan.waitingFor, undefined);
     });
 
-    it("brings the old pod back only after the failed new one is gone", function () {
+    it("brings the old pod back at once when the new one fails, and sends traffic back to it", function () {
       const started = statusOf(planRollout(one({})));
       const stuck = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false) };
       const aborted = planRollout(one({ status: started, observed: { blue: running("blue", "r0", 0), green: stuck }, now: at(700) }));
       assert.equal(aborted.failure?.reason, "ProgressDeadlineExceeded");
-      assert.deepEqual(aborted.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 0, template: "keep" } });
+      assert.deepEqual(aborted.colors, { blue: { replicas: 1, template: "keep" }, green: { replicas: 0, template: "keep" } });
       assert.equal(aborted.stable, "blue", "traffic goes back to the old color as it comes back");
-      const back = planRollout(one({ status: statusOf(aborted), observed: { blue: running("blue", "r0", 0), green: running("green", "r1", 0) }, now: at(704) }));
-      assert.deepEqual(back.colors.blue, { replicas: 1, template: "keep" });
     });
   });
 });
