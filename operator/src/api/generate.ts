@@ -1,6 +1,7 @@
 /**
- * `npm run generate`: writes the CRD YAML, the TypeScript types and the README's reference
- * tables from the one schema (and the Helm chart's values schema).
+ * `npm run generate`: writes the CRD YAML, the TypeScript types and the two reference tables of
+ * the docs (the spec reference in docs/crd-reference.md, the chart values in docs/install.md)
+ * from the one schema (and the Helm chart's values schema).
  * CI runs it and fails when the committed files differ (they are never edited by hand).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -90,27 +91,30 @@ function withDefaults(schema: JsonSchema, values: unknown): JsonSchema {
   };
 }
 
-/** Replaces the text between a README section's two markers. */
-function replaceSection(readme: string, section: string, content: string): string {
+/** Replaces the text between a doc's two markers of one section with freshly generated content. */
+async function writeSection(path: string, section: string, content: string): Promise<string> {
+  const file = `${root}${path}`;
+  const doc = await readFile(file, "utf8");
   const start = `<!-- ${section}:start (npm run generate) -->`;
   const end = `<!-- ${section}:end -->`;
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md lacks the markers ${start} … ${end}`);
-  return `${readme.slice(0, from + start.length)}\n${content}\n${readme.slice(to)}`;
-}
-
-/** Renders the README's two reference sections: the AIAssistant spec and the Helm chart's values. */
-async function writeReference(): Promise<string> {
-  const file = `${root}README.md`;
-  const valuesSchema = JSON.parse(await readFile(`${chart}/values.schema.json`, "utf8")) as JsonSchema;
-  const values: unknown = parse(await readFile(`${chart}/values.yaml`, "utf8"));
-  let readme = await readFile(file, "utf8");
-  readme = replaceSection(readme, "api-reference", referenceTable(aiAssistantSchema));
-  readme = replaceSection(readme, "helm-values", fieldTable(withDefaults(valuesSchema, values)));
-  await writeFile(file, readme);
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${path} lacks the markers ${start} … ${end}`);
+  await writeFile(file, `${doc.slice(0, from + start.length)}\n${content}\n${doc.slice(to)}`);
   return file;
 }
 
-const written = await Promise.all([writeCRDs(), writeTypes(), writeReference()]);
+/** The AIAssistant spec reference, in the CRD's reference page. */
+function writeSpecReference(): Promise<string> {
+  return writeSection("docs/crd-reference.md", "api-reference", referenceTable(aiAssistantSchema));
+}
+
+/** The Helm chart's values table, in the install page beside the chart's instructions. */
+async function writeChartValues(): Promise<string> {
+  const valuesSchema = JSON.parse(await readFile(`${chart}/values.schema.json`, "utf8")) as JsonSchema;
+  const values: unknown = parse(await readFile(`${chart}/values.yaml`, "utf8"));
+  return writeSection("docs/install.md", "helm-values", fieldTable(withDefaults(valuesSchema, values)));
+}
+
+const written = await Promise.all([writeCRDs(), writeTypes(), writeSpecReference(), writeChartValues()]);
 for (const file of written.flat()) console.log(`wrote ${file}`);

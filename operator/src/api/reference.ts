@@ -3,7 +3,7 @@ import type { JsonSchema } from "./schema.js";
 const header = ["| field | type | default | description |", "| --- | --- | --- | --- |"];
 
 /**
- * The spec reference table for the README, rendered from the schema so the documentation can't
+ * The spec reference table for docs/crd-reference.md, rendered from the schema so the documentation can't
  * drift from the API: one row per field, with its type, default and description, plus the
  * cross-field rules the API server enforces.
  */
