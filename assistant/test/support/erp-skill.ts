@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from "node:net";
 
 /**
- * A small "ERP" serving skills over real HTTP, as the README's example: look up an order, create a
+ * A small "ERP" serving skills over real HTTP, as the example in docs/api.md: look up an order, create a
  * return (side-effecting), and endpoints that misbehave on purpose (slow, failing, oversized,
  * redirecting elsewhere). Every request is recorded so tests can tell whether a call got through.
  */

@@ -15,7 +15,7 @@ export async function restrictedNamespace(kc: k8s.KubeConfig, prefix: string): P
   return namespace;
 }
 
-/** `kubectl apply -f config/samples/<file>` into a namespace, as the README tells users to. */
+/** `kubectl apply -f config/samples/<file>` into a namespace, as docs/install.md tells users to. */
 export async function applySample(namespace: string, file: string): Promise<void> {
   await kubectl("apply", "-n", namespace, "-f", `${samples}${file}`);
 }

@@ -1,9 +1,9 @@
-import type { JsonSchema } from "./schema.js";
+import type { JsonSchema } from "../src/api/schema.js";
 
 const header = ["| field | type | default | description |", "| --- | --- | --- | --- |"];
 
 /**
- * The spec reference table for the README, rendered from the schema so the documentation can't
+ * The spec reference table for docs/crd-reference.md, rendered from the schema so the documentation can't
  * drift from the API: one row per field, with its type, default and description, plus the
  * cross-field rules the API server enforces.
  */
@@ -12,6 +12,7 @@ export function referenceTable(resource: JsonSchema): string {
   const rules = ((resource["x-kubernetes-validations"] ?? []) as { message: string }[]).map((rule) => `the object: ${rule.message}`);
   const properties = (resource["properties"] ?? {}) as Record<string, JsonSchema>;
   walk(properties["spec"] ?? {}, "spec", rows, rules);
+  oneRowPerField(rows);
   return [...header, ...rows, "", "Rules the API server enforces at admission (CEL):", "", ...rules.map((r) => `- ${r}`)].join("\n");
 }
 
@@ -19,7 +20,18 @@ export function referenceTable(resource: JsonSchema): string {
 export function fieldTable(schema: JsonSchema): string {
   const rows: string[] = [];
   walk(schema, "", rows, []);
+  oneRowPerField(rows);
   return [...header, ...rows].join("\n");
+}
+
+/** Each field has one row: a path written twice means the walk visited a node twice. */
+function oneRowPerField(rows: string[]): void {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const path = row.split(" | ")[0] ?? row;
+    if (seen.has(path)) throw new Error(`the reference table has two rows for ${path.slice(2)}`);
+    seen.add(path);
+  }
 }
 
 function typeOf(schema: JsonSchema): string {
