@@ -89,7 +89,8 @@ export const configSchema = {
         mode: { enum: ["embedded", "postgres"], default: "embedded" },
         urlEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         synchronous: { enum: ["normal", "full"], default: "normal" },
-        // How long a start waits for a Postgres server that is not accepting connections yet.
+        // How long a start waits for a Postgres server that is not accepting connections yet, or
+        // (embedded) for the process that has the data directory to let go of it.
         startupWaitSeconds: { type: "integer", minimum: 0, maximum: 3600, default: 60 },
       },
     },
