@@ -164,7 +164,7 @@ describe("rollouts on a real node, under continuous chat load through the Servic
   });
 
   describe("cutover (config/samples/aiassistant.yaml: embedded storage, one pod per volume)", function () {
-    it("stops the old pod before the new one starts; clients are refused at once meanwhile, never left hanging", async function () {
+    it("starts the new pod beside the stopping old one, which hands the volume over; clients are refused at once meanwhile, never left hanging", async function () {
       const namespace = await restrictedNamespace(kc, "cutover");
       await applySample(namespace, "aiassistant.yaml");
       await waitUntilReady(kc, namespace, "demo");
@@ -174,7 +174,13 @@ describe("rollouts on a real node, under continuous chat load through the Servic
         change: () => patchSpec(namespace, "demo", { env: [{ name: "ROLLOUT_MARK", value: "cutover" }] }),
         done: rolloutEnded("Completed", before.status?.stableRevision),
       });
-      console.log(`      cutover: ${describeLoad(change.report)}; longest stretch without an answer ${(change.report.longestGap / 1000).toFixed(1)} s`);
+      const after = await readAIAssistant(kc, namespace, "demo");
+      const pods = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=demo,aiassistant.dev/color=${after.status?.activeColor ?? ""}` });
+      const log = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedPodLog({ namespace, name: pods.items[0]?.metadata?.name ?? "" });
+      const waited = log.split("\n").some((line) => line.includes("waiting for the process that has the data directory to stop"));
+      console.log(
+        `      cutover: ${describeLoad(change.report)}; longest stretch without an answer ${(change.report.longestGap / 1000).toFixed(1)} s; the new pod ${waited ? "waited for" : "found free"} the volume`,
+      );
       const refusedAtOnce = new Set(["ECONNREFUSED", "ECONNRESET"]);
       assert.deepEqual(
         change.report.failures.filter((failure) => !refusedAtOnce.has(failure.outcome)),
