@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AIAssistant } from "../api/types.generated.js";
 import { EventRecorder } from "../reconcile/events.js";
 import { Reconciler, RetryableError, type ObjectCache } from "../reconcile/reconciler.js";
-import { labelKeys, managedByValue } from "../resources/metadata.js";
+import { labelKeys, managedByValue } from "../api/labels.js";
 import { Controller } from "../runtime/controller.js";
 import { HealthServer } from "../runtime/health-server.js";
 import { Informer } from "../runtime/informer.js";

@@ -8,16 +8,9 @@ import type { ReconcileOutcome } from "../runtime/controller.js";
 import { referencedObjects, sha256 } from "../resources/assistant-config.js";
 import { configComponent } from "../resources/config-map.js";
 import { desiredState, render, type ObjectRef } from "../resources/desired.js";
-import {
-  annotationKeys,
-  fieldManager,
-  labelKeys,
-  managedByValue,
-  otherColor,
-  requestAnnotations,
-  type Color,
-  type RolloutRequest,
-} from "../resources/metadata.js";
+import { otherColor, type Color } from "../api/color.js";
+import { annotationKeys, labelKeys, managedByValue, requestAnnotations, type RolloutRequest } from "../api/labels.js";
+import { fieldManager } from "../resources/metadata.js";
 import { monitoringAPIVersion, prometheusRule, serviceMonitor } from "../resources/monitoring.js";
 import { previewServiceName } from "../resources/network.js";
 import { deploymentName } from "../resources/workload.js";

@@ -1,6 +1,8 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { AIAssistant, AIAssistantStatus } from "../api/types.generated.js";
-import { colorSelector, otherColor, requestAnnotations, selectorString, type Color } from "../resources/metadata.js";
+import { otherColor, type Color } from "../api/color.js";
+import { requestAnnotations } from "../api/labels.js";
+import { colorSelector, selectorString } from "../resources/metadata.js";
 import { serviceEndpoint } from "../resources/network.js";
 import { deploymentProgress } from "../rollout/observe.js";
 import type { RolloutPlan } from "../rollout/plan.js";
