@@ -30,9 +30,15 @@ export const clusterRules: readonly Rule[] = [
   },
   {
     apiGroups: [""],
-    resources: ["serviceaccounts", "services"],
+    resources: ["serviceaccounts"],
     verbs: ["list", "watch", "create", "patch"],
     why: "Owned kinds are watched (list, watch) and server-side applied (an apply that creates needs create as well as patch).",
+  },
+  {
+    apiGroups: [""],
+    resources: ["services"],
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    why: "delete: the preview Service exists only while a rollout needs it.",
   },
   {
     apiGroups: [""],
