@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { apiVersion } from "../api/crd.js";
 import { kind } from "../api/schema.js";
 import type { AIAssistant } from "../api/types.generated.js";
+import type { Change } from "./apply.js";
 
 export const reportingComponent = "aiassistant-operator";
 
@@ -36,6 +37,14 @@ export class EventRecorder {
       });
     } catch (error) {
       this.logger.warn({ err: error, namespace, name: aia.metadata.name, reason }, "could not record event");
+    }
+  }
+
+  /** One Event per kind of change in a pass (not one per object), to keep writes per pass low. */
+  async recordChanges(aia: AIAssistant, changes: readonly Change[]): Promise<void> {
+    for (const verb of ["Created", "Updated", "Deleted"] as const) {
+      const objects = changes.filter((c) => c.verb === verb).map((c) => `${c.kind} ${c.name}`);
+      if (objects.length > 0) await this.record(aia, "Normal", verb, `${verb} ${objects.join(", ")}`);
     }
   }
 }

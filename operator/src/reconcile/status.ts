@@ -1,9 +1,16 @@
-import type { V1Deployment } from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { group, plural, version } from "../api/schema.js";
 import type { AIAssistant, AIAssistantStatus } from "../api/types.generated.js";
-import { colorSelector, otherColor, requestAnnotations, selectorString, type Color } from "../resources/metadata.js";
+import { otherColor, type Color } from "../api/color.js";
+import { requestAnnotations } from "../api/labels.js";
+import { colorSelector, fieldManager, selectorString } from "../resources/metadata.js";
 import { serviceEndpoint } from "../resources/network.js";
 import { deploymentProgress } from "../rollout/observe.js";
 import type { RolloutPlan } from "../rollout/plan.js";
+import type { EventRecorder } from "./events.js";
+import { mergePatch } from "./merge-patch.js";
+import { isDerivative } from "./semantic.js";
 
 export type Condition = NonNullable<AIAssistantStatus["conditions"]>[number];
 export type ConditionInput = Pick<Condition, "type" | "status" | "reason" | "message">;
@@ -62,7 +69,7 @@ export function computeStatus(
   aia: AIAssistant,
   input: {
     plan: RolloutPlan | undefined;
-    deployments: Record<Color, V1Deployment | undefined>;
+    deployments: Record<Color, k8s.V1Deployment | undefined>;
     failure: Failure | undefined;
     /** A failure beside the serving objects (an optional object refused): Degraded, but not unready. */
     extrasFailure?: Failure | undefined;
@@ -125,4 +132,59 @@ export function computeStatus(
     ...(stableRevision === undefined ? {} : { stableRevision }),
     ...(lastRollout === undefined ? {} : { lastRollout }),
   };
+}
+
+/** What a pass knows when it writes the status; without a plan, the rollout state the object has is kept. */
+export interface StatusUpdate {
+  aia: AIAssistant;
+  plan?: RolloutPlan | undefined;
+  /** What keeps the assistant from converging (an invalid spec, a missing Secret, a failed apply). */
+  failure?: Failure | undefined;
+  /** Both colors' Deployments as observed; none when the pass stopped before reading them. */
+  deployments?: Record<Color, k8s.V1Deployment | undefined>;
+  monitoring?: ConditionInput | undefined;
+  extrasFailure?: Failure | undefined;
+  log: Logger;
+}
+
+/** Writes the status subresource, and a Warning Event when the assistant becomes Degraded. */
+export class StatusWriter {
+  constructor(
+    private readonly custom: k8s.CustomObjectsApi,
+    private readonly events: EventRecorder,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Writes the status when it differs from what the object already says; true when it wrote. */
+  async write(update: StatusUpdate): Promise<boolean> {
+    const { aia, plan, failure, extrasFailure, monitoring, log } = update;
+    const deployments = update.deployments ?? { blue: undefined, green: undefined };
+    const status = computeStatus(aia, { plan, deployments, failure, extrasFailure, monitoring, now: this.now().toISOString() });
+    if (sameStatus(aia.status, status)) return false;
+    const wasDegraded = aia.status?.conditions?.find((c) => c.type === "Degraded");
+    const degraded = status.conditions?.find((c) => c.type === "Degraded");
+    // A merge patch with nulls for what went away: lastRollout fields of an earlier rollout must not linger.
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group,
+        version,
+        plural,
+        namespace: aia.metadata.namespace ?? "",
+        name: aia.metadata.name ?? "",
+        body: { status: mergePatch(aia.status ?? {}, status) },
+        fieldManager,
+      },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    log.debug({ ready: status.conditions?.find((c) => c.type === "Ready")?.status }, "status updated");
+    if (degraded?.status === "True" && (wasDegraded?.status !== "True" || wasDegraded.reason !== degraded.reason)) {
+      log.warn({ reason: degraded.reason }, degraded.message);
+      await this.events.record(aia, "Warning", degraded.reason, degraded.message);
+    }
+    return true;
+  }
+}
+
+function sameStatus(before: AIAssistantStatus | undefined, after: AIAssistantStatus): boolean {
+  return before !== undefined && isDerivative(after, before) && isDerivative(before, after);
 }

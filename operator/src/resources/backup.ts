@@ -1,7 +1,8 @@
 import type { V1CronJob, V1EnvVar } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
 import { paths } from "./assistant-config.js";
-import { assistantPodLabels, instanceLabels, labelKeys, ownedMetadata } from "./metadata.js";
+import { labelKeys } from "../api/labels.js";
+import { assistantPodLabels, instanceLabels, ownedMetadata } from "./metadata.js";
 import { serviceAccountName } from "./identity.js";
 import { dataClaimName } from "./storage.js";
 import { restrictedContainer, restrictedPod } from "./workload.js";

@@ -1,6 +1,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
-import { labelKeys, ownedMetadata } from "./metadata.js";
+import { labelKeys } from "../api/labels.js";
+import { ownedMetadata } from "./metadata.js";
 
 export const configComponent = "config";
 

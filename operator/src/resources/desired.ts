@@ -1,11 +1,11 @@
 import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
-import type { ColorPlan } from "../rollout/plan.js";
 import { renderAssistantConfigYAML, sha256 } from "./assistant-config.js";
 import { backupCronJob, backupCronJobName } from "./backup.js";
 import { configMap, configMapName } from "./config-map.js";
 import { serviceAccount } from "./identity.js";
-import { annotationKeys, otherColor, type Color } from "./metadata.js";
+import { otherColor, type Color, type ColorLayout, type ColorPlan } from "../api/color.js";
+import { annotationKeys } from "../api/labels.js";
 import { ingress, networkPolicy, previewService, previewServiceName, stableService } from "./network.js";
 import { autoscaler, disruptionBudget } from "./scaling.js";
 import { dataClaim } from "./storage.js";
@@ -31,17 +31,6 @@ export function render(aia: AIAssistant): Rendered {
   const configHash = sha256(configYAML).slice(0, 16);
   const name = configMapName(aia, configHash);
   return { configYAML, configHash, configMapName: name, pod: podTemplate(aia, name, configHash) };
-}
-
-/** Which color serves, what each color runs, and the Deployments as the cluster has them. */
-export interface ColorLayout {
-  active: Color;
-  /** The color the stable Service selects, when not the active one (a cutover in flight). */
-  stable?: Color;
-  colors: Record<Color, ColorPlan>;
-  observed: Record<Color, V1Deployment | undefined>;
-  /** The preview Service exists (see RolloutPlan.preview); otherwise it is deleted. */
-  preview: boolean;
 }
 
 /** No rollout: the active color runs the spec at spec.replicas, the other none. */

@@ -1,40 +1,11 @@
 import type { V1ObjectMeta, V1OwnerReference } from "@kubernetes/client-node";
 import { apiVersion } from "../api/crd.js";
 import { kind } from "../api/schema.js";
+import type { Color } from "../api/color.js";
+import { labelKeys, managedByValue } from "../api/labels.js";
 import type { AIAssistant } from "../api/types.generated.js";
 
 export const fieldManager = "aiassistant-operator";
-export const managedByValue = "aiassistant-operator";
-
-export const labelKeys = {
-  name: "app.kubernetes.io/name",
-  instance: "app.kubernetes.io/instance",
-  component: "app.kubernetes.io/component",
-  managedBy: "app.kubernetes.io/managed-by",
-  color: "aiassistant.dev/color",
-  /** The pod-template revision a pod runs: tells the pods of an old and a new template apart. */
-  revision: "aiassistant.dev/revision",
-} as const;
-
-export const annotationKeys = {
-  /** Hash of the configuration we applied to an object; a change means "apply again". */
-  appliedHash: "aiassistant.dev/applied-hash",
-  /** Hash of the rendered assistant config in the pod template, so a config change rolls out. */
-  configHash: "aiassistant.dev/config-hash",
-  /** The pod-template revision of a Deployment (also its pods' label). */
-  revision: "aiassistant.dev/revision",
-} as const;
-
-/** Annotations users put on an AIAssistant to steer a rollout; the operator removes each once acted on. */
-export const requestAnnotations = {
-  promote: "aiassistant.dev/promote",
-  abort: "aiassistant.dev/abort",
-  rollback: "aiassistant.dev/rollback",
-} as const;
-export type RolloutRequest = keyof typeof requestAnnotations;
-
-export type Color = "blue" | "green";
-export const otherColor = (color: Color): Color => (color === "blue" ? "green" : "blue");
 
 /** Labels every object of one assistant carries; `managed-by` is what the operator's watches select. */
 export function instanceLabels(aia: AIAssistant): Record<string, string> {

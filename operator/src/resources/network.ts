@@ -1,7 +1,9 @@
 import { isIP } from "node:net";
 import type { V1Ingress, V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1Service } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
-import { colorSelector, labelKeys, otherColor, ownedMetadata, type Color } from "./metadata.js";
+import { otherColor, type Color } from "../api/color.js";
+import { labelKeys } from "../api/labels.js";
+import { colorSelector, ownedMetadata } from "./metadata.js";
 
 export const stableServiceName = (aia: AIAssistant): string => aia.metadata.name ?? "";
 export const previewServiceName = (aia: AIAssistant): string => `${aia.metadata.name ?? ""}-preview`;

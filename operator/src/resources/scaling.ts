@@ -2,7 +2,8 @@ import type { V1PodDisruptionBudget, V2HorizontalPodAutoscaler, V2MetricSpec } f
 import { apiVersion } from "../api/crd.js";
 import { kind } from "../api/schema.js";
 import type { AIAssistant } from "../api/types.generated.js";
-import { colorSelector, ownedMetadata, type Color } from "./metadata.js";
+import type { Color } from "../api/color.js";
+import { colorSelector, ownedMetadata } from "./metadata.js";
 
 const defaultCPUTarget = 80;
 

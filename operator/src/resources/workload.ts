@@ -12,7 +12,9 @@ import type {
 } from "@kubernetes/client-node";
 import type { AIAssistant } from "../api/types.generated.js";
 import { containerPort, paths, secretEnvVars, sha256, terminationGracePeriodSeconds } from "./assistant-config.js";
-import { annotationKeys, assistantPodLabels, colorSelector, labelKeys, ownedMetadata, type Color } from "./metadata.js";
+import type { Color } from "../api/color.js";
+import { annotationKeys, labelKeys } from "../api/labels.js";
+import { assistantPodLabels, colorSelector, ownedMetadata } from "./metadata.js";
 import { dataClaimName } from "./storage.js";
 import { serviceAccountName } from "./identity.js";
 

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Endpoint, V1EndpointSlice, V1Pod } from "@kubernetes/client-node";
-import { annotationKeys, labelKeys, type Color } from "../resources/metadata.js";
+import type { Color } from "../api/color.js";
+import { annotationKeys, labelKeys } from "../api/labels.js";
 import type { ColorObservation, PodFact } from "./plan.js";
 
 /** Where a Deployment's own rollout stands, as its controller reports it. */

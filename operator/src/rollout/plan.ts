@@ -1,5 +1,6 @@
 import type { AIAssistantSpec, AIAssistantStatus } from "../api/types.generated.js";
-import { otherColor, requestAnnotations, type Color, type RolloutRequest } from "../resources/metadata.js";
+import { otherColor, type Color, type ColorPlan } from "../api/color.js";
+import { requestAnnotations, type RolloutRequest } from "../api/labels.js";
 
 export type LastRollout = NonNullable<AIAssistantStatus["lastRollout"]>;
 export type RolloutPhase = NonNullable<LastRollout["phase"]>;
@@ -41,13 +42,6 @@ export interface RolloutInput {
   /** Pod names the preview Service's EndpointSlices list as ready. */
   previewEndpoints: ReadonlySet<string>;
   now: Date;
-}
-
-/** How one color's Deployment should look: its replica count, and whether it gets the spec's template. */
-export interface ColorPlan {
-  replicas: number;
-  /** "keep": leave the pod template the Deployment already runs (an old revision stays intact). */
-  template: "desired" | "keep";
 }
 
 export interface RolloutEvent {

@@ -2,6 +2,7 @@ import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { jitter, sleep } from "./clock.js";
+import { IndexedStore, keyOf } from "./indexed-store.js";
 import { ApiStatusError, HttpListerWatcher, IdleTimeoutError, ParseError, type ListerWatcher, type WatchEvent } from "./list-watch.js";
 import { counterOn } from "./metrics.js";
 
@@ -55,10 +56,6 @@ function informerMetrics(registry: Registry) {
   };
 }
 
-function keyOf(object: k8s.KubernetesObject): string {
-  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
-}
-
 /** The bookmark a watch-list stream sends once it has sent every object there is (KEP-3157). */
 function endsInitialEvents(event: WatchEvent<unknown>): boolean {
   return event.type === "BOOKMARK" && (event.object as k8s.KubernetesObject).metadata?.annotations?.["k8s.io/initial-events-end"] === "true";
@@ -82,9 +79,7 @@ function refusesWatchList(error: unknown): boolean {
  */
 export class Informer<T extends k8s.KubernetesObject> {
   readonly name: string;
-  private readonly cache = new Map<string, T>();
-  /** indexBy's key → the objects filed under it, by cache key. */
-  private readonly index = new Map<string, Map<string, T>>();
+  private readonly cache: IndexedStore<T>;
   private readonly listerWatcher: ListerWatcher<T>;
   private readonly resyncMs: number | undefined;
   private readonly staleAfterMs: number;
@@ -96,7 +91,6 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly updateHandlers: UpdateHandler<T>[] = [];
   private readonly deleteHandlers: Handler<T>[] = [];
   private readonly transform: (object: T) => T;
-  private readonly indexBy: ((object: T) => string | undefined) | undefined;
 
   private resourceVersion = "";
   private synced = false;
@@ -117,7 +111,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.pageSize = options.pageSize ?? 500;
     this.backoff = options.backoff ?? { initialMs: 800, maxMs: 30_000 };
     this.transform = options.transform ?? ((object) => object);
-    this.indexBy = options.indexBy;
+    this.cache = new IndexedStore<T>(options.indexBy);
     this.logger = options.logger.child({ informer: options.name });
     this.metrics = informerMetrics(options.registry);
     let resolve!: () => void;
@@ -166,7 +160,7 @@ export class Informer<T extends k8s.KubernetesObject> {
 
   /** The cached objects indexBy files under `key`, without scanning the cache. */
   byIndex(key: string): T[] {
-    return [...(this.index.get(key)?.values() ?? [])];
+    return this.cache.byIndex(key);
   }
 
   hasSynced(): boolean {
@@ -275,13 +269,13 @@ export class Informer<T extends k8s.KubernetesObject> {
   /** Makes the cache equal to a complete list of the collection, emitting the differences. */
   private replace(listed: Map<string, T>, resourceVersion: string): void {
     for (const [key, object] of listed) {
-      const old = this.store(key, object);
+      const old = this.cache.store(key, object);
       if (old === undefined) this.emit(this.addHandlers, object);
       else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emitUpdate(old, object);
     }
-    for (const [key, old] of this.cache) {
+    for (const [key, old] of this.cache.entries()) {
       if (listed.has(key)) continue;
-      this.remove(key, old);
+      this.cache.remove(key);
       this.emit(this.deleteHandlers, old);
     }
     this.resourceVersion = resourceVersion;
@@ -360,43 +354,15 @@ export class Informer<T extends k8s.KubernetesObject> {
       const key = keyOf(object);
       const cached = this.transform(object);
       if (event.type === "DELETED") {
-        const old = this.cache.get(key);
-        if (old !== undefined) this.remove(key, old);
+        this.cache.remove(key);
         this.emit(this.deleteHandlers, cached);
       } else {
-        const old = this.store(key, cached);
+        const old = this.cache.store(key, cached);
         if (old === undefined) this.emit(this.addHandlers, cached);
         else this.emitUpdate(old, cached);
       }
     }
     this.resourceVersion = resourceVersion;
-  }
-
-  /** Caches `object` under `key`, keeping the index in step; returns what it replaced. */
-  private store(key: string, object: T): T | undefined {
-    const old = this.cache.get(key);
-    if (old !== undefined) this.unindex(key, old);
-    this.cache.set(key, object);
-    const indexKey = this.indexBy?.(object);
-    if (indexKey !== undefined) {
-      let bucket = this.index.get(indexKey);
-      if (!bucket) this.index.set(indexKey, (bucket = new Map<string, T>()));
-      bucket.set(key, object);
-    }
-    return old;
-  }
-
-  private remove(key: string, old: T): void {
-    this.cache.delete(key);
-    this.unindex(key, old);
-  }
-
-  private unindex(key: string, object: T): void {
-    const indexKey = this.indexBy?.(object);
-    if (indexKey === undefined) return;
-    const bucket = this.index.get(indexKey);
-    bucket?.delete(key);
-    if (bucket?.size === 0) this.index.delete(indexKey);
   }
 
   /** Silence longer than this means a dead connection; half the staleness limit leaves time to recover. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { Color, RolloutRequest } from "../../src/resources/metadata.js";
+import type { Color } from "../../src/api/color.js";
+import type { RolloutRequest } from "../../src/api/labels.js";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { deploymentProgress, podFacts } from "../../src/rollout/observe.js";
 import { planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
