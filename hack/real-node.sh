@@ -32,7 +32,7 @@ READY_TIMEOUT=${AIA_CONTROL_PLANE_TIMEOUT:-120}
 NODE_IMAGES=(pause busybox coredns metrics-server local-path-provisioner assistant operator postgres)
 # Debian packages the node needs: the runtime, the network plumbing, and gcc + libc6-dev + busybox-static for the
 # pause and helper images.
-NODE_PACKAGES=(containerd runc containernetworking-plugins iptables iproute2 util-linux conntrack openssl curl gcc libc6-dev busybox-static)
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables nftables iproute2 util-linux conntrack openssl curl gcc libc6-dev busybox-static)
 
 PKI=$STATE/pki
 ADMIN_KUBECONFIG=$PKI/admin.kubeconfig
@@ -331,7 +331,7 @@ YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $PKI/kube-proxy.kubeconfig}
-mode: iptables
+mode: nftables
 clusterCIDR: $POD_CIDR
 hostnameOverride: $NODE_NAME
 bindAddress: 0.0.0.0

@@ -31,7 +31,7 @@ export const terminationGracePeriodSeconds = 30;
  * Then it closes and finishes what is in flight.
  */
 function shutdownTimings(spec: AIAssistantSpec): { drainDelayMs: number; shutdownGraceMs: number } {
-  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 1500;
+  const drainDelayMs = spec.storage.mode === "postgres" ? 5000 : 1000;
   // A margin for the process to exit before the kubelet's SIGKILL.
   return { drainDelayMs, shutdownGraceMs: terminationGracePeriodSeconds * 1000 - drainDelayMs - 3000 };
 }

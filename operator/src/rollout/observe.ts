@@ -35,6 +35,7 @@ export function podFacts(pods: V1Pod[]): PodFact[] {
     revision: pod.metadata?.labels?.[labelKeys.revision],
     ready: pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
     terminating: pod.metadata?.deletionTimestamp !== undefined,
+    running: (pod.status?.containerStatuses ?? []).some((container) => container.state?.running !== undefined),
   }));
 }
 

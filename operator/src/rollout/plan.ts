@@ -13,6 +13,8 @@ export interface PodFact {
   revision: string | undefined;
   ready: boolean;
   terminating: boolean;
+  /** Its containers have started (an assistant that waits for its volume runs, unready). */
+  running: boolean;
 }
 
 /** What the cluster says about one color's Deployment (and, when listed, its pods). */
@@ -86,6 +88,8 @@ const inFlight = (phase: RolloutPhase | undefined): boolean => phase === "Progre
 const seconds = (value: number) => value * 1000;
 /** Reasons a rollout ends without being promoted that still leave the spec served. */
 const benignEnds = new Set(["Superseded"]);
+/** How often a cutover looks whether the new pod has started (a list of one namespace's assistant pods). */
+export const cutoverPollMs = 500;
 
 function whyNotPromoted(reason: string, settings: RolloutSettings): string {
   switch (reason) {
@@ -119,6 +123,8 @@ class PlanBuilder {
   private readonly events: RolloutEvent[] = [];
   private readonly timers: number[] = [];
   private waitingFor: string | undefined;
+  /** The color the stable Service selects, when a cutover decides it (exclusive()). */
+  private cutoverStable: Color | undefined;
   private previewReady = false;
   private readonly nowISO: string;
 
@@ -152,7 +158,7 @@ class PlanBuilder {
     return {
       revision: input.revision,
       active: this.active,
-      stable: input.exclusive && inFlight(this.last?.phase) ? this.preview : this.active,
+      stable: this.cutoverStable ?? this.active,
       stableRevision: this.stableRevision,
       lastRollout: this.last,
       colors,
@@ -363,13 +369,33 @@ class PlanBuilder {
 
   /**
    * Cutover for embedded storage: one color serves (the preview while a rollout is in flight,
-   * otherwise the active one), and the other scales to zero at once. Both would open the same
-   * SQLite file on a ReadWriteOnce volume, so the new pod starts beside the old one and the
-   * assistant itself waits for the old process to let go of the volume (storage/volume-lock.ts):
-   * the new container is created and its code loaded while the old one drains.
+   * otherwise the active one). Both would open the same SQLite file on a ReadWriteOnce volume, so
+   * the assistant itself lets one process at a time have it (storage/volume-lock.ts). The new pod
+   * starts first, beside the old one that still serves; once its container runs (and waits for the
+   * volume), the old color scales to zero and the stable Service points at the new one, so the gap
+   * in service is the old pod's drain and the new one's last steps, not a whole pod start.
    */
   private exclusive(colors: Record<Color, ColorPlan>): Record<Color, ColorPlan> {
     const serving = inFlight(this.last?.phase) ? this.preview : this.active;
-    return { [serving]: colors[serving], [otherColor(serving)]: { ...colors[otherColor(serving)], replicas: 0 } } as Record<Color, ColorPlan>;
+    const other = otherColor(serving);
+    if (!this.startedBeside(serving, colors[serving].replicas, other)) {
+      this.waitingFor = `the ${serving} pod to start before the ${other} pod stops (embedded storage: the new pod takes the volume over)`;
+      // Pods are listed, not watched: look again soon.
+      this.timers.push(cutoverPollMs);
+      this.cutoverStable = other;
+      return colors;
+    }
+    this.cutoverStable = serving;
+    return { [serving]: colors[serving], [other]: { ...colors[other], replicas: 0 } } as Record<Color, ColorPlan>;
+  }
+
+  /** Whether the other color may stop: it runs nothing, or `count` pods of the serving color have started. */
+  private startedBeside(serving: Color, count: number, other: Color): boolean {
+    const otherPods = this.input.observed[other].pods;
+    const otherRuns = otherPods ? otherPods.some((pod) => !pod.terminating) : this.input.observed[other].replicas > 0;
+    const servingPods = this.input.observed[serving].pods;
+    // Unlisted, the pods are not in a rollout's hands: nothing to hand over.
+    if (!otherRuns || servingPods === undefined) return true;
+    return servingPods.filter((pod) => !pod.terminating && pod.running).length >= count;
   }
 }

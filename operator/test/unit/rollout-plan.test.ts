@@ -3,7 +3,7 @@ import type { Color } from "../../src/api/color.js";
 import type { RolloutRequest } from "../../src/api/labels.js";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { deploymentProgress, podFacts } from "../../src/rollout/observe.js";
-import { planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
+import { cutoverPollMs, planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
 
 const t0 = Date.parse("2026-11-28T10:00:00.000Z");
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
@@ -17,8 +17,8 @@ const settings: RolloutSettings = {
   progressDeadlineSeconds: 600,
 };
 
-const pods = (color: Color, revision: string, count: number, ready = true): PodFact[] =>
-  Array.from({ length: count }, (_, i) => ({ name: `demo-${color}-${revision}-${String(i)}`, revision, ready, terminating: false }));
+const pods = (color: Color, revision: string, count: number, ready = true, running = true): PodFact[] =>
+  Array.from({ length: count }, (_, i) => ({ name: `demo-${color}-${revision}-${String(i)}`, revision, ready, terminating: false, running }));
 
 /** A Deployment that runs `revision` with `replicas`, all available, pods listed. */
 function running(color: Color, revision: string, replicas: number): ColorObservation {
@@ -304,21 +304,30 @@ describe("blue-green rollout plan", function () {
     const one = (overrides: Partial<RolloutInput>) =>
       input({ exclusive: true, replicas: 1, observed: { blue: running("blue", "r0", 1), green: absent }, ...overrides });
 
-    it("starts the new pod beside the stopping old one, which the new one waits out for the volume, and switches without waiting", function () {
+    it("starts the new pod beside the old one, which serves until the new container runs, then stops it and switches at once", function () {
       const started = planRollout(one({}));
       assert.equal(started.lastRollout?.mode, "Cutover");
-      assert.deepEqual(started.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 1, template: "desired" } });
-      assert.deepEqual([started.active, started.stable], ["blue", "green"], "the stable Service leaves the stopping pod at once");
+      assert.deepEqual(started.colors, { blue: { replicas: 1, template: "keep" }, green: { replicas: 1, template: "desired" } });
+      assert.deepEqual([started.active, started.stable], ["blue", "blue"], "the old pod serves meanwhile");
+      assert.match(started.waitingFor ?? "", /green pod to start before the blue pod stops/);
+      assert.equal(started.requeueAfterMs, cutoverPollMs);
 
-      const terminating = { ...running("blue", "r0", 0), pods: [{ name: "demo-blue-x", revision: "r0", ready: false, terminating: true }] };
-      const waiting = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false) };
-      const draining = planRollout(one({ status: statusOf(started), observed: { blue: terminating, green: waiting }, now: at(2) }));
-      assert.deepEqual(draining.colors, started.colors, "nothing to change while the old pod drains");
-      assert.match(draining.waitingFor ?? "", /green to have 1 available pods/);
+      const creating = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false, false) };
+      const held = planRollout(one({ status: statusOf(started), observed: { blue: running("blue", "r0", 1), green: creating }, now: at(1) }));
+      assert.deepEqual([held.colors.blue.replicas, held.stable], [1, "blue"], "a pod whose container has not started yet holds nothing up");
+
+      const waiting = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false, true) };
+      const handover = planRollout(one({ status: statusOf(held), observed: { blue: running("blue", "r0", 1), green: waiting }, now: at(2) }));
+      assert.deepEqual(handover.colors, { blue: { replicas: 0, template: "keep" }, green: { replicas: 1, template: "desired" } });
+      assert.equal(handover.stable, "green", "the stable Service leaves the stopping pod at once");
+
+      const terminating = { ...running("blue", "r0", 0), pods: [{ name: "demo-blue-x", revision: "r0", ready: false, terminating: true, running: true }] };
+      const draining = planRollout(one({ status: statusOf(handover), observed: { blue: terminating, green: waiting }, now: at(3) }));
+      assert.deepEqual([draining.colors, draining.stable], [handover.colors, "green"], "nothing to change while the old pod drains");
 
       const green = running("green", "r1", 1);
       const done = planRollout(
-        one({ status: statusOf(draining), observed: { blue: running("blue", "r0", 0), green }, previewEndpoints: new Set(green.pods?.map((p) => p.name)), now: at(4) }),
+        one({ status: statusOf(draining), observed: { blue: running("blue", "r0", 0), green }, previewEndpoints: new Set(green.pods?.map((p) => p.name)), now: at(5) }),
       );
       assert.deepEqual([done.active, done.stable], ["green", "green"]);
       assert.equal(done.lastRollout?.phase, "Completed");
@@ -336,13 +345,26 @@ describe("blue-green rollout plan", function () {
       assert.equal(plan.waitingFor, undefined);
     });
 
-    it("brings the old pod back at once when the new one fails, and sends traffic back to it", function () {
+    it("keeps the old pod serving when the new one never starts, and ends there", function () {
       const started = statusOf(planRollout(one({})));
-      const stuck = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false) };
-      const aborted = planRollout(one({ status: started, observed: { blue: running("blue", "r0", 0), green: stuck }, now: at(700) }));
+      const stuck = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false, false) };
+      const aborted = planRollout(one({ status: started, observed: { blue: running("blue", "r0", 1), green: stuck }, now: at(700) }));
       assert.equal(aborted.failure?.reason, "ProgressDeadlineExceeded");
       assert.deepEqual(aborted.colors, { blue: { replicas: 1, template: "keep" }, green: { replicas: 0, template: "keep" } });
-      assert.equal(aborted.stable, "blue", "traffic goes back to the old color as it comes back");
+      assert.equal(aborted.stable, "blue");
+    });
+
+    it("brings the old pod back when the new one fails after taking over, and sends traffic back to it once it runs", function () {
+      const started = statusOf(planRollout(one({})));
+      const stuck = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false, true) };
+      const aborted = planRollout(one({ status: started, observed: { blue: running("blue", "r0", 0), green: stuck }, now: at(700) }));
+      assert.equal(aborted.failure?.reason, "ProgressDeadlineExceeded");
+      assert.deepEqual(aborted.colors, { blue: { replicas: 1, template: "keep" }, green: { replicas: 1, template: "keep" } }, "the failed pod has the volume until blue's runs");
+      assert.equal(aborted.stable, "green");
+      const blueBack = { ...running("blue", "r0", 1), pods: pods("blue", "r0", 1, false, true) };
+      const back = planRollout(one({ status: statusOf(aborted), observed: { blue: blueBack, green: stuck }, now: at(701) }));
+      assert.deepEqual(back.colors, { blue: { replicas: 1, template: "keep" }, green: { replicas: 0, template: "keep" } });
+      assert.equal(back.stable, "blue");
     });
   });
 });
