@@ -368,12 +368,11 @@ class PlanBuilder {
   }
 
   /**
-   * Cutover for embedded storage: one color serves (the preview while a rollout is in flight,
-   * otherwise the active one). Both would open the same SQLite file on a ReadWriteOnce volume, so
-   * the assistant itself lets one process at a time have it (storage/volume-lock.ts). The new pod
-   * starts first, beside the old one that still serves; once its container runs (and waits for the
-   * volume), the old color scales to zero and the stable Service points at the new one, so the gap
-   * in service is the old pod's drain and the new one's last steps, not a whole pod start.
+   * Cutover for embedded storage: one color serves (the preview while a rollout is in flight, else
+   * the active one). The assistant lets one process at a time have the SQLite volume
+   * (storage/volume-lock.ts), so the new pod starts beside the old one that still serves; once its
+   * container runs (waiting for the volume), the old color scales to zero and the stable Service
+   * points at the new one: the gap is the old pod's drain and the new one's last steps.
    */
   private exclusive(colors: Record<Color, ColorPlan>): Record<Color, ColorPlan> {
     const serving = inFlight(this.last?.phase) ? this.preview : this.active;
