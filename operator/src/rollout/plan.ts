@@ -1,6 +1,7 @@
 import type { AIAssistantSpec, AIAssistantStatus } from "../api/types.generated.js";
 import { otherColor, type Color, type ColorPlan } from "../api/color.js";
 import { requestAnnotations, type RolloutRequest } from "../api/labels.js";
+import { whyNotPromoted } from "./why-not-promoted.js";
 
 export type LastRollout = NonNullable<AIAssistantStatus["lastRollout"]>;
 export type RolloutPhase = NonNullable<LastRollout["phase"]>;
@@ -90,19 +91,8 @@ const seconds = (value: number) => value * 1000;
 const benignEnds = new Set(["Superseded"]);
 /** How often a cutover looks whether the new pod has started (a list of one namespace's assistant pods). */
 export const cutoverPollMs = 500;
-
-function whyNotPromoted(reason: string, settings: RolloutSettings): string {
-  switch (reason) {
-    case "ProgressDeadlineExceeded":
-      return `was not ready within progressDeadlineSeconds (${String(settings.progressDeadlineSeconds)})`;
-    case "PreviewExpired":
-      return `was not promoted within previewTTLSeconds (${String(settings.previewTTLSeconds)})`;
-    case "RolledBack":
-      return `was rolled back by the ${requestAnnotations.rollback} annotation`;
-    default:
-      return `was aborted by the ${requestAnnotations.abort} annotation`;
-  }
-}
+/** How long the old pod waits for the new one to start beside it before it stops anyway. */
+export const handoverWaitMs = 60_000;
 
 /**
  * The blue-green state machine as one pure function: the rollout state from the status, the
@@ -111,8 +101,7 @@ function whyNotPromoted(reason: string, settings: RolloutSettings): string {
  * inputs gives the same answer, so a restarted operator resumes any rollout from the status alone.
  */
 export function planRollout(input: RolloutInput): RolloutPlan {
-  const builder = new PlanBuilder(input);
-  return builder.build();
+  return new PlanBuilder(input).build();
 }
 
 class PlanBuilder {
@@ -379,8 +368,7 @@ class PlanBuilder {
     const other = otherColor(serving);
     if (!this.startedBeside(serving, colors[serving].replicas, other)) {
       this.waitingFor = `the ${serving} pod to start before the ${other} pod stops (embedded storage: the new pod takes the volume over)`;
-      // Pods are listed, not watched: look again soon.
-      this.timers.push(cutoverPollMs);
+      this.timers.push(cutoverPollMs); // pods are listed, not watched
       this.cutoverStable = other;
       return colors;
     }
@@ -395,6 +383,9 @@ class PlanBuilder {
     const servingPods = this.input.observed[serving].pods;
     // Unlisted, the pods are not in a rollout's hands: nothing to hand over.
     if (!otherRuns || servingPods === undefined) return true;
-    return servingPods.filter((pod) => !pod.terminating && pod.running).length >= count;
+    if (servingPods.filter((pod) => !pod.terminating && pod.running).length >= count) return true;
+    // One that cannot start beside it (its volume attaches to one node at a time, its node is full)
+    // starts once the old one is gone.
+    return this.elapsed(inFlight(this.last?.phase) ? this.last?.startedAt : this.last?.finishedAt, handoverWaitMs);
   }
 }

@@ -3,7 +3,7 @@ import type { Color } from "../../src/api/color.js";
 import type { RolloutRequest } from "../../src/api/labels.js";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { deploymentProgress, podFacts } from "../../src/rollout/observe.js";
-import { cutoverPollMs, planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
+import { cutoverPollMs, handoverWaitMs, planRollout, type ColorObservation, type PodFact, type RolloutInput, type RolloutPlan, type RolloutSettings } from "../../src/rollout/plan.js";
 
 const t0 = Date.parse("2026-11-28T10:00:00.000Z");
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
@@ -343,6 +343,17 @@ describe("blue-green rollout plan", function () {
       const plan = planRollout(one({ revision: "r0", observed: { blue: { ...running("blue", "r0", 1), pods: undefined }, green: { ...absent, pods: undefined } } }));
       assert.deepEqual(plan.colors, { blue: { replicas: 1, template: "desired" }, green: { replicas: 0, template: "keep" } });
       assert.equal(plan.waitingFor, undefined);
+    });
+
+    it("stops the old pod anyway when the new one cannot start beside it (a volume attached elsewhere, a full node)", function () {
+      const started = statusOf(planRollout(one({})));
+      const pending = { ...running("green", "r1", 1), available: false, pods: pods("green", "r1", 1, false, false) };
+      const observed = { blue: running("blue", "r0", 1), green: pending };
+      const before = planRollout(one({ status: started, observed, now: at(handoverWaitMs / 1000 - 1) }));
+      assert.deepEqual([before.colors.blue.replicas, before.stable], [1, "blue"]);
+      assert.equal(before.requeueAfterMs, cutoverPollMs);
+      const after = planRollout(one({ status: started, observed, now: at(handoverWaitMs / 1000) }));
+      assert.deepEqual([after.colors.blue.replicas, after.colors.green.replicas, after.stable], [0, 1, "green"]);
     });
 
     it("keeps the old pod serving when the new one never starts, and ends there", function () {
