@@ -12,8 +12,9 @@
 //   blue-green switch   4 clients chatting through the stable Service's ClusterIP while the Postgres
 //                       sample rolls out a new revision: failed requests and the request p99 during
 //                       the rollout; baseline: the same load straight to a pod's IP.
-//   cutover gap         2 clients through the ClusterIP while the embedded sample rolls out (its one
-//                       pod stopped before the next starts): the longest stretch with no answer;
+//   cutover gap         2 clients through the ClusterIP while the embedded sample rolls out (the new
+//                       pod starts beside the old one, which hands the volume over): the longest
+//                       stretch with no answer;
 //                       baseline: the same pod template as a plain Deployment (strategy Recreate)
 //                       behind a Service, restarted with `kubectl rollout restart`.
 //   footprint           RSS of the node's daemons and containerd's shims, and the pods' memory
