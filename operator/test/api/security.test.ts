@@ -133,8 +133,12 @@ describe("security of what the operator writes", function () {
     await create("foreign", { model: { provider: "openai", baseURL: "http://vllm.models.svc:8000/v1", name: "qwen", apiKeySecretRef: { name: "llm", namespace: "kube-system" } } });
     const refused = await waitForAIAssistant(kc, namespace, "foreign", (aia) => condition(aia, "Degraded")?.reason === "CrossNamespaceReference");
     assert.match(condition(refused, "Degraded")?.message ?? "", /spec\.model\.apiKeySecretRef: Secret kube-system\/llm is in another namespace/);
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: "involvedObject.name=foreign,reason=CrossNamespaceReference" });
-    assert.equal(events.items[0]?.type, "Warning");
+    // The Event follows the status write that made Degraded visible.
+    const event = await eventually("the CrossNamespaceReference Event", async () => {
+      const events = await core.listNamespacedEvent({ namespace, fieldSelector: "involvedObject.name=foreign,reason=CrossNamespaceReference" });
+      return events.items[0];
+    });
+    assert.equal(event.type, "Warning");
     const deployments = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace, labelSelector: "app.kubernetes.io/instance=foreign" });
     assert.equal(deployments.items.length, 0);
   });
