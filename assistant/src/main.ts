@@ -66,9 +66,6 @@ async function main(): Promise<void> {
   let storage: Storage;
   let volume: VolumeLock | undefined;
   try {
-    const onIdleConnectionError = (error: Error): void => {
-      logger.warn({ problem: error.message }, "an idle PostgreSQL connection broke; the pool opens a new one when needed");
-    };
     if (config.databaseUrl === undefined) {
       const { dataDir } = config;
       volume = await lockDataVolume(dataDir, {
@@ -77,17 +74,18 @@ async function main(): Promise<void> {
           logger.info({ dataDir, waitedMs }, "waiting for the process that has the data directory to stop");
         },
       });
+      storage = openSqliteStorage(dataDir, config.storage.synchronous);
+    } else {
+      storage = await openPostgresStorage(config.databaseUrl, {
+        onIdleConnectionError: (error) => {
+          logger.warn({ problem: error.message }, "an idle PostgreSQL connection broke; the pool opens a new one when needed");
+        },
+        startupWaitMs: config.storage.startupWaitSeconds * 1000,
+        onUnreachable: (problem, waitedMs) => {
+          logger.warn({ problem, waitedMs }, "waiting for the database");
+        },
+      });
     }
-    storage =
-      config.databaseUrl === undefined
-        ? openSqliteStorage(config.dataDir, config.storage.synchronous)
-        : await openPostgresStorage(config.databaseUrl, {
-            onIdleConnectionError,
-            startupWaitMs: config.storage.startupWaitSeconds * 1000,
-            onUnreachable: (problem, waitedMs) => {
-              logger.warn({ problem, waitedMs }, "waiting for the database");
-            },
-          });
   } catch (error) {
     // Never the URL: it carries the password.
     logger.fatal({ problem: (error as Error).message, mode: config.storage.mode }, "cannot open the storage");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 
 /** The file whose lock says which process owns the embedded store's data directory. */
-export const LOCK_FILE = "assistant.lock";
+const LOCK_FILE = "assistant.lock";
 
 /** How often a waiting start tries the lock again: short, since every moment is one nothing serves. */
 const RETRY_MS = 50;
@@ -20,7 +20,7 @@ export interface VolumeLock {
   release(): void;
 }
 
-export class VolumeLockedError extends Error {
+class VolumeLockedError extends Error {
   constructor(dataDir: string, waitedMs: number) {
     super(`another process has held the data directory ${dataDir} for ${String(Math.round(waitedMs / 1000))} s: embedded storage is one process's (its lock: ${LOCK_FILE})`);
   }
