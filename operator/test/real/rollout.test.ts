@@ -175,8 +175,9 @@ describe("rollouts on a real node, under continuous chat load through the Servic
         done: rolloutEnded("Completed", before.status?.stableRevision),
       });
       const after = await readAIAssistant(kc, namespace, "demo");
-      const pods = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=demo,aiassistant.dev/color=${after.status?.activeColor ?? ""}` });
-      const log = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedPodLog({ namespace, name: pods.items[0]?.metadata?.name ?? "" });
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=demo,aiassistant.dev/color=${after.status?.activeColor ?? ""}` });
+      const log = await core.readNamespacedPodLog({ namespace, name: pods.items[0]?.metadata?.name ?? "" });
       const waited = log.split("\n").some((line) => line.includes("waiting for the process that has the data directory to stop"));
       console.log(
         `      cutover: ${describeLoad(change.report)}; longest stretch without an answer ${(change.report.longestGap / 1000).toFixed(1)} s; the new pod ${waited ? "waited for" : "found free"} the volume`,
