@@ -21,7 +21,8 @@
 // BENCH_SECONDS (10) per target after BENCH_WARMUP_SECONDS (2), BENCH_PHASES (latency,instant,ttft,streams),
 // BENCH_JITTER_MS (0): the latency phase's model time drawn evenly from delay ± jitter,
 // BENCH_HEARTBEAT_MS (1000), BENCH_HOLD_SECONDS (10), BENCH_TTFT_SAMPLES (300 per target),
-// BENCH_DOCUMENTS (1000), BENCH_PROFILE=<dir> writes a CPU profile of the service there (node --cpu-prof).
+// BENCH_DOCUMENTS (1000), BENCH_PROFILE=<dir> writes a CPU profile of the service there (node --cpu-prof),
+// BENCH_NODE_ARGS="--flag ..." runs the service with those Node flags (a heap setting, say).
 import { Buffer } from "node:buffer";
 import { Agent, request as httpRequest } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -318,7 +319,7 @@ writeFileSync(
 const service = await start(
   SERVICE_MAIN,
   { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ASSISTANT_CONFIG: join(configDir, "assistant.yaml"), LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "info" },
-  profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+  [...(env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])],
 );
 
 const results = [];

@@ -338,6 +338,30 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     }
   });
 
+  it("gives up on a model stream that goes quiet mid-answer for longer than the timeout, and answers 502", async () => {
+    const slow = await startService({
+      config: {
+        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries: 0, timeoutMs: 300, readinessCacheMs: 600000 },
+        knowledge: { abstention: { enabled: false } },
+      },
+    });
+    try {
+      const stalled = gate();
+      fake.queue.push(async (response) => {
+        startStream(response);
+        writeDelta(response, "the first half, then");
+        await stalled.opened;
+        response.end();
+      });
+      const { status, body } = await postJson(`${slow.url}/api/v1/chat`, { message: "a question the model stalls on" });
+      stalled.open();
+      assert.equal(status, 502);
+      assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it("reports not ready when the model endpoint is unreachable", async () => {
     const down = await startService({
       skipReady: true,
