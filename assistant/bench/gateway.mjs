@@ -239,11 +239,14 @@ async function ttftPhase(direct, service, questions) {
   return Object.fromEntries(Object.entries(times).map(([name, list]) => [name, list.sort((a, b) => a - b)]));
 }
 
-/** Opens `count` SSE streams at once through the service while the model holds them after one token. */
-async function streamsPhase(upstream, service) {
+/**
+ * Opens `count` SSE streams at once through the service while the model holds them after one token.
+ * The question is one the knowledge base answers: the service declines any other without asking the model.
+ */
+async function streamsPhase(upstream, service, question) {
   await control(upstream, { delayMs: 0, jitterMs: 0, hold: true });
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-  const body = JSON.stringify({ model: "bench-model", stream: true, messages: [{ role: "user", content: "Hold this stream open, please." }] });
+  const body = JSON.stringify({ model: "bench-model", stream: true, messages: [{ role: "user", content: question }] });
   const streams = [];
   const open = () =>
     new Promise((resolve) => {
@@ -380,7 +383,7 @@ try {
   }
 
   if (phases.has("streams")) {
-    const held = await streamsPhase(upstream, service);
+    const held = await streamsPhase(upstream, service, questions[0]);
     const late = heartbeatMs * (1 + TARGETS.heartbeatSlack);
     console.log(
       `\n${streamCount} SSE streams through /v1/chat/completions: ${held.opened} opened in ${Math.round(held.openMs)} ms, ` +
