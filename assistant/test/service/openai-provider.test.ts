@@ -318,13 +318,17 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     assert.deepEqual(events, ["start", "delta", "error"]);
   });
 
-  it("times out a model server that never answers, retries, then answers 502; sends no key when none is configured", async () => {
-    const slow = await startService({
+  /** A service of its own that gives the model `timeoutMs` per attempt and `maxRetries` more attempts. */
+  const impatientService = (maxRetries: number, timeoutMs: number) =>
+    startService({
       config: {
-        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries: 1, timeoutMs: 200, readinessCacheMs: 600000 },
+        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries, timeoutMs, readinessCacheMs: 600000 },
         knowledge: { abstention: { enabled: false } },
       },
     });
+
+  it("times out a model server that never answers, retries, then answers 502; sends no key when none is configured", async () => {
+    const slow = await impatientService(1, 200);
     try {
       const silent: Behaviour = () => undefined;
       fake.queue.push(silent, silent);
@@ -339,12 +343,7 @@ describe("openai model provider against a local OpenAI-wire server", () => {
   });
 
   it("gives up on a model stream that goes quiet mid-answer for longer than the timeout, and answers 502", async () => {
-    const slow = await startService({
-      config: {
-        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries: 0, timeoutMs: 300, readinessCacheMs: 600000 },
-        knowledge: { abstention: { enabled: false } },
-      },
-    });
+    const slow = await impatientService(0, 300);
     try {
       const stalled = gate();
       fake.queue.push(async (response) => {
