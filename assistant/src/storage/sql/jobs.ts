@@ -34,10 +34,13 @@ export const jobSql = {
    * The job whose turn it is among those due by the time bound: each collection takes its turn, the
    * one served longest ago first, then its oldest job. FIFO alone would let a tenant that uploads a
    * hundred documents make every other tenant wait for all of them. The turn is weighed once per
-   * collection, not once per queued job: per job, a thousand uploads took half a minute to claim.
+   * collection, not once per queued job: per job, a thousand uploads took half a minute to claim. The
+   * outer query reads the jobs table itself, so that Postgres can lock the row it picks (FOR UPDATE
+   * SKIP LOCKED, postgres/jobs.ts) and recheck that it is still queued.
    */
-  next: `WITH due AS (SELECT j.collection, min(j.seq) AS seq FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} GROUP BY j.collection)
-    SELECT due.seq FROM due ORDER BY ${LAST_SERVED("due.collection")}, due.seq LIMIT 1`,
+  next: `SELECT c.seq FROM ingestion_jobs c WHERE c.status = 'queued'
+    AND c.seq IN (SELECT min(j.seq) FROM ingestion_jobs j WHERE j.run_after <= ? AND ${UNBLOCKED_QUEUED_JOB} GROUP BY j.collection)
+    ORDER BY ${LAST_SERVED("c.collection")}, c.seq LIMIT 1`,
   /** Starts the job of sequence number `seq` (a parameter, or a subquery that picks it) and returns it with its upload. */
   start: (seq: string) => `UPDATE ingestion_jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE seq = ${seq}
     RETURNING ${JOB_COLUMNS}, content`,
