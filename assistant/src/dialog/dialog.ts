@@ -70,11 +70,17 @@ const MAX_HISTORY_TURNS = 100;
 const TITLE_GRAPHEMES = 80;
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-/** The first TITLE_GRAPHEMES graphemes, segmenting no further: a message may run to thousands. */
+/**
+ * The first TITLE_GRAPHEMES graphemes, segmenting no further: a message may run to thousands. One
+ * that has no more UTF-16 units than that has no more graphemes either, and is its own title
+ * (segmenting costs more than the rest of storing the turn).
+ */
 function titleFrom(message: string): string {
+  const trimmed = message.trim();
+  if (trimmed.length <= TITLE_GRAPHEMES) return trimmed;
   let title = "";
   let count = 0;
-  for (const { segment } of graphemes.segment(message.trim())) {
+  for (const { segment } of graphemes.segment(trimmed)) {
     if (count === TITLE_GRAPHEMES) break;
     title += segment;
     count += 1;

@@ -250,11 +250,13 @@ describe("a chat turn", () => {
     });
   });
 
-  it("titles a new conversation with the first 80 graphemes of the message, never half of one", async () => {
+  it("titles a new conversation with the first 80 graphemes of the message, never half of one, and a short message with itself", async () => {
     await withDialog("The canteen opens at noon.", createMasker("mask", []), async (dialog, storage) => {
       const family = "👨‍👩‍👧";
       const result = await dialog.chat(owner, `  ${family.repeat(100)} when does the canteen open?`, undefined, new AbortController().signal);
       assert.equal((await storage.getConversation(owner, result.conversationId))?.title, family.repeat(80));
+      const short = await dialog.chat(owner, "  When does the canteen open? 食堂几点开门？ ", undefined, new AbortController().signal);
+      assert.equal((await storage.getConversation(owner, short.conversationId))?.title, "When does the canteen open? 食堂几点开门？");
     });
   });
 });
