@@ -34,7 +34,7 @@ export interface Evidence {
   coverage: number;
   /** The best cosine similarity of those passages to the question, when vectors were searched. */
   similarity: number | undefined;
-  /** Names in the question the knowledge base never mentions. */
+  /** Names in the question that none of the passages mentions. */
   unknown: string[];
   /** Whether the passages are evidence enough to answer from. */
   sufficient: boolean;
@@ -71,26 +71,30 @@ function covered(words: readonly string[], weights: readonly number[], latinMent
 const NAME = /[A-Za-z][A-Za-z0-9]*(?:[./+-][A-Za-z0-9]+)*/g;
 
 function looksLikeName(token: string, at: number, chinese: boolean): boolean {
-  if (chinese) return token.length >= 2;
+  if (token.length < 2) return false;
+  if (chinese) return true;
   return (at > 0 && /[A-Z]/.test(token)) || /[A-Z].*[A-Z]/.test(token) || (/\d/.test(token) && /[A-Za-z]/.test(token));
 }
 
+/** A name or text with only its letters and digits left: HTTP/3 is http3, Wi-Fi and WiFi are both wifi. */
+const squash = (folded: string): string => folded.replace(/[^\p{L}\p{N}]+/gu, "");
+
 /**
- * The names in the question that the knowledge base never mentions: none of their words occurs in a
- * chunk the caller reads. A question about a product, protocol or place the documents never name is
- * one they cannot answer, however well its other words match ("Can taskq use RabbitMQ?").
+ * The names in the question that none of the passages mentions, in any inflection or spelling
+ * (GPUs for GPU, WiFi for Wi-Fi). A question about a product, protocol or place the evidence never
+ * names is one it cannot answer, however well its other words match ("Can taskq use RabbitMQ?",
+ * "星轨调度支持 PostgreSQL 吗？" against a scheduler's README, though another document names
+ * PostgreSQL).
  */
-function unknownNames(question: string, terms: readonly string[], { frequencies }: TermFrequencies): string[] {
-  const frequency = new Map(terms.map((term, index) => [term, frequencies[index]]));
+function unmentionedNames(question: string, folded: readonly string[]): string[] {
   const chinese = HAN.test(question);
+  const squashed = folded.map(squash);
   return [...question.matchAll(NAME)].flatMap(({ 0: token, index }) => {
     if (!looksLikeName(token, index, chinese)) return [];
-    const known = token
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .map((word) => frequency.get(word))
-      .filter((count) => count !== undefined);
-    return known.length > 0 && known.every((count) => count === 0) ? [token] : [];
+    const name = foldText(token);
+    const inflected = termMatcher([name]);
+    const mentioned = folded.some((text) => inflected(text).size > 0) || squashed.some((text) => text.includes(squash(name)));
+    return mentioned ? [] : [token];
   });
 }
 
@@ -100,8 +104,8 @@ function unknownNames(question: string, terms: readonly string[], { frequencies 
  * weight a passage covers does not, so one threshold holds for short and long questions alike. Only
  * the question's words count here, not the character n-grams retrieval adds for Chinese, which would
  * let one common word outweigh a name the knowledge base never mentions. With vectors, a passage
- * close enough in meaning counts as well (paraphrases share few words). A name the knowledge base
- * never mentions declines whatever else matches.
+ * close enough in meaning counts as well (paraphrases share few words). A name none of the passages
+ * mentions declines whatever else matches.
  */
 export function assessEvidence(
   question: string,
@@ -115,13 +119,14 @@ export function assessEvidence(
   const weightOf = words.map((word) => weights.get(word) ?? 0);
   const total = weightOf.reduce((sum, weight) => sum + weight, 0);
   const latinMentioned = termMatcher(words.map((word) => (HAN.test(word) ? "" : word)));
+  const folded = passages.map((passage) => foldText(`${passage.title}\n${passage.heading}\n${passage.text}`));
   let coverage = 0;
   let similarity: number | undefined;
-  for (const passage of passages.slice(0, EVIDENCE_PASSAGES)) {
-    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, latinMentioned, foldText(`${passage.title}\n${passage.heading}\n${passage.text}`)) / total);
+  passages.slice(0, EVIDENCE_PASSAGES).forEach((passage, index) => {
+    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, latinMentioned, folded[index] ?? "") / total);
     if (passage.similarity !== undefined) similarity = Math.max(similarity ?? -1, passage.similarity);
-  }
-  const unknown = unknownNames(question, terms, frequencies);
+  });
+  const unknown = unmentionedNames(question, folded);
   const sufficient =
     !settings.enabled ||
     (passages.length > 0 && unknown.length === 0 && (coverage >= settings.minCoverage || (similarity !== undefined && similarity >= settings.minSimilarity)));

@@ -60,7 +60,7 @@ describe("retrieval evidence", () => {
     assert.deepEqual([semantic.similarity, semantic.sufficient], [0.9, true]);
   });
 
-  it("declines a question naming something the knowledge base never mentions, however well the rest matches", () => {
+  it("declines a question naming something no passage mentions, however well the rest matches", () => {
     const question = "Can taskq use RabbitMQ instead of Redis?";
     const { terms, frequencies } = stats(question, 50, { taskq: 4, use: 10, instead: 1, redis: 3 });
     const evidence = assessEvidence(question, terms, frequencies, [passage("taskq is a job queue backed by Redis; you can use it instead of cron.", 0.95)], on);
@@ -70,5 +70,18 @@ describe("retrieval evidence", () => {
     assert.deepEqual(assessEvidence("青鸟网关支持 gRPC 吗？", zh.terms, zh.frequencies, [passage("青鸟网关支持 HTTP。")], on).unknown, ["gRPC"]);
     const known = stats("Retries in taskq?", 50, { retries: 3, taskq: 4 });
     assert.deepEqual(assessEvidence("Retries in taskq?", known.terms, known.frequencies, [passage("Retries back off.")], on).unknown, []);
+  });
+
+  it("asks the passages, not the whole knowledge base, for the names, in any inflection or spelling", () => {
+    // Another document names PostgreSQL; the scheduler's passages do not.
+    const question = "星轨调度支持 PostgreSQL 数据库吗？";
+    const { terms, frequencies } = stats(question, 50, { 星轨: 3, 调度: 3, 支持: 5, postgresql: 4, 数据库: 6 });
+    const scheduler = passage("星轨调度支持 MySQL 8.0 作为元数据库。");
+    assert.deepEqual(assessEvidence(question, terms, frequencies, [scheduler], on).unknown, ["PostgreSQL"]);
+    assert.deepEqual(assessEvidence(question, terms, frequencies, [scheduler, passage("pgbackup backs up PostgreSQL 13 to 17.")], on).unknown, []);
+    const spelled = "Which GPUs and WiFi does the HTTP/2 gateway use?";
+    const spelling = stats(spelled, 50, { gpus: 1, wifi: 1, http: 2 });
+    assert.deepEqual(assessEvidence(spelled, spelling.terms, spelling.frequencies, [passage("One GPU; the Wi-Fi is corp-guest. HTTP/2 is on.")], on).unknown, []);
+    assert.deepEqual(assessEvidence("Does it speak HTTP/3?", spelling.terms, spelling.frequencies, [passage("HTTP/2 and HTTP 1.1 are on.")], on).unknown, ["HTTP/3"]);
   });
 });
