@@ -12,16 +12,19 @@
 // document, how often the answer phrase is in the five best passages and in the reply, how often an
 // unanswerable question is declined (honest decline) and an answerable one is (false decline).
 // Every question has a split: dev questions calibrate the abstention thresholds (EVAL_CALIBRATE=1
-// prints the sweep over them), test questions only report; the tables show all questions, and the
-// decline rates of the test split alone beside them.
+// prints the sweep over them) and the hybrid fusion (EVAL_FUSION, EVAL_VECTOR_WEIGHT: one run per
+// setting, read recall@1 on dev), test questions only report; the tables show all questions, and
+// recall@1 and the decline rates by split beside them.
 //
 //   npm run build && node assistant/bench/eval/run.mjs
 //   EVAL_SEARCHES=bm25 EVAL_MIN_COVERAGE=0.5 EVAL_MIN_SIMILARITY=0.85 EVAL_CALIBRATE=1 node assistant/bench/eval/run.mjs
+//   EVAL_SEARCHES=hybrid EVAL_FUSION=rrf EVAL_VECTOR_WEIGHT=1 node assistant/bench/eval/run.mjs
 import { Buffer } from "node:buffer";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import { buildConfig } from "../../dist/src/config/load.js";
 import { configSchema } from "../../dist/src/config/schema.js";
 import { DialogManager } from "../../dist/src/dialog/dialog.js";
 import { extractiveProvider } from "../../dist/src/llm/extractive.js";
@@ -45,6 +48,12 @@ const abstention = {
   enabled: true,
   minCoverage: Number(process.env.EVAL_MIN_COVERAGE ?? defaults.minCoverage.default),
   minSimilarity: Number(process.env.EVAL_MIN_SIMILARITY ?? defaults.minSimilarity.default),
+};
+const defaultFusion = buildConfig({}, {}).knowledge.hybrid;
+const fusion = {
+  ...defaultFusion,
+  fusion: process.env.EVAL_FUSION ?? defaultFusion.fusion,
+  vectorWeight: Number(process.env.EVAL_VECTOR_WEIGHT ?? defaultFusion.vectorWeight),
 };
 const searches = (process.env.EVAL_SEARCHES ?? "bm25,hybrid").split(",");
 const TENANT = "eval";
@@ -87,7 +96,7 @@ async function evaluateCorpus({ documents, questions }, embedder) {
       });
       documentOf.set(id, document.id);
     }
-    const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }), (query) => query);
+    const retriever = embedder === undefined ? bm25Retriever(storage) : hybridRetriever(storage, embedder, fusion, pino({ level: "silent" }), (query) => query);
     const dialog = new DialogManager({
       conversations: storage,
       retriever,
@@ -143,9 +152,12 @@ function table({ name, chunks, results }) {
     const unanswerable = mine.filter((result) => result.document === null);
     const test = (set) => set.filter((result) => result.split === "test");
     const declined = (set) => set.filter((result) => !result.grounded).length;
+    const dev = (set) => set.filter((result) => result.split === "dev");
+    const first = (set) => set.filter((result) => result.rank === 1).length;
     rows.push({
       lang,
-      "recall@1": percent(answerable.filter((result) => result.rank === 1).length, answerable.length),
+      "recall@1": percent(first(answerable), answerable.length),
+      "recall@1 dev / test": `${percent(first(dev(answerable)), dev(answerable).length)} / ${percent(first(test(answerable)), test(answerable).length)}`,
       "recall@5": percent(answerable.filter((result) => result.rank <= 5).length, answerable.length),
       "answer in top-5 passages": percent(phrased.filter((result) => result.inPassages).length, phrased.length),
       "reply contains answer": percent(phrased.filter((result) => result.inReply).length, phrased.length),
@@ -189,7 +201,7 @@ if (searches.includes("hybrid")) {
   const server = await startRealEmbeddings(2);
   try {
     const embedder = openaiEmbedder({ ...server.config, batchSize: 32, concurrency: 2, queryPrefix: "", passagePrefix: "", timeoutMs: 120000, maxRetries: 2, queryTimeoutMs: 30000 }, undefined);
-    reports.push(await evaluate("hybrid (BM25 + multilingual-e5-small, RRF k=60)", embedder));
+    reports.push(await evaluate(`hybrid (BM25 + multilingual-e5-small, ${fusion.fusion === "rrf" ? `RRF k=${fusion.rrfK}` : "relative scores"}, weights ${fusion.bm25Weight} : ${fusion.vectorWeight})`, embedder));
   } finally {
     await server.close();
   }

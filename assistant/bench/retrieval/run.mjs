@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
+import { buildConfig } from "../../dist/src/config/load.js";
 import { hybridRetriever } from "../../dist/src/retrieval/hybrid.js";
 import { prepareDocument } from "../../dist/src/retrieval/prepare.js";
 import { queryTerms } from "../../dist/src/retrieval/text.js";
@@ -125,7 +126,7 @@ try {
         const storeSeconds = (performance.now() - started) / 1000;
         console.log(`  ${kind}: store ${(bytes / 1e6 / storeSeconds).toFixed(2)} MB/s (${(chunks / storeSeconds).toFixed(0)} chunks/s); end to end (prepare + store, vectors precomputed) ${(bytes / 1e6 / (prepareSeconds + storeSeconds)).toFixed(2)} MB/s`);
         const collections = ["assistant", "tenant/bench"];
-        const hybrid = hybridRetriever(storage, embedder, { bm25Weight: 1, vectorWeight: 1, rrfK: 60 }, pino({ level: "silent" }), (query) => query);
+        const hybrid = hybridRetriever(storage, embedder, buildConfig({}, {}).knowledge.hybrid, pino({ level: "silent" }), (query) => query);
         console.log(`    ${await measure("bm25", queries, (query) => storage.searchChunks(collections, queryTerms(query), 5))}`);
         console.log(`    ${await measure("vector", queries, (query) => storage.searchVectors(collections, queryVectors.get(query), 5))}`);
         console.log(`    ${await measure("hybrid", queries, (query) => hybrid.search("bench", query, 5))}`);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createMasker } from "../../src/masking/mask.js";
 import { EmbeddingsUnavailableError, openaiEmbedder } from "../../src/retrieval/embeddings.js";
-import { fuseRankings, hybridRetriever } from "../../src/retrieval/hybrid.js";
+import { fuseRankings, fuseScores, hybridRetriever } from "../../src/retrieval/hybrid.js";
 import type { Passage } from "../../src/retrieval/knowledge.js";
 import { indexTerms } from "../../src/retrieval/text.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
@@ -62,6 +62,18 @@ describe("vector search and hybrid ranking", () => {
     assert.deepEqual(fuseRankings([{ passages: bm25, weight: 0 }, { passages: vectors, weight: 2 }], 60, 5).map((hit) => hit.chunkId), ["c", "d", "a"]);
   });
 
+  it("fuses scores scaled within each list, so a clear lead in one list outweighs a narrow one in the other", () => {
+    const scored = (chunkId: string, score: number): Passage => ({ ...passage(chunkId), score });
+    const bm25 = [scored("a", 10), scored("b", 9.5), scored("c", 2)];
+    const vectors = [scored("b", 0.9), scored("a", 0.8), scored("d", 0.78)];
+    // a: 1 + 4 × 0.1666…; b: 0.9375 + 4 × 1; c: 0 + nothing; d: 4 × 0.
+    const fused = fuseScores([{ passages: bm25, weight: 1 }, { passages: vectors, weight: 4 }], 4);
+    assert.deepEqual(fused.map((hit) => hit.chunkId), ["b", "a", "c", "d"]);
+    assert.ok(Math.abs((fused[0]?.score ?? 0) - 4.9375) < 1e-9);
+    assert.deepEqual(fuseScores([{ passages: [scored("x", 3)], weight: 1 }, { passages: vectors, weight: 0 }], 5).map((hit) => [hit.chunkId, hit.score]), [["x", 1]]);
+    assert.deepEqual(fuseScores([{ passages: bm25, weight: 1 }, { passages: [], weight: 4 }], 2).map((hit) => hit.chunkId), ["a", "b"]);
+  });
+
   it("makes hashed n-gram vectors that are near for shared words and word pieces, in both languages", () => {
     const near = cosine(ngramVector("connecting to the VPN", 256), ngramVector("VPN connection", 256));
     const far = cosine(ngramVector("connecting to the VPN", 256), ngramVector("cafeteria lunch menu", 256));
@@ -88,7 +100,7 @@ describe("vector search and hybrid ranking", () => {
       rmSync(dir, { recursive: true, force: true });
     });
     const config = { baseURL: "", model: "ngram", batchSize: 3, concurrency: 1, queryPrefix: "", passagePrefix: "", inputType: false, timeoutMs: 5000, maxRetries: 1, queryTimeoutMs: 5000 };
-    const weights = { bm25Weight: 1, vectorWeight: 1, rrfK: 60 };
+    const fusion = { fusion: "relative" as const, bm25Weight: 1, vectorWeight: 4, rrfK: 60 };
     const silent = pino({ level: "silent" });
     const asIs = (query: string) => query;
 
@@ -154,7 +166,7 @@ describe("vector search and hybrid ranking", () => {
       await put("assistant", "leave.md", "员工入职满一年后享有5天带薪年假。");
       await put("assistant", "canteen.md", "食堂中午十二点开放。");
       await put("tenant/globex", "secret.md", "年休假政策：globex 员工享有20天年休假。");
-      const retriever = hybridRetriever(storage, embedder, weights, silent, asIs);
+      const retriever = hybridRetriever(storage, embedder, fusion, silent, asIs);
       assert.deepEqual(await storage.searchChunks(["assistant", "tenant/acme"], ["年休假"], 5), [], "BM25 alone already finds it");
       const hits = await retriever.search("acme", "年休假有几天", 2);
       assert.equal(hits[0]?.source, "leave.md");
@@ -162,7 +174,7 @@ describe("vector search and hybrid ranking", () => {
       assert.equal((await retriever.search("globex", "年休假有几天", 1))[0]?.source, "secret.md");
       await storage.close();
       const reopened = openSqliteStorage(dir, "normal");
-      const down = hybridRetriever(reopened, openaiEmbedder({ ...config, baseURL: "http://127.0.0.1:1/v1", maxRetries: 0 }, undefined), weights, silent, asIs);
+      const down = hybridRetriever(reopened, openaiEmbedder({ ...config, baseURL: "http://127.0.0.1:1/v1", maxRetries: 0 }, undefined), fusion, silent, asIs);
       assert.deepEqual((await down.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
       // The vectors were loaded again from the database.
       assert.equal((await reopened.searchVectors(["assistant"], ngramVector("\n食堂中午十二点开放。", 128), 1))[0]?.source, "canteen.md");
@@ -170,7 +182,7 @@ describe("vector search and hybrid ranking", () => {
     });
     it("sends the endpoint only what may leave the service: the masked query", async () => {
       const storage = openSqliteStorage(dir, "normal");
-      const retriever = hybridRetriever(storage, openaiEmbedder({ ...config, baseURL: server.baseURL }, "embed-key"), weights, silent, createMasker("mask", []));
+      const retriever = hybridRetriever(storage, openaiEmbedder({ ...config, baseURL: server.baseURL }, "embed-key"), fusion, silent, createMasker("mask", []));
       await retriever.search("acme", "年假有几天？我的手机是13812345678", 3);
       assert.deepEqual(server.requests.map((request) => request.inputs), [["年假有几天？我的手机是138****5678"]]);
       await storage.close();
@@ -187,7 +199,7 @@ describe("vector search and hybrid ranking", () => {
       const hanging = openaiEmbedder({ ...config, baseURL: `http://127.0.0.1:${port}/v1`, timeoutMs: 600000, maxRetries: 10, queryTimeoutMs: 300 }, undefined);
       let asked = 0;
       const counting = { ...hanging, embedQuery: (text: string) => ((asked += 1), hanging.embedQuery(text)) };
-      const retriever = hybridRetriever(storage, counting, weights, silent, asIs);
+      const retriever = hybridRetriever(storage, counting, fusion, silent, asIs);
       assert.deepEqual((await retriever.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
       assert.deepEqual((await retriever.search("acme", "带薪年假", 3)).map((hit) => hit.source), ["leave.md"]);
       assert.equal(asked, 1, "the second search waited for the endpoint again");

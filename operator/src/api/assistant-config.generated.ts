@@ -141,6 +141,7 @@ export interface AssistantConfigFile {
     maxDocumentChars?: number;
     maxUncompressedBytes?: number;
     hybrid?: {
+      fusion?: "relative" | "rrf";
       bm25Weight?: number;
       vectorWeight?: number;
       rrfK?: number;
@@ -402,8 +403,9 @@ export const assistantConfigSchema = {
           "additionalProperties": false,
           "default": {},
           "properties": {
+            "fusion": {"type":"string","enum":["relative","rrf"],"default":"relative"},
             "bm25Weight": {"type":"number","minimum":0,"maximum":100,"default":1},
-            "vectorWeight": {"type":"number","minimum":0,"maximum":100,"default":1},
+            "vectorWeight": {"type":"number","minimum":0,"maximum":100,"default":4},
             "rrfK": {"type":"integer","minimum":1,"maximum":10000,"default":60}
           }
         }
