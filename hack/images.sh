@@ -18,8 +18,9 @@
 # The base images are made here too: localhost/debian:bookworm-slim from Debian's packages
 # (mmdebstrap) and localhost/node:26-slim from it and the Node of hack/node.sh. The Dockerfiles are
 # the ones users build with a registry; their bases are build arguments (NODE_IMAGE, DEBIAN_IMAGE)
-# that default to the official images. Needs root (podman's rootful storage); installs podman and
-# mmdebstrap with apt-get when they are missing.
+# that default to the official images. Needs root (podman's rootful storage); installs podman, runc
+# (the runtime images/containers.conf names: Debian's podman brings crun, which this sandbox refuses)
+# and mmdebstrap with apt-get when they are missing.
 set -euo pipefail
 
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -67,6 +68,7 @@ ref_of() {
 install_tools() {
   local missing=()
   command -v podman >/dev/null || missing+=(podman)
+  command -v runc >/dev/null || missing+=(runc)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   ((${#missing[@]} == 0)) && return 0
   [ "$(id -u)" = 0 ] || die "needs ${missing[*]} (apt-get install ${missing[*]}), or run as root to have them installed"
