@@ -86,15 +86,19 @@ const squash = (folded: string): string => folded.replace(/[^\p{L}\p{N}]+/gu, ""
  * "星轨调度支持 PostgreSQL 吗？" against a scheduler's README, though another document names
  * PostgreSQL).
  */
-function unmentionedNames(question: string, folded: readonly string[]): string[] {
+function unmentionedNames(question: string, passages: readonly Passage[], folded: (passage: Passage) => string): string[] {
   const chinese = HAN.test(question);
-  const squashed = folded.map(squash);
-  return [...question.matchAll(NAME)].flatMap(({ 0: token, index }) => {
-    if (!looksLikeName(token, index, chinese)) return [];
+  const names = [...question.matchAll(NAME)].filter(({ 0: token, index }) => looksLikeName(token, index, chinese)).map(({ 0: token }) => token);
+  if (names.length === 0) return names;
+  const texts = passages.map(folded);
+  let squashed: string[] | undefined;
+  return names.filter((token) => {
     const name = foldText(token);
     const inflected = termMatcher([name]);
-    const mentioned = folded.some((text) => inflected(text).size > 0) || squashed.some((text) => text.includes(squash(name)));
-    return mentioned ? [] : [token];
+    if (texts.some((text) => inflected(text).size > 0)) return false;
+    squashed ??= texts.map(squash);
+    const letters = squash(name);
+    return !squashed.some((text) => text.includes(letters));
   });
 }
 
@@ -119,14 +123,19 @@ export function assessEvidence(
   const weightOf = words.map((word) => weights.get(word) ?? 0);
   const total = weightOf.reduce((sum, weight) => sum + weight, 0);
   const latinMentioned = termMatcher(words.map((word) => (HAN.test(word) ? "" : word)));
-  const folded = passages.map((passage) => foldText(`${passage.title}\n${passage.heading}\n${passage.text}`));
+  const foldedTexts = new Map<Passage, string>();
+  const folded = (passage: Passage): string => {
+    let text = foldedTexts.get(passage);
+    if (text === undefined) foldedTexts.set(passage, (text = foldText(`${passage.title}\n${passage.heading}\n${passage.text}`)));
+    return text;
+  };
   let coverage = 0;
   let similarity: number | undefined;
-  passages.slice(0, EVIDENCE_PASSAGES).forEach((passage, index) => {
-    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, latinMentioned, folded[index] ?? "") / total);
+  for (const passage of passages.slice(0, EVIDENCE_PASSAGES)) {
+    if (total > 0) coverage = Math.max(coverage, covered(words, weightOf, latinMentioned, folded(passage)) / total);
     if (passage.similarity !== undefined) similarity = Math.max(similarity ?? -1, passage.similarity);
-  });
-  const unknown = unmentionedNames(question, folded);
+  }
+  const unknown = unmentionedNames(question, passages, folded);
   const sufficient =
     !settings.enabled ||
     (passages.length > 0 && unknown.length === 0 && (coverage >= settings.minCoverage || (similarity !== undefined && similarity >= settings.minSimilarity)));
