@@ -11,10 +11,7 @@ const ASKS: Record<AnswerKind, RegExp[]> = {
     /\b(?:how (?:many|much|long|often|old|big|large|far|soon|fast)|when|what time|until when|by when|deadline|which (?:port|version|year|day)|ports?|version|limit|maximum|minimum|max|min|size|price|cost|timeout|percentage|rate|default value)\b/i,
     /多少|几[天个次年月日点岁周位条项种台张份]?|多长|多久|多大|多高|多快|什么时候|何时|哪天|哪年|期限|上限|下限|最多|最少|最长|最高|最低|价格|费用|版本|端口|时间|截止/u,
   ],
-  procedure: [
-    /\b(?:how (?:do|does|can|should|would|to|are|is)\b|command|install|set ?up|configure|enable|disable|run|start|deploy|build|upgrade|update|create|connect|reset|apply|submit|register)\b/i,
-    /如何|怎么|怎样|命令|安装|配置|启用|开启|关闭|启动|运行|部署|升级|设置|步骤|流程|申请|提交|办理|连接|重置/u,
-  ],
+  procedure: [/\b(?:how (?:do|does|can|should|would|to|are|is)|commands?|steps?)\b/i, /如何|怎么|怎样|命令|步骤|流程/u],
   yesno: [/^(?:can|could|is|are|does|do|did|should|may|must|will|would|has|have|am|was|were)\b/i, /吗[？?]?$|能不能|可不可以|是否|可否|有没有|是不是|会不会|要不要|需不需要|能否/u],
   list: [
     /\b(?:which|what) (?:\w+ )?(?:are|kinds?|types?|options|steps|formats|languages|platforms|features|versions|backends|providers|databases)\b|\blist\b|\bsupported\b/i,
@@ -22,9 +19,19 @@ const ASKS: Record<AnswerKind, RegExp[]> = {
   ],
 };
 
+/** A verb of doing asks for the steps ("install kvstore?", "怎样部署") … */
+const ACTION = [
+  /\b(?:install|set ?up|configure|enable|disable|run|start|deploy|build|upgrade|update|create|connect|reset|apply|submit|register)\b/i,
+  /安装|配置|启用|开启|关闭|启动|运行|部署|升级|设置|申请|提交|办理|连接|重置/u,
+];
+/** … unless the question asks for a value or a place: "What port does the dev server run on?", "服务运行在哪个端口？" */
+const VALUE_ASKED = [/^(?:what|which|when|where|who|whose|how (?:many|much|long|often|old|big|large|far|soon|fast))\b/i, /哪|什么|多少|几|多久|何时/u];
+
 export function answerKinds(question: string): Set<AnswerKind> {
   const text = question.trim();
-  return new Set((Object.keys(ASKS) as AnswerKind[]).filter((kind) => ASKS[kind].some((pattern) => pattern.test(text))));
+  const kinds = new Set((Object.keys(ASKS) as AnswerKind[]).filter((kind) => ASKS[kind].some((pattern) => pattern.test(text))));
+  if (ACTION.some((pattern) => pattern.test(text)) && !VALUE_ASKED.some((pattern) => pattern.test(text))) kinds.add("procedure");
+  return kinds;
 }
 
 const NUMBER = /\d|[一二两三四五六七八九十百千万半]+\s*(?:个|天|年|月|日|周|小时|分钟|次|元|人|倍|%|％|点)/u;

@@ -92,6 +92,12 @@ describe("extractive answers", () => {
       ask("When do cached entries expire?", "Lookups are fast. The cache keeps entries in memory. It expires them after 10 minutes."),
       "According to the knowledge base:\n\nThe cache keeps entries in memory. It expires them after 10 minutes. [1]",
     );
+    // A question for a value is no question for steps because it has a verb: the port, not the command.
+    assert.equal(
+      ask("What port does the dev server run on?", "Run `site serve` inside the folder. The development server listens on http://localhost:4000 and reloads pages."),
+      "According to the knowledge base:\n\nThe development server listens on http://localhost:4000 and reloads pages. [1]",
+    );
+    assert.equal(ask("Run the dev server?", "Run `site serve` inside the folder. The development server listens on port 4000."), "According to the knowledge base:\n\nRun `site serve` inside the folder. [1]");
     // A table row, quoted with its header.
     assert.equal(
       ask("How many requests per minute does the Pro plan allow?", "| Plan: Free | Requests per minute: 60 |\n| Plan: Pro | Requests per minute: 600 |"),
