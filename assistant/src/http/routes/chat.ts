@@ -15,7 +15,7 @@ export const sourceSchema = {
     section: { type: "string", description: "Heading of the section the passage comes from" },
     source: { type: "string", description: "File path of the document inside the knowledge directory" },
     chunkId: { type: "string" },
-    score: { type: "number", description: "BM25 relevance, higher is better" },
+    score: { type: "number", description: "Relevance, higher is better: the BM25 score, or with embeddings the fused hybrid score" },
     excerpt: { type: "string" },
   },
 } as const;
