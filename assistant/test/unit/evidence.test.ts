@@ -82,6 +82,7 @@ describe("retrieval evidence", () => {
     const spelled = "Which GPUs and WiFi does the HTTP/2 gateway use?";
     const spelling = stats(spelled, 50, { gpus: 1, wifi: 1, http: 2 });
     assert.deepEqual(assessEvidence(spelled, spelling.terms, spelling.frequencies, [passage("One GPU; the Wi-Fi is corp-guest. HTTP/2 is on.")], on).unknown, []);
-    assert.deepEqual(assessEvidence("Does it speak HTTP/3?", spelling.terms, spelling.frequencies, [passage("HTTP/2 and HTTP 1.1 are on.")], on).unknown, ["HTTP/3"]);
+    const http3 = stats("Does it speak HTTP/3?", 50, { speak: 1, http: 2, 3: 9 });
+    assert.deepEqual(assessEvidence("Does it speak HTTP/3?", http3.terms, http3.frequencies, [passage("HTTP/2 and HTTP 1.1 are on.")], on).unknown, ["HTTP/3"]);
   });
 });
