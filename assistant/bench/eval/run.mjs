@@ -25,7 +25,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { buildConfig } from "../../dist/src/config/load.js";
-import { configSchema } from "../../dist/src/config/schema.js";
 import { DialogManager } from "../../dist/src/dialog/dialog.js";
 import { extractiveProvider } from "../../dist/src/llm/extractive.js";
 import { createMasker } from "../../dist/src/masking/mask.js";
@@ -43,21 +42,20 @@ const here = new URL(".", import.meta.url);
 const read = (path) => readFileSync(new URL(path, here), "utf8");
 const policies = JSON.parse(read("./dataset.json"));
 const answers = JSON.parse(read("./answers.json"));
-const defaults = configSchema.properties.knowledge.properties.abstention.properties;
+const defaults = buildConfig({}, {}).knowledge;
 const abstention = {
   enabled: true,
-  minCoverage: Number(process.env.EVAL_MIN_COVERAGE ?? defaults.minCoverage.default),
-  minSimilarity: Number(process.env.EVAL_MIN_SIMILARITY ?? defaults.minSimilarity.default),
+  minCoverage: Number(process.env.EVAL_MIN_COVERAGE ?? defaults.abstention.minCoverage),
+  minSimilarity: Number(process.env.EVAL_MIN_SIMILARITY ?? defaults.abstention.minSimilarity),
 };
-const defaultFusion = buildConfig({}, {}).knowledge.hybrid;
 const fusion = {
-  ...defaultFusion,
-  fusion: process.env.EVAL_FUSION ?? defaultFusion.fusion,
-  vectorWeight: Number(process.env.EVAL_VECTOR_WEIGHT ?? defaultFusion.vectorWeight),
+  ...defaults.hybrid,
+  fusion: process.env.EVAL_FUSION ?? defaults.hybrid.fusion,
+  vectorWeight: Number(process.env.EVAL_VECTOR_WEIGHT ?? defaults.hybrid.vectorWeight),
 };
 const searches = (process.env.EVAL_SEARCHES ?? "bm25,hybrid").split(",");
 const TENANT = "eval";
-const TOP_K = configSchema.properties.knowledge.properties.topK.default;
+const TOP_K = defaults.topK;
 
 // Two knowledge bases, each searched on its own as a deployment would hold it: the policies answer
 // some of the guides' questions in other words, and a question counts as found only in its own.
