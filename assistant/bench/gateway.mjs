@@ -12,7 +12,9 @@
 //   ttft     streamed, the model's first token after the delay: time to first token, service minus direct;
 //   streams  BENCH_STREAMS (5000) SSE streams held open at once: resident memory, heartbeat gaps.
 // Each load phase runs its three targets in turn BENCH_REPEATS (3) times, so a busy machine slows all
-// alike; tables give the median and [min–max] over the repeats. "waited for a core" is the share of
+// alike; tables give the median and [min–max] over the repeats. "main thread" is the CPU time of the
+// answering process's event-loop thread alone (schedstat): one core at most, whatever the rest of the
+// process runs on other threads, so what bounds its throughput. "waited for a core" is the share of
 // the time the answering process's main thread was runnable but had no core (schedstat): what a
 // machine shared with other work takes from the run.
 //
@@ -120,7 +122,10 @@ async function measure(target, connections, spreadMs) {
   const from = performance.now() + warmup * 1000;
   const to = from + seconds * 1000;
   const marks = [];
-  const mark = () => marks.push({ cpu: cpuSeconds(target.pid), waited: schedSeconds(target.pid)?.waited ?? NaN, generator: process.cpuUsage() });
+  const mark = () => {
+    const sched = schedSeconds(target.pid);
+    marks.push({ cpu: cpuSeconds(target.pid), ran: sched?.ran ?? NaN, waited: sched?.waited ?? NaN, generator: process.cpuUsage() });
+  };
   const startMark = setTimeout(mark, warmup * 1000);
   const endMark = setTimeout(mark, (warmup + seconds) * 1000);
   const latencies = [];
@@ -157,6 +162,7 @@ async function measure(target, connections, spreadMs) {
     p99: quantile(latencies, 0.99),
     bad,
     cpuUs: ((end.cpu - start.cpu) / completed) * 1e6,
+    mainThreadUs: ((end.ran - start.ran) / completed) * 1e6,
     generatorCpuUs: (end.generator.user - start.generator.user + end.generator.system - start.generator.system) / completed,
     waitedPercent: ((end.waited - start.waited) / seconds) * 100,
   };
@@ -183,6 +189,7 @@ function printLoad(title, runs) {
       "p99 ms": spread(list.map((run) => run.p99)),
       "p99 − direct ms": name === "direct" ? "" : spread(list.map((run, index) => run.p99 - direct[index].p99)),
       "CPU µs/req": spread(list.map((run) => run.cpuUs), 0),
+      "main thread µs/req": spread(list.map((run) => run.mainThreadUs), 0),
       "load generator µs/req": spread(list.map((run) => run.generatorCpuUs), 0),
       "waited for a core %": spread(list.map((run) => run.waitedPercent), 0),
       "non-2xx/errors": list.reduce((sum, run) => sum + run.bad, 0),
