@@ -92,10 +92,21 @@ function answerUnits(scored: readonly Scored[], kinds: readonly AnswerKind[]): s
     const topicOnly = kinds.length === 0 ? unit.length < TOPIC_ONLY_CHARS : !isKind(unit) && next !== undefined && isKind(next);
     if (next !== undefined && (ANNOUNCES.test(unit) || topicOnly)) picked.add(position + 1);
   }
+  // A hard-wrapped line that starts like a list item ("* * *`" inside a cron expression) ends a unit in
+  // the middle of a code span: the unit after it holds the rest.
+  for (const position of [...picked].sort((a, b) => a - b)) {
+    let end = position;
+    while (opensCodeSpan(scored[end]?.unit ?? "") && scored[end + 1] !== undefined && picked.size < MAX_UNITS) picked.add((end += 1));
+  }
   return [...picked]
     .sort((a, b) => a - b)
     .slice(0, MAX_UNITS)
     .map((position) => scored[position]?.unit ?? "");
+}
+
+/** Whether a unit leaves an inline code span open: an odd number of backticks outside code fences. */
+function opensCodeSpan(unit: string): boolean {
+  return unit.replaceAll("```", "").split("`").length % 2 === 0;
 }
 
 /** Units on one line where they are sentences; list items, rows and code each on their own lines. */

@@ -98,6 +98,11 @@ describe("extractive answers", () => {
       "According to the knowledge base:\n\nThe development server listens on http://localhost:4000 and reloads pages. [1]",
     );
     assert.equal(ask("Run the dev server?", "Run `site serve` inside the folder. The development server listens on port 4000."), "According to the knowledge base:\n\nRun `site serve` inside the folder. [1]");
+    // A unit cut inside a code span (a wrapped line that starts like a list item) brings the rest.
+    assert.equal(
+      ask("When do backups run by default?", "Backups run on a cron schedule. The default is `0 3\n* * *`, a full backup every night at 03:00. WAL is shipped continuously."),
+      "According to the knowledge base:\n\nBackups run on a cron schedule.\nThe default is `0 3\n* * *`, a full backup every night at 03:00. WAL is shipped continuously. [1]",
+    );
     // A table row, quoted with its header.
     assert.equal(
       ask("How many requests per minute does the Pro plan allow?", "| Plan: Free | Requests per minute: 60 |\n| Plan: Pro | Requests per minute: 600 |"),
