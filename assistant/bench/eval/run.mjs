@@ -16,6 +16,10 @@
 // setting, read recall@1 on dev), test questions only report; the tables show all questions, and
 // recall@1 and the decline rates by split beside them.
 //
+// EVAL_VERBOSE=1 also lists the questions whose document ranks below first, the answerable ones declined
+// (with their coverage and the names the passages lack), and the replies that miss their answer phrase
+// or answer a question no document answers.
+//
 //   npm run build && node assistant/bench/eval/run.mjs
 //   EVAL_SEARCHES=bm25 EVAL_MIN_COVERAGE=0.5 EVAL_MIN_SIMILARITY=0.85 EVAL_CALIBRATE=1 node assistant/bench/eval/run.mjs
 //   EVAL_SEARCHES=hybrid EVAL_FUSION=rrf EVAL_VECTOR_WEIGHT=1 node assistant/bench/eval/run.mjs
@@ -167,6 +171,10 @@ function table({ name, chunks, results }) {
   console.table(rows);
   if (process.env.EVAL_VERBOSE === "1") {
     for (const result of results.filter((item) => item.document !== null && item.rank !== 1)) console.log(`rank ${result.rank}: [${result.document}] ${result.question}`);
+    for (const result of results.filter((item) => item.document !== null && !item.grounded)) {
+      const names = result.unknown.length > 0 ? `, names not in the passages: ${result.unknown.join(", ")}` : "";
+      console.log(`declined: [${result.document}] ${result.question} (rank ${result.rank}; coverage ${result.coverage.toFixed(2)}${names})`);
+    }
     for (const result of results.filter((item) => (item.answer !== undefined && !item.inReply) || (item.document === null && item.grounded))) {
       console.log(`\n[${result.document ?? "none"}] ${result.question} (want ${result.answer ?? "a decline"}; coverage ${result.coverage.toFixed(2)}, similarity ${result.similarity?.toFixed(3)})\n${result.reply}`);
     }

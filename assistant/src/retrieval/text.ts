@@ -4,6 +4,8 @@
  * segmented words are joined by spaces into the FTS5 column, whose `porter` tokenizer then stems
  * English words.
  */
+import { stemmer as porter } from "stemmer";
+
 const segmenter = new Intl.Segmenter("zh", { granularity: "word" });
 
 const HAN = /\p{Script=Han}/u;
@@ -49,15 +51,22 @@ export function words(text: string): string[] {
 }
 
 /**
- * A light English suffix stemmer for matching sentences against a query ("approves" ~ "approved").
- * The index itself stems with FTS5's Porter tokenizer; this only has to agree with itself.
+ * A word's Porter stem ("contributions" and "contribute" are both "contribut"), the algorithm FTS5's
+ * `porter` tokenizer stems the index with, so matching a sentence agrees with what search matched.
+ * Cached: people write in a bounded vocabulary, and a passage is matched word by word on every chat.
  */
-export function stem(word: string): string {
-  const stemmed = word.replace(/(?:ing|ed|es|s)$/, "");
-  return stemmed.length >= 3 ? stemmed : word;
+function porterStem(word: string): string {
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    if (stems.size >= STEM_CACHE_SIZE) stems.clear();
+    stemmed = porter(word);
+    stems.set(word, stemmed);
+  }
+  return stemmed;
 }
-
-const SUFFIXES = ["", "ing", "ed", "es", "s"];
+const stems = new Map<string, string>();
+/** Enough for the vocabulary of a knowledge base; a flood of made-up words only empties it. */
+const STEM_CACHE_SIZE = 100_000;
 
 /** Text as matching sees it: NFKC-normalised (fullwidth ＶＰＮ is VPN) and lower-cased. */
 export function foldText(text: string): string {
@@ -66,46 +75,52 @@ export function foldText(text: string): string {
 
 const isWordCode = (code: number): boolean => (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
 
-/** A Latin query term's stem and the endings after it that make a word stemming alike. */
+/** A Latin query term: its Porter stem, and the start it shares with every word that stems alike. */
 interface LatinTerm {
   stem: string;
-  endings: ReadonlySet<string>;
+  prefix: string;
   indices: number[];
 }
 
+/** The longest start `word` and its stem share ("carr" of carry and carri): every inflection begins with it. */
+function sharedStart(word: string, stem: string): string {
+  let length = 0;
+  while (length < word.length && length < stem.length && word[length] === stem[length]) length += 1;
+  return word.slice(0, length);
+}
+
 /**
- * Whether a word of the folded text (a run of [a-z0-9]) stems like `term`:
- * the text is searched for the stem alone, and each word starting with it is checked for its ending,
- * one scan of the text a term however many forms stem alike.
+ * Whether a word of the folded text (a run of [a-z0-9], or the term's own spelling where that has
+ * other characters: wi-fi) stems like the term. The text is searched for the start all its forms
+ * share, and only the words found there are stemmed: one scan of the text a term.
  */
-function mentionsLatin(folded: string, { stem: target, endings }: LatinTerm): boolean {
-  for (let at = folded.indexOf(target); at !== -1; at = folded.indexOf(target, at + 1)) {
+function mentionsLatin(folded: string, { stem, prefix }: LatinTerm): boolean {
+  for (let at = folded.indexOf(prefix); at !== -1; at = folded.indexOf(prefix, at + 1)) {
     if (isWordCode(folded.charCodeAt(at - 1))) continue;
-    let end = at + target.length;
+    let end = at + prefix.length;
     while (isWordCode(folded.charCodeAt(end))) end += 1;
-    if (endings.has(folded.slice(at + target.length, end))) return true;
+    if (porterStem(folded.slice(at, end)) === stem) return true;
   }
   return false;
 }
 
 /**
  * Which of `terms` a text (folded with foldText) mentions, by index: Han terms as substrings (Chinese
- * has no spaces to respect), other terms as whole words that stem like them. Stemming every word of
- * every sentence would cost more than everything else the extractive model does, so each Latin term is
- * turned once into the endings that, after its stem, make a word stemming alike.
+ * has no spaces to respect), other terms as whole words with the same Porter stem.
  */
 export function termMatcher(terms: readonly string[]): (folded: string) => Set<number> {
   const hanTerms: [string, number][] = [];
   const latinTerms = new Map<string, LatinTerm>();
   terms.forEach((term, index) => {
+    if (term === "") return;
     if (HAN.test(term)) {
       hanTerms.push([term, index]);
       return;
     }
-    const target = stem(term);
-    const known = latinTerms.get(target);
+    const stem = porterStem(term);
+    const known = latinTerms.get(stem);
     if (known !== undefined) known.indices.push(index);
-    else latinTerms.set(target, { stem: target, endings: new Set(SUFFIXES.filter((suffix) => stem(`${target}${suffix}`) === target)), indices: [index] });
+    else latinTerms.set(stem, { stem, prefix: sharedStart(term, stem) || term, indices: [index] });
   });
   const latin = [...latinTerms.values()];
   return (folded) => {
