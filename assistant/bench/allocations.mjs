@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getHeapStatistics } from "node:v8";
 import { buildConfig } from "../dist/src/config/load.js";
 import { DialogManager } from "../dist/src/dialog/dialog.js";
@@ -36,7 +37,7 @@ const WARMUP = 200;
 const TENANT = "default";
 const owner = { tenant: TENANT, user: "bench" };
 
-const upstream = await start(new URL("./upstream.mjs", import.meta.url).pathname, { UPSTREAM_DELAY_MS: "0" });
+const upstream = await start(fileURLToPath(new URL("./upstream.mjs", import.meta.url)), { UPSTREAM_DELAY_MS: "0" });
 const dir = mkdtempSync(join(tmpdir(), "assistant-allocations-"));
 const storage = openSqliteStorage(dir, "normal");
 const { files, questions } = corpus("zipf", documents);
