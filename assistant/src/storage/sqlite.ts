@@ -106,6 +106,28 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX ingestion_jobs_turns ON ingestion_jobs (collection, status, updated_at);
   `,
+  // Turns keyed by rowid, found through a narrow index. As a WITHOUT ROWID table each row was its own
+  // key, and an assistant turn with its sources outgrows the quarter page an index cell keeps: each
+  // comparison of a seek (reading history, numbering and inserting a turn) read the row's overflow
+  // pages from the file. The copy keeps each conversation's turns together.
+  `
+  CREATE TABLE turns_by_rowid (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    sources TEXT NOT NULL DEFAULT '[]',
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO turns_by_rowid (conversation_id, seq, role, content, sources, prompt_tokens, completion_tokens, created_at)
+    SELECT conversation_id, seq, role, content, sources, prompt_tokens, completion_tokens, created_at FROM turns ORDER BY conversation_id, seq;
+  DROP TABLE turns;
+  ALTER TABLE turns_by_rowid RENAME TO turns;
+  CREATE UNIQUE INDEX turns_by_conversation ON turns (conversation_id, seq);
+  `,
 ];
 
 /**
@@ -127,6 +149,11 @@ export function openSqliteStorage(dataDir: string, synchronous: "normal" | "full
       db.pragma(`user_version = ${version + offset + 1}`);
     })();
   });
+  // A group commit undoes a failed chat by its savepoint, whose journal of the pages it changed SQLite
+  // spills past 64 KiB into a temporary file (created, written page by page, closed, per commit, on the
+  // event loop). In memory it costs a batch's changed pages for the length of the commit. Set after the
+  // migrations, whose sorts may be as big as a table.
+  db.pragma("temp_store = MEMORY");
   const checkpoints = checkpointInBackground(db, join(dataDir, DATABASE_FILE), CHECKPOINT_INTERVAL_MS);
 
   const conversations = sqliteConversations(db);

@@ -63,6 +63,52 @@ describe("SQLite storage", () => {
     await migrated.close();
   });
 
+  it("moves stored turns into the rowid table whole and in order, and goes on numbering them", async () => {
+    const legacy = join(dir, "legacy-turns");
+    mkdirSync(legacy);
+    const db = new Database(join(legacy, "assistant.db"));
+    db.exec(migrations.slice(0, -1).join(""));
+    db.pragma(`user_version = ${migrations.length - 1}`);
+    const owner = { tenant: "acme", user: "ana" };
+    db.prepare("INSERT INTO conversations (id, tenant, user_id, title, created_at, updated_at, turn_count) VALUES ('c1', 'acme', 'ana', 'Leave', '2025-01-01', '2025-01-01', 2)").run();
+    // Sources far past the quarter page a WITHOUT ROWID cell keeps: the rows that spilled to overflow pages.
+    const sources = JSON.stringify(Array.from({ length: 5 }, (_, index) => ({ index: index + 1, excerpt: "年假".repeat(400) })));
+    const insertTurn = db.prepare(
+      "INSERT INTO turns (conversation_id, seq, role, content, sources, prompt_tokens, completion_tokens, created_at) VALUES ('c1', ?, ?, ?, ?, ?, ?, '2025-01-01')",
+    );
+    insertTurn.run(2, "assistant", "二十天 [1]", sources, 900, 12);
+    insertTurn.run(1, "user", "年假有几天？", "[]", null, null);
+    db.close();
+
+    const migrated = openSqliteStorage(legacy, "normal");
+    const turns = await migrated.listTurns(owner, "c1");
+    assert.deepEqual(
+      turns.map(({ seq, role, content, promptTokens }) => ({ seq, role, content, promptTokens })),
+      [
+        { seq: 1, role: "user", content: "年假有几天？", promptTokens: null },
+        { seq: 2, role: "assistant", content: "二十天 [1]", promptTokens: 900 },
+      ],
+    );
+    assert.equal(JSON.stringify(turns[1]?.sources), sources);
+    await migrated.appendTurns(owner, "c1", [{ role: "user", content: "病假呢？", sources: [], promptTokens: null, completionTokens: null }], undefined);
+    assert.deepEqual(
+      (await migrated.recentTurns(owner, "c1", 2)).map((turn) => turn.content),
+      ["二十天 [1]", "病假呢？"],
+    );
+    assert.equal(await migrated.deleteConversation(owner, "c1"), true);
+    await migrated.close();
+
+    const reopened = new Database(join(legacy, "assistant.db"), { readonly: true });
+    try {
+      assert.deepEqual(reopened.prepare("SELECT count(*) AS n FROM turns").get(), { n: 0 }, "the conversation's turns went with it");
+      const table = reopened.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'turns'").get()?.sql ?? "";
+      assert.doesNotMatch(table, /WITHOUT ROWID/);
+      assert.deepEqual(reopened.prepare("SELECT name, \"unique\" FROM pragma_index_list('turns') WHERE origin = 'c'").all(), [{ name: "turns_by_conversation", unique: 1 }]);
+    } finally {
+      reopened.close();
+    }
+  });
+
   it("checkpoints the WAL into the database file in the background, while the service's connection does not", async () => {
     const storage = openSqliteStorage(dir, "normal");
     try {
