@@ -167,15 +167,21 @@ export class DialogManager {
    * anything: the stateless core shared by /api/v1/chat and the OpenAI-compatible endpoint.
    * `tenant` is the caller's: retrieval decides which knowledge that tenant may read.
    */
-  async answer(
+  answer(tenant: string, history: readonly ChatMessage[], message: string, signal: AbortSignal, sink: AnswerSink = {}, caller?: SkillCaller): Promise<Answer> {
+    return this.answerQuestion(tenant, history, { text: message }, signal, sink, caller);
+  }
+
+  /** `question.masked`, when the caller has it already, spares masking the question a second time. */
+  private async answerQuestion(
     tenant: string,
     history: readonly ChatMessage[],
-    message: string,
+    question: { text: string; masked?: string },
     signal: AbortSignal,
-    sink: AnswerSink = {},
-    caller?: SkillCaller,
+    sink: AnswerSink,
+    caller: SkillCaller | undefined,
   ): Promise<Answer> {
     const { provider, metrics, retriever, options, masker, skills } = this.deps;
+    const message = question.text;
     const language = detectLanguage(message);
     const skillTurn: SkillTurn | undefined =
       skills === undefined || caller === undefined
@@ -209,7 +215,7 @@ export class DialogManager {
     const documentCount = intent === "capabilities" ? await retriever.documentCount(tenant) : 0;
     const sources = passages.map(toSource);
     sink.sources?.(sources);
-    const modelMessage = options.modelSeesOriginal ? message : masker(message);
+    const modelMessage = options.modelSeesOriginal ? message : (question.masked ?? masker(message));
     // Stored history is masked already; history a client sends to the stateless endpoint is not.
     const modelHistory = options.modelSeesOriginal ? history : history.map((turn) => ({ ...turn, content: masker(turn.content) }));
     const messages = promptMessages(options.systemPrompt, passages, language, options.passagePlacement, trimHistory(modelHistory, options.historyTokens), modelMessage);
@@ -286,10 +292,11 @@ export class DialogManager {
     // Time-ordered ids put a new conversation's rows, and its turns', next to the last ones in the
     // SQLite indexes instead of on random pages: each commit then writes far fewer pages.
     const id = conversationId ?? timeOrderedUuid();
-    const answer = await this.answer(
+    const maskedMessage = masker(message);
+    const answer = await this.answerQuestion(
       owner.tenant,
       history,
-      message,
+      { text: message, masked: maskedMessage },
       signal,
       {
         sources: (sources) => sink.start?.({ conversationId: id, sources }),
@@ -297,7 +304,6 @@ export class DialogManager {
       },
       caller,
     );
-    const maskedMessage = masker(message);
     await conversations.appendTurns(
       owner,
       id,

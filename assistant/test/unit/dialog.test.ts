@@ -261,6 +261,19 @@ describe("a chat turn", () => {
     });
   });
 
+  it("masks the message once, for the prompt and the stored turn alike", async () => {
+    const masker = createMasker("mask", [{ name: "employee", pattern: "EMP-\\d{6}", flags: "" }]);
+    const masked: string[] = [];
+    const counting: Masker = (text) => {
+      masked.push(text);
+      return masker(text);
+    };
+    await withDialog("Employee EMP-204811 works in Building 7.", counting, async (dialog) => {
+      await dialog.chat(owner, "Where is EMP-204811?", undefined, new AbortController().signal);
+      assert.equal(masked.filter((text) => text === "Where is EMP-204811?").length, 1);
+    });
+  });
+
   it("titles a new conversation with the first 80 graphemes of the message, never half of one, and a short message with itself", async () => {
     await withDialog("The canteen opens at noon.", createMasker("mask", []), async (dialog, storage) => {
       const family = "👨‍👩‍👧";
