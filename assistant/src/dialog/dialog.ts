@@ -281,13 +281,13 @@ export class DialogManager {
     const { conversations, masker } = this.deps;
     let history: ChatMessage[] = [];
     if (conversationId !== undefined) {
-      if ((await conversations.getConversation(owner, conversationId)) === undefined) {
+      const turns = await conversations.recentTurns(owner, conversationId, MAX_HISTORY_TURNS);
+      // Turns found are the owner's conversation's, so it exists: only an empty history needs the
+      // conversation looked up, sparing each turn of a conversation a read (a round trip to Postgres).
+      if (turns.length === 0 && (await conversations.getConversation(owner, conversationId)) === undefined) {
         throw new ConversationNotFoundError(conversationId);
       }
-      history = (await conversations.recentTurns(owner, conversationId, MAX_HISTORY_TURNS)).map((turn) => ({
-        role: turn.role,
-        content: turn.content,
-      }));
+      history = turns.map((turn) => ({ role: turn.role, content: turn.content }));
     }
     // Time-ordered ids put a new conversation's rows, and its turns', next to the last ones in the
     // SQLite indexes instead of on random pages: each commit then writes far fewer pages.

@@ -154,7 +154,10 @@ export interface ConversationStore {
    * conversation.
    */
   appendTurns(owner: Owner, conversationId: string, turns: NewTurn[], newTitle?: string): Promise<void>;
-  /** The newest `limit` turns as messages, oldest first: what a model's history needs, without the sources. */
+  /**
+   * The newest `limit` turns as messages, oldest first: what a model's history needs, without the
+   * sources. None when the owner has no such conversation.
+   */
   recentTurns(owner: Owner, conversationId: string, limit: number): Promise<TurnMessage[]>;
   listTurns(owner: Owner, conversationId: string): Promise<Turn[]>;
   countActiveConversations(sinceIso: string): Promise<number>;

@@ -10,7 +10,7 @@ import { createMetrics } from "../../src/observability/metrics.js";
 import { bm25Retriever, type Passage } from "../../src/retrieval/knowledge.js";
 import { indexTerms } from "../../src/retrieval/text.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
-import type { Storage } from "../../src/storage/types.js";
+import { ConversationNotFoundError, type ConversationStore, type Storage } from "../../src/storage/types.js";
 
 const passage = (text: string, heading = ""): Passage => ({
   chunkId: "1",
@@ -226,14 +226,22 @@ describe("a chat turn without evidence", () => {
   });
 });
 
-/** A dialog over a fresh SQLite store holding one document, the extractive model answering. */
-async function withDialog(text: string, masker: Masker, use: (dialog: DialogManager, storage: Storage) => Promise<void>): Promise<void> {
+/**
+ * A dialog over a fresh SQLite store holding one document, the extractive model answering;
+ * `conversations` may stand between the dialog and the store's conversations.
+ */
+async function withDialog(
+  text: string,
+  masker: Masker,
+  use: (dialog: DialogManager, storage: Storage) => Promise<void>,
+  conversations: (storage: Storage) => ConversationStore = (storage) => storage,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "assistant-dialog-"));
   const storage = openSqliteStorage(dir, "normal");
   try {
     await storage.putDocument("assistant", { source: "staff.md", title: "Staff", contentHash: "h", chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
     const dialog = new DialogManager({
-      conversations: storage,
+      conversations: conversations(storage),
       retriever: bm25Retriever(storage),
       provider: extractiveProvider(),
       metrics: createMetrics(() => Promise.resolve(0)),
@@ -272,6 +280,41 @@ describe("a chat turn", () => {
       await dialog.chat(owner, "Where is EMP-204811?", undefined, new AbortController().signal);
       assert.equal(masked.filter((text) => text === "Where is EMP-204811?").length, 1);
     });
+  });
+
+  it("continues a conversation from its history without a second read of the conversation, and refuses one that is not the caller's", async () => {
+    let lookups = 0;
+    const counting = (storage: Storage): ConversationStore => ({
+      ...storage,
+      getConversation: (who, id) => {
+        lookups += 1;
+        return storage.getConversation(who, id);
+      },
+    });
+    await withDialog(
+      "The canteen opens at noon. The library opens at nine.",
+      createMasker("mask", []),
+      async (dialog, storage) => {
+        const signal = new AbortController().signal;
+        const first = await dialog.chat(owner, "When does the canteen open?", undefined, signal);
+        const second = await dialog.chat(owner, "And the library?", first.conversationId, signal);
+        assert.equal(second.conversationId, first.conversationId);
+        assert.equal(lookups, 0);
+        assert.deepEqual(
+          (await storage.listTurns(owner, first.conversationId)).map((turn) => turn.seq),
+          [1, 2, 3, 4],
+        );
+        for (const [who, id] of [
+          [{ tenant: "acme", user: "bob" }, first.conversationId],
+          [owner, "00000000-0000-0000-0000-000000000000"],
+        ] as const) {
+          await assert.rejects(dialog.chat(who, "And the library?", id, signal), ConversationNotFoundError);
+        }
+        assert.equal(lookups, 2);
+        assert.equal((await storage.listTurns(owner, first.conversationId)).length, 4);
+      },
+      counting,
+    );
   });
 
   it("titles a new conversation with the first 80 graphemes of the message, never half of one, and a short message with itself", async () => {
