@@ -55,6 +55,26 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       assert.deepEqual((await storage.recentTurns(owner, "c1", 2)).map((t) => t.content), ["again", "sure"]);
     });
 
+    it("reads the newest turns as committed, across appends, a refused append, a restart and a delete", async () => {
+      const recent = async (limit: number, who = owner, id = "c1") => (await storage.recentTurns(who, id, limit)).map((t) => `${t.role}:${t.content}`);
+      await storage.appendTurns(owner, "c1", [turn("user", "hi"), turn("assistant", "hello")], "hi");
+      assert.deepEqual(await recent(10), ["user:hi", "assistant:hello"]);
+      await storage.appendTurns(owner, "c1", [turn("user", "again"), turn("assistant", "sure")]);
+      assert.deepEqual(await recent(3), ["assistant:hello", "user:again", "assistant:sure"]);
+      const stranger = { tenant: owner.tenant, user: "mallory" };
+      await assert.rejects(storage.appendTurns(stranger, "c1", [turn("user", "intrusion")]), ConversationNotFoundError);
+      assert.deepEqual(await recent(10, stranger), []);
+      assert.deepEqual(await recent(10), ["user:hi", "assistant:hello", "user:again", "assistant:sure"]);
+      storage = await current.reopen();
+      assert.deepEqual(await recent(2), ["user:again", "assistant:sure"]);
+      await storage.appendTurns(owner, "c1", [turn("user", "third")]);
+      assert.deepEqual(await recent(10), ["user:hi", "assistant:hello", "user:again", "assistant:sure", "user:third"]);
+      assert.equal(await storage.deleteConversation(owner, "c1"), true);
+      assert.deepEqual(await recent(10), []);
+      await storage.appendTurns(owner, "c1", [turn("user", "anew")], "anew");
+      assert.deepEqual(await recent(10), ["user:anew"]);
+    });
+
     it("refuses turns for a conversation that does not exist", async () => {
       await assert.rejects(storage.appendTurns(owner, "missing", [turn("user", "x")]), ConversationNotFoundError);
     });

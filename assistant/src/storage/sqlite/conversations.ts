@@ -2,6 +2,7 @@ import type { Database } from "better-sqlite3";
 import { conversationSql } from "../sql/conversations.js";
 import { decodeCursor, pageOf } from "../cursor.js";
 import { groupCommit } from "../group-commit.js";
+import { HistoryCache } from "../history-cache.js";
 import { ConversationNotFoundError, type Conversation, type ConversationStore, type NewTurn, type Owner, type SourceRef, type Turn, type TurnMessage } from "../types.js";
 import { settle } from "./settle.js";
 
@@ -17,6 +18,11 @@ export interface SqliteConversations {
   /** Commits the turns waiting for the next group commit, before the database closes. */
   flush(): void;
 }
+
+/** As many turns as a chat's history asks for. */
+const HELD_TURNS = 100;
+/** About 8 MiB of text held across conversations (more only for text outside Latin-1). */
+const HELD_CHARS = 8 * 1024 * 1024;
 
 /** Conversations and their turns in the embedded database. */
 export function sqliteConversations(db: Database): SqliteConversations {
@@ -75,18 +81,24 @@ export function sqliteConversations(db: Database): SqliteConversations {
     }
   });
   // Concurrent chats share one commit; each append is a savepoint, so one that fails undoes only itself.
-  const turnWriter = groupCommit(
-    db.transaction((appends: readonly TurnsAppend[]) =>
-      appends.map((append) => {
-        try {
-          appendTurns(append);
-          return undefined;
-        } catch (error) {
-          return error;
-        }
-      }),
-    ),
+  const commitAppends = db.transaction((appends: readonly TurnsAppend[]) =>
+    appends.map((append) => {
+      try {
+        appendTurns(append);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    }),
   );
+  const histories = new HistoryCache(HELD_TURNS, HELD_CHARS);
+  const turnWriter = groupCommit((appends: readonly TurnsAppend[]) => {
+    const outcomes = commitAppends(appends);
+    appends.forEach(({ owner, conversationId, turns, newTitle }, index) => {
+      if (outcomes[index] === undefined) histories.appended(owner, conversationId, turns, newTitle !== undefined);
+    });
+    return outcomes;
+  });
 
   return {
     flush: () => {
@@ -109,13 +121,23 @@ export function sqliteConversations(db: Database): SqliteConversations {
         });
       },
       deleteConversation(owner, id) {
-        return settle(() => statements.deleteConversation.run(owner.tenant, owner.user, id).changes > 0);
+        return settle(() => {
+          const deleted = statements.deleteConversation.run(owner.tenant, owner.user, id).changes > 0;
+          if (deleted) histories.forget(id);
+          return deleted;
+        });
       },
       appendTurns(owner, conversationId, turns, newTitle) {
         return turnWriter.write({ owner, conversationId, turns, newTitle });
       },
       recentTurns(owner, conversationId, limit) {
-        return settle(() => statements.recentTurns.all(owner.tenant, owner.user, conversationId, limit).reverse());
+        return settle(() => {
+          const held = histories.recent(owner, conversationId, limit);
+          if (held !== undefined) return held;
+          const turns = statements.recentTurns.all(owner.tenant, owner.user, conversationId, limit).reverse();
+          histories.remember(owner, conversationId, turns, limit);
+          return turns;
+        });
       },
       listTurns(owner, conversationId) {
         return settle(() =>

@@ -1,0 +1,82 @@
+import type { NewTurn, Owner, TurnMessage } from "./types.js";
+
+interface History {
+  owner: Owner;
+  /** The conversation's newest turns, oldest first. */
+  turns: TurnMessage[];
+  /** Whether `turns` are all the conversation has. */
+  whole: boolean;
+  chars: number;
+}
+
+const charsOf = (turns: readonly TurnMessage[]): number => turns.reduce((sum, turn) => sum + turn.content.length, 0);
+
+/**
+ * The newest turns of the conversations used last, so that a chat turn reads its history from memory
+ * instead of the database, which under load cost a tenth of the event loop's time per turn. It is
+ * right only because this process alone writes the database (embedded storage runs one replica, and
+ * a restore needs it stopped) and because it changes only after a commit, with what was committed.
+ * Least recently used conversations go first once the held text passes `maxChars`.
+ */
+export class HistoryCache {
+  private readonly entries = new Map<string, History>();
+  private chars = 0;
+
+  constructor(
+    private readonly maxTurns: number,
+    private readonly maxChars: number,
+  ) {}
+
+  /**
+   * The newest `limit` turns when they are held; none when the conversation is another owner's
+   * (an id names one conversation, of one owner); undefined when the store has to be asked.
+   */
+  recent(owner: Owner, id: string, limit: number): TurnMessage[] | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return undefined;
+    if (entry.owner.tenant !== owner.tenant || entry.owner.user !== owner.user) return [];
+    if (!entry.whole && entry.turns.length < limit) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    return entry.turns.slice(-limit);
+  }
+
+  /** What the store answered for the newest `limit` turns of `id`: none is an unknown conversation, not held. */
+  remember(owner: Owner, id: string, turns: readonly TurnMessage[], limit: number): void {
+    if (turns.length === 0) return;
+    this.hold(id, { owner, turns: turns.slice(-this.maxTurns), whole: turns.length < limit && turns.length <= this.maxTurns, chars: 0 });
+  }
+
+  /** Turns committed to `id`, which the commit created when `created`. */
+  appended(owner: Owner, id: string, turns: readonly NewTurn[], created: boolean): void {
+    const added = turns.map((turn) => ({ role: turn.role, content: turn.content }));
+    if (created) {
+      this.hold(id, { owner, turns: added, whole: true, chars: 0 });
+      return;
+    }
+    const entry = this.entries.get(id);
+    if (entry === undefined) return;
+    this.forget(id);
+    const all = [...entry.turns, ...added];
+    this.hold(id, { owner, turns: all.slice(-this.maxTurns), whole: entry.whole && all.length <= this.maxTurns, chars: 0 });
+  }
+
+  forget(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return;
+    this.entries.delete(id);
+    this.chars -= entry.chars;
+  }
+
+  private hold(id: string, entry: History): void {
+    this.forget(id);
+    entry.chars = charsOf(entry.turns);
+    if (entry.chars > this.maxChars) return;
+    this.entries.set(id, entry);
+    this.chars += entry.chars;
+    for (const oldest of this.entries.keys()) {
+      if (this.chars <= this.maxChars) break;
+      this.forget(oldest);
+    }
+  }
+}
