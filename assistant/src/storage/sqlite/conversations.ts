@@ -21,8 +21,8 @@ export interface SqliteConversations {
 
 /** As many turns as a chat's history asks for. */
 const HELD_TURNS = 100;
-/** About 8 MiB of text held across conversations (more only for text outside Latin-1). */
-const HELD_CHARS = 8 * 1024 * 1024;
+/** At most about 4 MiB of heap: a thousand conversations of a dozen turns, or the service's RSS grows with them. */
+const HELD_BYTES = 4 * 1024 * 1024;
 
 /** Conversations and their turns in the embedded database. */
 export function sqliteConversations(db: Database): SqliteConversations {
@@ -91,7 +91,7 @@ export function sqliteConversations(db: Database): SqliteConversations {
       }
     }),
   );
-  const histories = new HistoryCache(HELD_TURNS, HELD_CHARS);
+  const histories = new HistoryCache(HELD_TURNS, HELD_BYTES);
   const turnWriter = groupCommit((appends: readonly TurnsAppend[]) => {
     const outcomes = commitAppends(appends);
     appends.forEach(({ owner, conversationId, turns, newTitle }, index) => {
