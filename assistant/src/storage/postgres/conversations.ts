@@ -1,6 +1,6 @@
 import { decodeCursor, pageOf } from "../cursor.js";
 import { conversationSql } from "../sql/conversations.js";
-import { ConversationNotFoundError, type Conversation, type ConversationStore, type Turn } from "../types.js";
+import { ConversationNotFoundError, type Conversation, type ConversationStore, type Turn, type TurnMessage } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 import { numbered } from "./numbered.js";
 
@@ -61,8 +61,9 @@ export function postgresConversations({ pool, rows, transaction }: PostgresDatab
       });
     },
     async recentTurns(owner, conversationId, limit) {
-      return rows<Turn>(
-        `SELECT * FROM (SELECT ${conversationSql.turnColumns} FROM turns t JOIN conversations c ON c.id = t.conversation_id
+      // Without the sources: a history of a hundred turns would carry, and parse, fifty answers' citations.
+      return rows<TurnMessage>(
+        `SELECT role, content FROM (SELECT t.seq, t.role, t.content FROM turns t JOIN conversations c ON c.id = t.conversation_id
          WHERE c.tenant = $1 AND c.user_id = $2 AND t.conversation_id = $3 ORDER BY t.seq DESC LIMIT $4) AS recent ORDER BY seq`,
         [owner.tenant, owner.user, conversationId, limit],
       );

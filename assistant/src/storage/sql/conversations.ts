@@ -8,7 +8,6 @@ const TURN_COLUMNS = `t.seq, t.role, t.content, t.sources, t.prompt_tokens AS "p
 
 export const conversationSql = {
   columns: CONVERSATION_COLUMNS,
-  turnColumns: TURN_COLUMNS,
   get: `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE tenant = ? AND user_id = ? AND id = ?`,
   delete: "DELETE FROM conversations WHERE tenant = ? AND user_id = ? AND id = ?",
   /** Counts the appended turns; in Postgres the update also locks the conversation, so concurrent appends number their turns one after the other. */
