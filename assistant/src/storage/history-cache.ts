@@ -53,21 +53,20 @@ export class HistoryCache {
   /** What the store answered for the newest `limit` turns of `id`: none is an unknown conversation, not held. */
   remember(owner: Owner, id: string, turns: readonly TurnMessage[], limit: number): void {
     if (turns.length === 0) return;
-    this.hold(id, { owner, turns: turns.slice(-this.maxTurns), whole: turns.length < limit && turns.length <= this.maxTurns, bytes: 0 });
+    this.hold(id, owner, turns.slice(-this.maxTurns), turns.length < limit && turns.length <= this.maxTurns);
   }
 
   /** Turns committed to `id`, which the commit created when `created`. */
   appended(owner: Owner, id: string, turns: readonly NewTurn[], created: boolean): void {
     const added = turns.map((turn) => ({ role: turn.role, content: turn.content }));
     if (created) {
-      this.hold(id, { owner, turns: added, whole: true, bytes: 0 });
+      this.hold(id, owner, added, true);
       return;
     }
     const entry = this.entries.get(id);
     if (entry === undefined) return;
-    this.forget(id);
     const all = [...entry.turns, ...added];
-    this.hold(id, { owner, turns: all.slice(-this.maxTurns), whole: entry.whole && all.length <= this.maxTurns, bytes: 0 });
+    this.hold(id, owner, all.slice(-this.maxTurns), entry.whole && all.length <= this.maxTurns);
   }
 
   forget(id: string): void {
@@ -77,12 +76,13 @@ export class HistoryCache {
     this.bytes -= entry.bytes;
   }
 
-  private hold(id: string, entry: History): void {
+  /** Replaces what is held of `id`, unless the turns alone pass the budget. */
+  private hold(id: string, owner: Owner, turns: TurnMessage[], whole: boolean): void {
     this.forget(id);
-    entry.bytes = estimateHeldBytes(entry.turns);
-    if (entry.bytes > this.maxBytes) return;
-    this.entries.set(id, entry);
-    this.bytes += entry.bytes;
+    const bytes = estimateHeldBytes(turns);
+    if (bytes > this.maxBytes) return;
+    this.entries.set(id, { owner, turns, whole, bytes });
+    this.bytes += bytes;
     for (const oldest of this.entries.keys()) {
       if (this.bytes <= this.maxBytes) break;
       this.forget(oldest);
