@@ -76,6 +76,9 @@ for (const { name, stats, status, seconds } of results) {
   skipped += stats.pending;
   const note = problems.length > 0 ? `  FAILED: ${problems.join(", ")}` : "";
   console.log(`${name.padEnd(8)} ${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped in ${seconds.toFixed(1)}s${note}`);
+  for (const { title, message } of stats.failedTests ?? []) {
+    console.log(`  ✗ ${title}\n    ${message.replaceAll("\n", "\n    ")}`);
+  }
 }
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);
