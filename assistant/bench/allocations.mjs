@@ -63,7 +63,8 @@ const question = (index) => questions[index % questions.length];
 let conversationId;
 const chatTurn = async (index) => {
   const first = index % TURNS_PER_CONVERSATION === 0;
-  ({ conversationId } = await dialog.chat(owner, question(index), first ? undefined : conversationId, signal));
+  const conversation = await dialog.openConversation(owner, first ? undefined : conversationId);
+  ({ conversationId } = await dialog.chat(owner, question(index), conversation, signal));
 };
 const asked = await Promise.all(
   questions.map(async (text) => {

@@ -62,6 +62,13 @@ export interface Answer {
   grounded: boolean;
 }
 
+/** A conversation opened for its next turn (DialogManager.openConversation). */
+export interface OpenConversation {
+  /** None for a new conversation, which the turn creates. */
+  id: string | undefined;
+  history: ChatMessage[];
+}
+
 export interface ChatResult extends Answer {
   conversationId: string;
 }
@@ -276,26 +283,32 @@ export class DialogManager {
     return { reply, sources, usage, grounded };
   }
 
-  /** One turn of a stored conversation: masked user message and reply are committed before this resolves. */
-  async chat(owner: Owner, message: string, conversationId: string | undefined, signal: AbortSignal, sink: ChatSink = {}, caller?: SkillCaller): Promise<ChatResult> {
-    const { conversations, masker } = this.deps;
-    let history: ChatMessage[] = [];
-    if (conversationId !== undefined) {
-      const turns = await conversations.recentTurns(owner, conversationId, MAX_HISTORY_TURNS);
-      // Turns found are the owner's conversation's, so it exists: only an empty history needs the
-      // conversation looked up, sparing each turn of a conversation a read (a round trip to Postgres).
-      if (turns.length === 0 && (await conversations.getConversation(owner, conversationId)) === undefined) {
-        throw new ConversationNotFoundError(conversationId);
-      }
-      history = turns.map((turn) => ({ role: turn.role, content: turn.content }));
+  /**
+   * A caller's conversation as its next turn needs it: its newest turns (none for a new one). Throws
+   * ConversationNotFoundError for a conversation that is not the owner's, so a route can answer 404
+   * before it starts a stream. Turns found are the owner's conversation's, so it exists: only an empty
+   * history needs the conversation looked up, sparing each turn a read (a round trip to Postgres).
+   */
+  async openConversation(owner: Owner, conversationId: string | undefined): Promise<OpenConversation> {
+    if (conversationId === undefined) return { id: undefined, history: [] };
+    const { conversations } = this.deps;
+    const turns = await conversations.recentTurns(owner, conversationId, MAX_HISTORY_TURNS);
+    if (turns.length === 0 && (await conversations.getConversation(owner, conversationId)) === undefined) {
+      throw new ConversationNotFoundError(conversationId);
     }
+    return { id: conversationId, history: turns.map((turn) => ({ role: turn.role, content: turn.content })) };
+  }
+
+  /** One turn of a stored conversation: masked user message and reply are committed before this resolves. */
+  async chat(owner: Owner, message: string, conversation: OpenConversation, signal: AbortSignal, sink: ChatSink = {}, caller?: SkillCaller): Promise<ChatResult> {
+    const { conversations, masker } = this.deps;
     // Time-ordered ids put a new conversation's rows, and its turns', next to the last ones in the
     // SQLite indexes instead of on random pages: each commit then writes far fewer pages.
-    const id = conversationId ?? timeOrderedUuid();
+    const id = conversation.id ?? timeOrderedUuid();
     const maskedMessage = masker(message);
     const answer = await this.answerQuestion(
       owner.tenant,
-      history,
+      conversation.history,
       { text: message, masked: maskedMessage },
       signal,
       {
@@ -317,7 +330,7 @@ export class DialogManager {
           completionTokens: answer.usage.completionTokens,
         },
       ],
-      conversationId === undefined ? titleFrom(maskedMessage) : undefined,
+      conversation.id === undefined ? titleFrom(maskedMessage) : undefined,
     );
     return { conversationId: id, ...answer };
   }

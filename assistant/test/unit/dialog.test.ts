@@ -261,7 +261,7 @@ describe("a chat turn", () => {
   it("lets the in-process model match the message as written, while the prompt and history hold it masked", async () => {
     const masker = createMasker("mask", [{ name: "employee", pattern: "EMP-\\d{6}", flags: "" }]);
     await withDialog("Employee EMP-204811 works in Building 7. The canteen opens at noon.", masker, async (dialog, storage) => {
-      const result = await dialog.chat(owner, "Where is EMP-204811?", undefined, new AbortController().signal);
+      const result = await dialog.chat(owner, "Where is EMP-204811?", await dialog.openConversation(owner, undefined), new AbortController().signal);
       assert.match(result.reply, /Building 7/);
       const turns = await storage.listTurns(owner, result.conversationId);
       assert.equal(turns[0]?.content, "Where is **********?");
@@ -277,7 +277,7 @@ describe("a chat turn", () => {
       return masker(text);
     };
     await withDialog("Employee EMP-204811 works in Building 7.", counting, async (dialog) => {
-      await dialog.chat(owner, "Where is EMP-204811?", undefined, new AbortController().signal);
+      await dialog.chat(owner, "Where is EMP-204811?", await dialog.openConversation(owner, undefined), new AbortController().signal);
       assert.equal(masked.filter((text) => text === "Where is EMP-204811?").length, 1);
     });
   });
@@ -296,8 +296,8 @@ describe("a chat turn", () => {
       createMasker("mask", []),
       async (dialog, storage) => {
         const signal = new AbortController().signal;
-        const first = await dialog.chat(owner, "When does the canteen open?", undefined, signal);
-        const second = await dialog.chat(owner, "And the library?", first.conversationId, signal);
+        const first = await dialog.chat(owner, "When does the canteen open?", await dialog.openConversation(owner, undefined), signal);
+        const second = await dialog.chat(owner, "And the library?", await dialog.openConversation(owner, first.conversationId), signal);
         assert.equal(second.conversationId, first.conversationId);
         assert.equal(lookups, 0);
         assert.deepEqual(
@@ -308,7 +308,7 @@ describe("a chat turn", () => {
           [{ tenant: "acme", user: "bob" }, first.conversationId],
           [owner, "00000000-0000-0000-0000-000000000000"],
         ] as const) {
-          await assert.rejects(dialog.chat(who, "And the library?", id, signal), ConversationNotFoundError);
+          await assert.rejects(dialog.openConversation(who, id), ConversationNotFoundError);
         }
         assert.equal(lookups, 2);
         assert.equal((await storage.listTurns(owner, first.conversationId)).length, 4);
@@ -320,9 +320,9 @@ describe("a chat turn", () => {
   it("titles a new conversation with the first 80 graphemes of the message, never half of one, and a short message with itself", async () => {
     await withDialog("The canteen opens at noon.", createMasker("mask", []), async (dialog, storage) => {
       const family = "👨‍👩‍👧";
-      const result = await dialog.chat(owner, `  ${family.repeat(100)} when does the canteen open?`, undefined, new AbortController().signal);
+      const result = await dialog.chat(owner, `  ${family.repeat(100)} when does the canteen open?`, await dialog.openConversation(owner, undefined), new AbortController().signal);
       assert.equal((await storage.getConversation(owner, result.conversationId))?.title, family.repeat(80));
-      const short = await dialog.chat(owner, "  When does the canteen open? 食堂几点开门？ ", undefined, new AbortController().signal);
+      const short = await dialog.chat(owner, "  When does the canteen open? 食堂几点开门？ ", await dialog.openConversation(owner, undefined), new AbortController().signal);
       assert.equal((await storage.getConversation(owner, short.conversationId))?.title, "When does the canteen open? 食堂几点开门？");
     });
   });

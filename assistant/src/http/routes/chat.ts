@@ -1,4 +1,3 @@
-import { ConversationNotFoundError } from "../../storage/types.js";
 import { errorSchema, describeError } from "../errors.js";
 import { skillCallerOf } from "../audit.js";
 import { callerOf } from "../auth/require-auth.js";
@@ -64,7 +63,8 @@ export const chatRoutes: RoutePlugin = (app, context, done) => {
       const caller = callerOf(request);
       if (!wantsStream(request.body.stream, request.headers.accept)) {
         try {
-          const result = await dialog.chat(caller, message, conversationId, disconnectSignal(reply), {}, skillCallerOf(request));
+          const conversation = await dialog.openConversation(caller, conversationId);
+          const result = await dialog.chat(caller, message, conversation, disconnectSignal(reply), {}, skillCallerOf(request));
           metrics.chatTurns.inc({ endpoint: "chat", outcome: "ok" });
           return { reply: result.reply, conversationId: result.conversationId, sources: result.sources, grounded: result.grounded };
         } catch (error) {
@@ -72,16 +72,14 @@ export const chatRoutes: RoutePlugin = (app, context, done) => {
           throw error;
         }
       }
-      // An unknown conversation must still be a plain 404, not a 200 stream carrying an error event.
-      if (conversationId !== undefined && (await context.storage.getConversation(caller, conversationId)) === undefined) {
-        throw new ConversationNotFoundError(conversationId);
-      }
+      // Opened before the stream, so an unknown conversation is a plain 404, not a 200 stream carrying an error event.
+      const conversation = await dialog.openConversation(caller, conversationId);
       const sse = openSse(reply, limits.sseHeartbeatMs);
       try {
         const result = await dialog.chat(
           caller,
           message,
-          conversationId,
+          conversation,
           sse.signal,
           {
             start: (meta) => {
