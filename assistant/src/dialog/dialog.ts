@@ -225,7 +225,16 @@ export class DialogManager {
     const modelMessage = options.modelSeesOriginal ? message : (question.masked ?? masker(message));
     // Stored history is masked already; history a client sends to the stateless endpoint is not.
     const modelHistory = options.modelSeesOriginal ? history : history.map((turn) => ({ ...turn, content: masker(turn.content) }));
-    const messages = promptMessages(options.systemPrompt, passages, language, options.passagePlacement, trimHistory(modelHistory, options.historyTokens), modelMessage);
+    // Held only while a step that offers tools may extend it: the passages in it are the most a chat
+    // holds while the model streams.
+    let prompt: ChatMessage[] | undefined = promptMessages(
+      options.systemPrompt,
+      passages,
+      language,
+      options.passagePlacement,
+      trimHistory(modelHistory, options.historyTokens),
+      modelMessage,
+    );
     const labels = { provider: provider.provider, model: provider.model };
     const stopTimer = metrics.modelDuration.startTimer(labels);
     let reply = "";
@@ -237,7 +246,10 @@ export class DialogManager {
         const offered = skillTurn !== undefined && step < skillTurn.skills.options.maxSteps ? tools : [];
         const calls: ToolCall[] = [];
         let text = "";
-        for await (const event of provider.generate({ messages, question: message, passages, language, termWeights: weights, intent, documentCount, tools: offered, signal })) {
+        const events = provider.generate({ messages: prompt, question: message, passages, language, termWeights: weights, intent, documentCount, tools: offered, signal });
+        const kept: ChatMessage[] | undefined = offered.length === 0 ? undefined : prompt;
+        prompt = undefined;
+        for await (const event of events) {
           if (event.type === "delta") {
             reply += event.text;
             text += event.text;
@@ -249,7 +261,7 @@ export class DialogManager {
             calls.push(...event.calls);
           }
         }
-        if (skillTurn === undefined || calls.length === 0 || offered.length === 0 || signal.aborted) break;
+        if (skillTurn === undefined || calls.length === 0 || kept === undefined || signal.aborted) break;
         usedSkills = true;
         const outcome = await runToolCalls(calls, skillTurn);
         if ("confirmation" in outcome) {
@@ -257,7 +269,8 @@ export class DialogManager {
           sink.delta?.(outcome.confirmation);
           break;
         }
-        messages.push({ role: "assistant", content: text, toolCalls: calls }, ...outcome.messages);
+        kept.push({ role: "assistant", content: text, toolCalls: calls }, ...outcome.messages);
+        prompt = kept;
       }
     } catch (error) {
       if (signal.aborted) {

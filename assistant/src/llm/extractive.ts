@@ -2,7 +2,7 @@ import { declineReply } from "./decline.js";
 import { sentences } from "../retrieval/chunk.js";
 import { estimateTokens, foldText, queryTerms, termMatcher, type Language } from "../retrieval/text.js";
 import { ANNOUNCES, answerKinds, answersKind, ITEM, POINTS_BACK, type AnswerKind } from "./question-type.js";
-import type { ModelEvent, ModelProvider, ModelRequest } from "./types.js";
+import { estimatePromptTokens, type ModelEvent, type ModelProvider, type ModelRequest } from "./types.js";
 
 /**
  * The built-in model: no network, no key. It never writes anything of its own about the topic; it
@@ -166,7 +166,7 @@ export function extractiveProvider(): ModelProvider {
       }
       yield {
         type: "usage",
-        promptTokens: estimateTokens(request.messages.map((message) => message.content).join("\n")),
+        promptTokens: estimatePromptTokens(request.messages),
         completionTokens: estimateTokens(answer),
       };
     },

@@ -2,7 +2,7 @@ import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionToo
 import type { ModelConfig } from "../config/schema.js";
 import { estimateTokens } from "../retrieval/text.js";
 import type { ChatMessage, ModelEvent, ModelProvider, ToolCall, ToolSpec } from "./types.js";
-import { ModelUnavailableError } from "./types.js";
+import { estimatePromptTokens, ModelUnavailableError } from "./types.js";
 import { openaiClient } from "./upstream.js";
 
 function wireMessage(message: ChatMessage): ChatCompletionMessageParam {
@@ -35,6 +35,46 @@ function collectToolCall(calls: Map<number, ToolCall>, piece: ToolCallDelta): vo
 }
 
 /**
+ * The events of one model stream. `promptTokens` is the prompt's estimated size, counted when the
+ * server reports no usage (some llama.cpp builds ignore stream_options.include_usage).
+ */
+async function* modelEvents(accepted: Promise<AsyncIterable<ChatCompletionChunk>>, signal: AbortSignal, promptTokens: number): AsyncGenerator<ModelEvent> {
+  let stream;
+  try {
+    stream = await accepted;
+  } catch (error) {
+    if (signal.aborted) return;
+    throw new ModelUnavailableError(`model endpoint failed: ${(error as Error).message}`, { cause: error });
+  }
+  const toolCalls = new Map<number, ToolCall>();
+  let completion = "";
+  let usageSent = false;
+  try {
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta;
+      const text = delta?.content;
+      if (typeof text === "string" && text !== "") {
+        completion += text;
+        yield { type: "delta", text };
+      }
+      for (const piece of delta?.tool_calls ?? []) collectToolCall(toolCalls, piece);
+      if (chunk.usage) {
+        usageSent = true;
+        yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      }
+    }
+    if (!usageSent) {
+      const called = [...toolCalls.values()].map((call) => `${call.name}${call.arguments}`).join("");
+      yield { type: "usage", promptTokens, completionTokens: estimateTokens(completion + called) };
+    }
+    if (toolCalls.size > 0) yield { type: "tool_calls", calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) };
+  } catch (error) {
+    if (signal.aborted) return;
+    throw new ModelUnavailableError(`model stream failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
  * Any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, DeepSeek, Qwen), always streamed. The client
  * (upstream.ts) owns the timeout and the retries with exponential backoff on 408/409/429/5xx
  * (honouring Retry-After).
@@ -48,59 +88,29 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
   return {
     provider: "openai",
     model,
-    async *generate(request): AsyncGenerator<ModelEvent> {
-      let stream;
-      try {
-        stream = await client.streamChat(
-          {
-            model,
-            messages: request.messages.map(wireMessage),
-            ...(request.tools.length === 0 ? {} : { tools: request.tools.map(wireTool) }),
-            stream: true,
-            stream_options: { include_usage: true },
-            ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
-            ...(config.topP === undefined ? {} : { top_p: config.topP }),
-            // max_completion_tokens is OpenAI's newer name, but vLLM, Ollama and DeepSeek read max_tokens.
-            // eslint-disable-next-line @typescript-eslint/no-deprecated
-            ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
-          },
-          request.signal,
-        );
-      } catch (error) {
-        if (request.signal.aborted) return;
-        throw new ModelUnavailableError(`model endpoint failed: ${(error as Error).message}`, { cause: error });
-      }
-      const toolCalls = new Map<number, ToolCall>();
-      let completion = "";
-      let usageSent = false;
-      try {
-        for await (const chunk of stream) {
-          const delta = chunk.choices[0]?.delta;
-          const text = delta?.content;
-          if (typeof text === "string" && text !== "") {
-            completion += text;
-            yield { type: "delta", text };
-          }
-          for (const piece of delta?.tool_calls ?? []) collectToolCall(toolCalls, piece);
-          if (chunk.usage) {
-            usageSent = true;
-            yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-          }
-        }
-        // A server that ignores stream_options.include_usage (some llama.cpp builds) still gets counted, by estimate.
-        if (!usageSent) {
-          const called = [...toolCalls.values()].map((call) => `${call.name}${call.arguments}`).join("");
-          yield {
-            type: "usage",
-            promptTokens: estimateTokens(request.messages.map((message) => message.content).join("\n")),
-            completionTokens: estimateTokens(completion + called),
-          };
-        }
-        if (toolCalls.size > 0) yield { type: "tool_calls", calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) };
-      } catch (error) {
-        if (request.signal.aborted) return;
-        throw new ModelUnavailableError(`model stream failed: ${(error as Error).message}`, { cause: error });
-      }
+    generate(request) {
+      const { signal } = request;
+      // Sent now, and serialized before anything waits: the events below hold neither the request nor
+      // its messages while the model works (minutes, for a long answer), and the passages in the
+      // prompt are the most a chat holds meanwhile.
+      const accepted = client.streamChat(
+        {
+          model,
+          messages: request.messages.map(wireMessage),
+          ...(request.tools.length === 0 ? {} : { tools: request.tools.map(wireTool) }),
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
+          ...(config.topP === undefined ? {} : { top_p: config.topP }),
+          // max_completion_tokens is OpenAI's newer name, but vLLM, Ollama and DeepSeek read max_tokens.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated
+          ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
+        },
+        signal,
+      );
+      // The events await it; this only keeps a caller that never reads them from an unhandled rejection.
+      accepted.catch(() => undefined);
+      return modelEvents(accepted, signal, estimatePromptTokens(request.messages));
     },
     async ready() {
       const now = Date.now();

@@ -1,5 +1,5 @@
 import type { Passage } from "../retrieval/knowledge.js";
-import type { Language } from "../retrieval/text.js";
+import { estimateTokens, type Language } from "../retrieval/text.js";
 
 /** A function call the model asks for; `arguments` is the JSON text exactly as the model wrote it. */
 export interface ToolCall {
@@ -19,6 +19,11 @@ export type ChatMessage =
   | { role: "system" | "user"; content: string }
   | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
   | { role: "tool"; toolCallId: string; content: string };
+
+/** The prompt's size in tokens by estimate, for a model server that reports no usage. */
+export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
+  return estimateTokens(messages.map((message) => message.content).join("\n"));
+}
 
 export type Intent = "question" | "capabilities";
 

@@ -29,7 +29,10 @@ export interface UpstreamOptions {
 }
 
 export interface OpenAIClient {
-  /** Resolves once the server has accepted the request, after retries; the chunks follow as they arrive. */
+  /**
+   * Sends at once; resolves once the server has accepted the request, after retries, and the chunks
+   * follow as they arrive. `body` is serialized before this returns and not held after.
+   */
   streamChat(body: ChatCompletionCreateParamsStreaming, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
   /** Resolves when GET /models answers 2xx within `timeoutMs`, in one attempt. */
   listModels(timeoutMs: number): Promise<void>;
@@ -215,16 +218,18 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
     }
   }
 
+  /** Sends a chat's serialized body: only its bytes stay held, until the server answers. */
+  async function openChatStream(body: Buffer, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>> {
+    const response = await send({ path: `${root}/chat/completions`, method: "POST", headers: chatHeaders, body, signal }, options.maxRetries, options.timeoutMs);
+    return completionChunks(response);
+  }
+
   return {
-    async streamChat(body, signal) {
-      const response = await send(
-        // As bytes: the request keeps its body until it is written, and a Buffer of the prompt sits outside
-        // the JS heap, where each young-generation collection would otherwise copy it while the model works.
-        { path: `${root}/chat/completions`, method: "POST", headers: chatHeaders, body: Buffer.from(JSON.stringify(body)), signal },
-        options.maxRetries,
-        options.timeoutMs,
-      );
-      return completionChunks(response);
+    streamChat(body, signal) {
+      // Serialized before anything waits, so the caller's prompt objects are not held while the model
+      // works; and as bytes, outside the JS heap, where each young-generation collection would
+      // otherwise copy them.
+      return openChatStream(Buffer.from(JSON.stringify(body)), signal);
     },
     async listModels(timeoutMs) {
       const response = await send({ path: `${root}/models`, method: "GET", headers: modelsHeaders }, 0, timeoutMs);

@@ -2,15 +2,21 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { buildConfig } from "../../src/config/load.js";
 import { DialogManager, promptMessages, trimHistory } from "../../src/dialog/dialog.js";
 import { detectIntent } from "../../src/dialog/intent.js";
 import { extractiveAnswer, extractiveProvider } from "../../src/llm/extractive.js";
+import { openaiProvider } from "../../src/llm/openai.js";
+import type { ChatMessage, ModelProvider } from "../../src/llm/types.js";
 import { createMasker, type Masker } from "../../src/masking/mask.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { bm25Retriever, type Passage } from "../../src/retrieval/knowledge.js";
 import { indexTerms } from "../../src/retrieval/text.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import { ConversationNotFoundError, type ConversationStore, type Storage } from "../../src/storage/types.js";
+import { heldReply, startFakeOpenAI } from "../support/fake-openai.js";
 
 const passage = (text: string, heading = ""): Passage => ({
   chunkId: "1",
@@ -234,7 +240,7 @@ async function withDialog(
   text: string,
   masker: Masker,
   use: (dialog: DialogManager, storage: Storage) => Promise<void>,
-  conversations: (storage: Storage) => ConversationStore = (storage) => storage,
+  { conversations = (storage) => storage, provider = extractiveProvider() }: { conversations?: (storage: Storage) => ConversationStore; provider?: ModelProvider } = {},
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "assistant-dialog-"));
   const storage = openSqliteStorage(dir, "normal");
@@ -243,7 +249,7 @@ async function withDialog(
     const dialog = new DialogManager({
       conversations: conversations(storage),
       retriever: bm25Retriever(storage),
-      provider: extractiveProvider(),
+      provider,
       metrics: createMetrics(() => Promise.resolve(0)),
       masker,
       options: { ...dialogOptions, systemPrompt: "You answer from the handbook." },
@@ -313,8 +319,51 @@ describe("a chat turn", () => {
         assert.equal(lookups, 2);
         assert.equal((await storage.listTurns(owner, first.conversationId)).length, 4);
       },
-      counting,
+      { conversations: counting },
     );
+  });
+
+  it("holds no prompt while the model streams an answer, so a long stream keeps only what it needs", async () => {
+    const fake = await startFakeOpenAI();
+    const held = heldReply("The canteen opens at noon [1]", ".");
+    fake.queue.push(held.behaviour);
+    const model = openaiProvider(buildConfig({ model: { provider: "openai", name: "fake-model", baseURL: fake.baseURL } }, {}).model, undefined);
+    let prompt: WeakRef<ChatMessage[]> | undefined;
+    const watching: ModelProvider = {
+      ...model,
+      generate(request) {
+        prompt = new WeakRef(request.messages);
+        return model.generate(request);
+      },
+    };
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    try {
+      await withDialog(
+        "The canteen opens at noon. The library opens at nine.",
+        createMasker("mask", []),
+        async (dialog) => {
+          let streaming = (): void => undefined;
+          const firstPiece = new Promise<void>((resolve) => {
+            streaming = resolve;
+          });
+          const answer = dialog.answer("acme", [], "When does the canteen open?", new AbortController().signal, { delta: () => { streaming(); } });
+          await firstPiece;
+          gc();
+          gc();
+          assert.ok(prompt !== undefined, "the model was asked");
+          assert.equal(prompt.deref(), undefined, "the prompt's messages outlived the request that sent them");
+          held.release();
+          const { reply, usage } = await answer;
+          assert.equal(reply, "The canteen opens at noon [1].");
+          assert.deepEqual(usage, { promptTokens: 42, completionTokens: 7 });
+        },
+        { provider: watching },
+      );
+    } finally {
+      held.release();
+      await fake.close();
+    }
   });
 
   it("titles a new conversation with the first 80 graphemes of the message, never half of one, and a short message with itself", async () => {
