@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { buildConfig } from "../../src/config/load.js";
 import { DialogManager, promptMessages, trimHistory } from "../../src/dialog/dialog.js";
 import { detectIntent } from "../../src/dialog/intent.js";
@@ -17,6 +15,7 @@ import { indexTerms } from "../../src/retrieval/text.js";
 import { openSqliteStorage } from "../../src/storage/sqlite.js";
 import { ConversationNotFoundError, type ConversationStore, type Storage } from "../../src/storage/types.js";
 import { heldReply, startFakeOpenAI } from "../support/fake-openai.js";
+import { collectGarbage } from "../support/gc.js";
 
 const passage = (text: string, heading = ""): Passage => ({
   chunkId: "1",
@@ -336,8 +335,6 @@ describe("a chat turn", () => {
         return model.generate(request);
       },
     };
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
     try {
       await withDialog(
         "The canteen opens at noon. The library opens at nine.",
@@ -349,8 +346,8 @@ describe("a chat turn", () => {
           });
           const answer = dialog.answer("acme", [], "When does the canteen open?", new AbortController().signal, { delta: () => { streaming(); } });
           await firstPiece;
-          gc();
-          gc();
+          collectGarbage();
+          collectGarbage();
           assert.ok(prompt !== undefined, "the model was asked");
           assert.equal(prompt.deref(), undefined, "the prompt's messages outlived the request that sent them");
           held.release();

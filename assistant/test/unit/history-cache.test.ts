@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { estimateHeldBytes, HistoryCache } from "../../src/storage/history-cache.js";
 import type { NewTurn, TurnMessage } from "../../src/storage/types.js";
+import { collectGarbage } from "../support/gc.js";
 
 const alice = { tenant: "acme", user: "alice" };
 const said = (...contents: string[]): NewTurn[] =>
@@ -65,14 +64,12 @@ describe("history cache", () => {
   });
 
   it("estimates the heap it holds from above", () => {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
     const cache = new HistoryCache(100, Number.MAX_SAFE_INTEGER);
     const ids = Array.from({ length: 5000 }, (_, index) => `c${index}`);
-    gc();
+    collectGarbage();
     const before = process.memoryUsage().heapUsed;
     for (const id of ids) cache.appended(alice, id, said(...Array.from({ length: 6 }, (_, turn) => `turn ${turn} of ${id}, 第${turn}轮`)), true);
-    gc();
+    collectGarbage();
     const held = process.memoryUsage().heapUsed - before;
     const estimated = ids.reduce((sum, id) => sum + estimateHeldBytes(cache.recent(alice, id, 6) ?? []), 0);
     assert.ok(estimated >= held && estimated < 3 * held, `estimated ${estimated} bytes, held ${held}`);
