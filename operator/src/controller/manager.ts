@@ -6,7 +6,7 @@ import { RetryableError } from "../reconcile/errors.js";
 import type { ObjectCache } from "../reconcile/object-cache.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { labelKeys, managedByValue } from "../api/labels.js";
-import { Controller } from "../runtime/controller.js";
+import { Controller, FailedWithTimer } from "../runtime/controller.js";
 import { HealthServer } from "../runtime/health-server.js";
 import { Informer } from "../runtime/informer.js";
 import { LeaderElector } from "../runtime/leader-election.js";
@@ -181,7 +181,8 @@ export class Manager {
         try {
           return await reconciler.reconcile(key);
         } catch (error) {
-          if (error instanceof RetryableError) this.logger.info({ key, reason: error.failure.reason }, "retrying with backoff");
+          const failure = error instanceof FailedWithTimer ? error.failure : error;
+          if (failure instanceof RetryableError) this.logger.info({ key, reason: failure.failure.reason }, "retrying with backoff");
           throw error;
         }
       },

@@ -6,7 +6,7 @@ import { labelKeys, requestAnnotations, type RolloutRequest } from "../api/label
 import { group, plural, version } from "../api/schema.js";
 import type { AIAssistant } from "../api/types.generated.js";
 import { validateAIAssistantSpec } from "../api/validate.js";
-import type { ReconcileOutcome } from "../runtime/controller.js";
+import { FailedWithTimer, type ReconcileOutcome } from "../runtime/controller.js";
 import { configComponent } from "../resources/config-map.js";
 import { desiredState, render, type ObjectRef } from "../resources/desired.js";
 import { fieldManager } from "../resources/metadata.js";
@@ -132,9 +132,9 @@ export class Reconciler {
       log.info({ reason: event.reason, rollout: plan.lastRollout?.revision }, event.message);
       await this.options.events.record(current, "Normal", event.reason, event.message);
     }
-    if (extrasError !== undefined) throw extrasError;
     const timers = [plan.requeueAfterMs, monitoring.requeueAfterMs].filter((ms) => ms !== undefined);
     const requeueAfterMs = timers.length > 0 ? Math.min(...timers) : undefined;
+    if (extrasError !== undefined) throw requeueAfterMs === undefined ? extrasError : new FailedWithTimer(extrasError, requeueAfterMs);
     log.debug({ applied: changes.length, statusWritten, requeueAfterMs }, "reconciled");
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }

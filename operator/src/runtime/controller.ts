@@ -6,13 +6,27 @@ import type { WorkQueue } from "./workqueue.js";
 /** What a reconcile asks for besides success: to look again after a while even if nothing changes. */
 export type ReconcileOutcome = { requeueAfterMs?: number } | undefined;
 
+/**
+ * A reconcile that failed after taking a step with a timer of its own (a rollout's scale-down
+ * delay): the key is retried with backoff and also comes back when the timer is due, whichever is
+ * first. Without it a backoff grown by repeated failures of one side object would hold up the step.
+ */
+export class FailedWithTimer extends Error {
+  constructor(
+    readonly failure: Error,
+    readonly requeueAfterMs: number,
+  ) {
+    super(failure.message, { cause: failure });
+  }
+}
+
 export interface ControllerOptions {
   /** The `controller` label of the metrics and logs. */
   name: string;
   queue: WorkQueue;
   /** How many keys are reconciled at once; the queue keeps any one key to one worker. */
   workers: number;
-  /** Reconciles the object named by `key` ("namespace/name"); throwing retries it with backoff. */
+  /** Reconciles the object named by `key` ("namespace/name"); throwing retries it with backoff (see FailedWithTimer). */
   reconcile: ((key: string) => Promise<void>) | ((key: string) => Promise<ReconcileOutcome>);
   logger: Logger;
   registry: Registry;
@@ -93,8 +107,11 @@ export class Controller {
     } catch (error) {
       result = "error";
       this.metrics.errors.inc({ controller });
-      logger.error({ err: error, controller, key, retries: queue.numRequeues(key) }, "reconcile failed");
+      const timed = error instanceof FailedWithTimer ? error : undefined;
+      logger.error({ err: timed?.failure ?? error, controller, key, retries: queue.numRequeues(key), requeueAfterMs: timed?.requeueAfterMs }, "reconcile failed");
       queue.addRateLimited(key);
+      // The queue keeps the earlier of the two.
+      if (timed) queue.addAfter(key, timed.requeueAfterMs);
     } finally {
       endTimer();
       this.metrics.activeWorkers.dec({ controller });

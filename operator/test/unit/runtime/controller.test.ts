@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { Controller, type ReconcileOutcome } from "../../../src/runtime/controller.js";
+import { Controller, FailedWithTimer, type ReconcileOutcome } from "../../../src/runtime/controller.js";
 import { WorkQueue } from "../../../src/runtime/workqueue.js";
 import { ManualClock, settle } from "./manual-clock.js";
 
@@ -116,6 +116,28 @@ describe("Controller", function () {
     clock.advance(1);
     await settle();
     assert.deepEqual(script.inFlight(), ["ns/a"]);
+  });
+
+  it("brings a failed key back when its timer is due, even when its backoff has grown longer", async function () {
+    queue.add("ns/a");
+    await settle();
+    for (const backoff of [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560]) {
+      await script.finish("ns/a", new Error("boom"));
+      clock.advance(backoff);
+      await settle();
+    }
+    await script.finish("ns/a", new FailedWithTimer(new Error("an optional object was refused"), 1000));
+    assert.equal(queue.numRequeues("ns/a"), 11, "the failure counts towards the backoff");
+    clock.advance(999);
+    await settle();
+    assert.deepEqual(script.inFlight(), []);
+    clock.advance(1);
+    await settle();
+    assert.deepEqual(script.inFlight(), ["ns/a"], "after 1 s, not after the 5,120 ms backoff");
+    await script.finish("ns/a", new FailedWithTimer(new Error("boom"), 60_000));
+    clock.advance(10_240);
+    await settle();
+    assert.deepEqual(script.inFlight(), ["ns/a"], "a backoff shorter than the timer comes first");
   });
 
   it("on stop, finishes the running reconcile and starts no other", async function () {
