@@ -7,7 +7,7 @@ import * as k8s from "@kubernetes/client-node";
 import { converged, waitForAIAssistant } from "../support/aiassistant.js";
 import { kubectl } from "../support/crd.js";
 import { createNamespace, eventually, kubeConfig } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 import { serviceAccountKubeconfig } from "../support/service-account.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -31,7 +31,7 @@ describe("kubectl apply -k config/default", function () {
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-30).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
   it("installs the CRD, least-privilege RBAC and a leader-elected, restricted operator Deployment", async function () {

@@ -4,7 +4,7 @@ import { aiAssistants, condition, createAIAssistant, waitForAIAssistant } from "
 import { writesSince } from "../support/audit.js";
 import { installCRD, installPrometheusOperatorCRDs } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 
 const { group, version, plural } = aiAssistants;
 
@@ -28,7 +28,7 @@ describe("an assistant's ServiceMonitor and PrometheusRule", function () {
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-30).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
   const monitoringCondition = (reason: string) =>

@@ -10,7 +10,7 @@ import { aiAssistants, condition, createAIAssistant, waitForAIAssistant } from "
 import { forbiddenSince } from "../support/audit.js";
 import { installCRD, kubectl } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig, uniqueName } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 import { patchAIAssistant } from "../support/rollout.js";
 import { serviceAccountKubeconfig } from "../support/service-account.js";
 import { StandInControllers } from "../support/stand-in-controllers.js";
@@ -70,7 +70,7 @@ describe("the RBAC list of operator/src/api/rbac.ts on a real API server", funct
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
   it("is all the operator needs to take the sample through two rollouts to Ready, with no call refused", async function () {

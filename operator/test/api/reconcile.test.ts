@@ -5,7 +5,7 @@ import { aiAssistants, condition, converged, readAIAssistant, waitForAIAssistant
 import { writesSince } from "../support/audit.js";
 import { installCRD, kubectl } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig, plain } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 import { fieldManager } from "../../src/resources/metadata.js";
 import { previewService } from "../../src/resources/network.js";
 
@@ -36,7 +36,7 @@ describe("reconciling an AIAssistant on a real API server", function () {
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
   const read = (name: string) => readAIAssistant(kc, namespace, name);

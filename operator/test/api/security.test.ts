@@ -6,7 +6,7 @@ import { aiAssistants, condition, converged, createAIAssistant, waitForAIAssista
 import { writesSince } from "../support/audit.js";
 import { installCRD } from "../support/crd.js";
 import { apiError, createNamespace, eventually, kubeConfig, plain } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 import { hostileSpecs } from "../support/hostile-specs.js";
 
 const { group, version, plural } = aiAssistants;
@@ -33,7 +33,7 @@ describe("security of what the operator writes", function () {
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
   const create = (name: string, spec: Record<string, unknown>) => createAIAssistant(kc, namespace, name, spec);

@@ -4,7 +4,7 @@ import * as k8s from "@kubernetes/client-node";
 import { aiAssistants, condition, waitForAIAssistant } from "../support/aiassistant.js";
 import { installCRD, kubectl } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 import { PodRunner } from "../support/pod-runner.js";
 
 const sampleFile = fileURLToPath(new URL("../../../../config/samples/aiassistant.yaml", import.meta.url));
@@ -27,7 +27,7 @@ describe("an AIAssistant's life on a full control plane", function () {
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && operator) console.log(operator.output.split("\n").slice(-40).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
 

@@ -4,7 +4,7 @@ import type { AIAssistant } from "../../src/api/types.generated.js";
 import { condition, createAIAssistant, readAIAssistant, waitForAIAssistant } from "../support/aiassistant.js";
 import { installCRD } from "../support/crd.js";
 import { createNamespace, eventually, isGone, kubeConfig } from "../support/kube.js";
-import { OperatorProcess } from "../support/operator-process.js";
+import { OperatorProcess, printOperatorLogIfFailed } from "../support/operator-process.js";
 import { EndpointSampler, patchAIAssistant, requestRollout, waitForRolloutPhase } from "../support/rollout.js";
 
 /**
@@ -34,7 +34,7 @@ describe("blue-green rollouts on a full control plane", function () {
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed") console.log(operator.output.split("\n").slice(-40).join("\n"));
+    printOperatorLogIfFailed(this.currentTest, operator);
   });
 
   const read = (name: string) => readAIAssistant(kc, namespace, name);

@@ -64,3 +64,21 @@ export class OperatorProcess {
     return code;
   }
 }
+
+/**
+ * After a failed test, prints the operator's log at info and above from while the test ran: the
+ * debug lines of other tests' objects, still being reconciled, would drown the ones that explain it.
+ */
+export function printOperatorLogIfFailed(test: Mocha.Test | undefined, operator: OperatorProcess | undefined): void {
+  if (test?.state !== "failed" || !operator) return;
+  const since = Date.now() - (test.duration ?? 0) - 1000;
+  const lines = operator.output.split("\n").filter((line) => {
+    try {
+      const entry = JSON.parse(line) as { level?: number; time?: number };
+      return (entry.level ?? 0) >= 30 && (entry.time ?? 0) >= since;
+    } catch {
+      return line.trim() !== "";
+    }
+  });
+  console.log(lines.slice(-80).join("\n"));
+}
