@@ -223,8 +223,10 @@ export class DialogManager {
     const sources = passages.map(toSource);
     sink.sources?.(sources);
     const modelMessage = options.modelSeesOriginal ? message : (question.masked ?? masker(message));
-    // Stored history is masked already; history a client sends to the stateless endpoint is not.
-    const modelHistory = options.modelSeesOriginal ? history : history.map((turn) => ({ ...turn, content: masker(turn.content) }));
+    // Only the turns the model is shown are masked. History a client sends to the stateless endpoint
+    // is not masked yet; stored history is, but under the rules of the day it was stored.
+    const shownHistory = trimHistory(history, options.historyTokens);
+    const modelHistory = options.modelSeesOriginal ? shownHistory : shownHistory.map((turn) => ({ ...turn, content: masker(turn.content) }));
     // Held only while a step that offers tools may extend it: the passages in it are the most a chat
     // holds while the model streams.
     let prompt: ChatMessage[] | undefined = promptMessages(
@@ -232,7 +234,7 @@ export class DialogManager {
       passages,
       language,
       options.passagePlacement,
-      trimHistory(modelHistory, options.historyTokens),
+      modelHistory,
       modelMessage,
     );
     const labels = { provider: provider.provider, model: provider.model };

@@ -287,6 +287,43 @@ describe("a chat turn", () => {
     });
   });
 
+  it("masks only the history turns the model is shown, however long the conversation", async () => {
+    const masked: string[] = [];
+    const counting: Masker = (text) => {
+      masked.push(text);
+      return text.replaceAll(/EMP-\d{6}/g, "**********");
+    };
+    let prompt: ChatMessage[] = [];
+    const model = extractiveProvider();
+    const watching: ModelProvider = {
+      ...model,
+      generate(request) {
+        prompt = request.messages;
+        return model.generate(request);
+      },
+    };
+    // 100 turns of about 25 tokens each, against the 1,000-token history budget.
+    const history: ChatMessage[] = Array.from({ length: 100 }, (_, turn) => ({
+      role: turn % 2 === 0 ? "user" : "assistant",
+      content: `Turn ${String(turn)}: EMP-${String(200000 + turn)} asked about the canteen and its opening hours again today.`,
+    }));
+    await withDialog(
+      "The canteen opens at noon.",
+      counting,
+      async (dialog) => {
+        await dialog.answer("acme", history, "When does the canteen open?", new AbortController().signal);
+        const shown = prompt.slice(1, -1);
+        assert.ok(shown.length > 10 && shown.length < 100, `${String(shown.length)} turns shown`);
+        assert.deepEqual(
+          shown.map((turn) => turn.content),
+          history.slice(-shown.length).map((turn) => turn.content.replace(/EMP-\d{6}/, "**********")),
+        );
+        assert.equal(masked.filter((text) => text.startsWith("Turn ")).length, shown.length);
+      },
+      { provider: watching },
+    );
+  });
+
   it("continues a conversation from its history without a second read of the conversation, and refuses one that is not the caller's", async () => {
     let lookups = 0;
     const counting = (storage: Storage): ConversationStore => ({
