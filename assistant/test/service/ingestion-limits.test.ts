@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { apiClient } from "../support/client.js";
 import { deflated, docxPackage, DOCUMENT_XML_END, DOCUMENT_XML_START, pdfOfContents } from "../support/documents.js";
 import { settledJob, uploadFile, type JobView } from "../support/knowledge-api.js";
-import { healthzLatency, median } from "../support/probes.js";
+import { livenessProbe, longestFailureRun, probeLiveness } from "../support/probes.js";
 import { startService, type RunningService } from "../support/service.js";
 
 const GIBIBYTE = 1 << 30;
@@ -32,21 +32,21 @@ function treeRss(pid: number): number {
  * Uploads the files and waits for their jobs while probing /healthz and sampling the memory of the
  * service and its parsing process, as a load balancer and the kubelet would watch them.
  */
-async function ingestWatched(service: RunningService, files: { name: string; content: Buffer }[]): Promise<{ jobs: JobView[]; healthMs: number[]; peakRss: number }> {
+async function ingestWatched(service: RunningService, files: { name: string; content: Buffer }[]): Promise<{ jobs: JobView[]; probes: boolean[]; peakRss: number }> {
   const call = apiClient(service.url);
   const accepted = await Promise.all(files.map((file) => uploadFile(service.url, undefined, file)));
   for (const { status, body } of accepted) assert.equal(status, 202, JSON.stringify(body));
   const settled = Promise.all(accepted.map(({ body }) => settledJob(call, body.job.id)));
   let done = false;
   void settled.finally(() => (done = true));
-  const healthMs: number[] = [];
+  const probes: boolean[] = [];
   let peakRss = 0;
   while (!done) {
     peakRss = Math.max(peakRss, treeRss(service.child.pid ?? 0));
-    healthMs.push(await healthzLatency(service));
+    probes.push(await probeLiveness(service));
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { jobs: await settled, healthMs, peakRss };
+  return { jobs: await settled, probes, peakRss };
 }
 
 describe("documents that unpack to too much, against the service as it ships (default config)", function () {
@@ -66,7 +66,7 @@ describe("documents that unpack to too much, against the service as it ships (de
     ];
     // A few megabytes each, as the probe's were.
     for (const { content } of files) assert.ok(content.length < 4 * 2 ** 20, `${content.length} bytes`);
-    const { jobs, healthMs, peakRss } = await ingestWatched(service, files);
+    const { jobs, probes, peakRss } = await ingestWatched(service, files);
     for (const job of jobs) {
       assert.deepEqual([job.status, job.attempts], ["failed", 1], job.source);
       assert.match(job.error ?? "", /unpacks to more than knowledge\.maxUncompressedBytes \(67108864 bytes\)/);
@@ -74,7 +74,7 @@ describe("documents that unpack to too much, against the service as it ships (de
     }
     // Before, the .docx took the process to 3.2 GB and the PDF to 2.25 GB.
     assert.ok(peakRss < GIBIBYTE, `the service and its parser reached ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
-    assert.ok(median(healthMs) < 1000, `/healthz median ${median(healthMs).toFixed(0)} ms`);
+    assert.ok(longestFailureRun(probes) < livenessProbe.failureThreshold, `liveness probes meanwhile: ${probes.join(" ")}`);
     assert.equal((await apiClient(service.url)<{ items: unknown[] }>("GET", "/api/v1/knowledge/documents")).body.items.length, 0);
   });
 
@@ -99,12 +99,12 @@ describe("a document that needs more memory than the parser may have", function 
   });
 
   it("fails, naming knowledge.parseMemoryMb, while the service keeps serving", async () => {
-    const { jobs, healthMs, peakRss } = await ingestWatched(service, [{ name: "bomb.pdf", content: pdfBomb(2 * GIBIBYTE) }]);
+    const { jobs, probes, peakRss } = await ingestWatched(service, [{ name: "bomb.pdf", content: pdfBomb(2 * GIBIBYTE) }]);
     const [job] = jobs;
     assert.equal(job?.status, "failed");
     assert.match(job?.error ?? "", /needs more memory than knowledge\.parseMemoryMb allows \(64 MiB\)/);
     assert.ok(peakRss < GIBIBYTE, `the service and its parser reached ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
-    assert.ok(median(healthMs) < 1000, `/healthz median ${median(healthMs).toFixed(0)} ms`);
+    assert.ok(longestFailureRun(probes) < livenessProbe.failureThreshold, `liveness probes meanwhile: ${probes.join(" ")}`);
     assert.equal(service.child.exitCode, null);
   });
 });
@@ -126,20 +126,17 @@ describe("ingestion shared between tenants", function () {
     await service.stop();
   });
 
-  it("indexes another tenant's small document within seconds while one tenant's slow documents run", async () => {
+  it("indexes another tenant's small document while one tenant's slow documents still run", async () => {
     const slow = `${"a".repeat(48)}c`;
     const acme = await Promise.all(["slow-1.txt", "slow-2.txt"].map((name) => uploadFile(service.url, keys.acme, { name, content: slow })));
     const acmeCall = apiClient(service.url, keys.acme);
     const acmeStatuses = async () => (await Promise.all(acme.map(({ body }) => acmeCall<JobView>("GET", `/api/v1/knowledge/jobs/${body.job.id}`)))).map(({ body }) => body.status).sort();
     while (!(await acmeStatuses()).includes("running")) await new Promise((resolve) => setTimeout(resolve, 20));
-    const started = performance.now();
     const tiny = await uploadFile(service.url, keys.globex, { name: "tiny.md", content: "# Tiny\n\nhello there!!" });
     const job = await settledJob(apiClient(service.url, keys.globex), tiny.body.job.id);
-    const seconds = (performance.now() - started) / 1000;
     assert.equal(job.status, "succeeded");
-    // Before, it waited for the slow one's 120 s parse timeout.
-    assert.ok(seconds < 15, `the small document took ${seconds.toFixed(1)} s`);
-    // The slow tenant holds one worker, however many documents it has queued.
+    // Before, it waited for the slow one's 120 s parse timeout. The slow tenant holds one worker,
+    // however many documents it has queued, and that one is still parsing.
     assert.deepEqual(await acmeStatuses(), ["queued", "running"]);
   });
 });

@@ -1,11 +1,30 @@
-import assert from "node:assert/strict";
 import type { RunningService } from "./service.js";
 
-export const median = (samples: readonly number[]): number => [...samples].sort((left, right) => left - right)[Math.floor(samples.length / 2)] ?? NaN;
+/**
+ * The liveness probe the operator gives the assistant's container (operator/src/resources/workload.ts):
+ * GET /healthz, failed by an answer other than 2xx/3xx or none within 2 s, and the container
+ * restarted after 3 failures in a row.
+ */
+export const livenessProbe = { timeoutMs: 2000, failureThreshold: 3 };
 
-/** Asks /healthz once, as a kubelet would; resolves with how long the answer took, in ms. */
-export async function healthzLatency(service: RunningService): Promise<number> {
-  const started = performance.now();
-  assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
-  return performance.now() - started;
+/** Probes /healthz once, as the kubelet would: true when it passed. */
+export async function probeLiveness(service: RunningService): Promise<boolean> {
+  try {
+    const response = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(livenessProbe.timeoutMs) });
+    await response.arrayBuffer();
+    return response.status >= 200 && response.status < 400;
+  } catch {
+    return false;
+  }
+}
+
+/** The longest run of failed probes in `results`; the kubelet restarts at livenessProbe.failureThreshold. */
+export function longestFailureRun(results: readonly boolean[]): number {
+  let longest = 0;
+  let run = 0;
+  for (const passed of results) {
+    run = passed ? 0 : run + 1;
+    longest = Math.max(longest, run);
+  }
+  return longest;
 }
