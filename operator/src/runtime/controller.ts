@@ -110,8 +110,9 @@ export class Controller {
       const timed = error instanceof FailedWithTimer ? error : undefined;
       logger.error({ err: timed?.failure ?? error, controller, key, retries: queue.numRequeues(key), requeueAfterMs: timed?.requeueAfterMs }, "reconcile failed");
       queue.addRateLimited(key);
-      // The queue keeps the earlier of the two.
-      if (timed) queue.addAfter(key, timed.requeueAfterMs);
+      // The queue keeps the earlier of the two. A timer already due is the backoff's to retry, as it
+      // is no requeue on success: never a retry at once.
+      if (timed !== undefined && timed.requeueAfterMs > 0) queue.addAfter(key, timed.requeueAfterMs);
     } finally {
       endTimer();
       this.metrics.activeWorkers.dec({ controller });

@@ -138,6 +138,8 @@ describe("Controller", function () {
     clock.advance(10_240);
     await settle();
     assert.deepEqual(script.inFlight(), ["ns/a"], "a backoff shorter than the timer comes first");
+    await script.finish("ns/a", new FailedWithTimer(new Error("boom"), 0));
+    assert.deepEqual(script.inFlight(), [], "a timer already due is retried with backoff, not at once");
   });
 
   it("on stop, finishes the running reconcile and starts no other", async function () {
