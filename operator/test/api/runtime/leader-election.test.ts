@@ -95,12 +95,11 @@ describe("LeaderElector against a real API server", function () {
     candidates.push(a, b);
     const [leader, follower] = await electOneOf(a, b);
 
-    const stoppedAt = Date.now();
     await leader.elector.stop();
     assert.ok(leader.stoppedAt !== undefined && leader.signal?.aborted, "the old leader was told and its signal aborted");
+    // Released, so the follower need not wait out the 2 s lease: it is free, or already the follower's.
+    assert.ok(["", follower.identity].includes((await holder()) ?? ""), "the lease still names the stopped leader");
     await eventually("the follower to lead", () => (follower.elector.isLeader() ? true : undefined), { intervalMs: 20 });
-    const takeoverMs = Date.now() - stoppedAt;
-    assert.ok(takeoverMs < 2000, `released, so no waiting out the 2 s lease (took ${takeoverMs} ms)`);
     assert.equal(await holder(), follower.identity);
     const lease = await leases.readNamespacedLease({ name: "runtime-test", namespace });
     assert.equal(lease.spec?.leaseTransitions, 1);
