@@ -1,5 +1,6 @@
 import type { TermFrequencies } from "../storage/types.js";
 import type { Passage } from "./knowledge.js";
+import { hasWordStarting, nationalityForms } from "./nationality.js";
 import { contentWords, foldText, termMatcher } from "./text.js";
 
 /** When the knowledge base is taken not to answer a question (the `knowledge.abstention` settings). */
@@ -81,7 +82,7 @@ const squash = (folded: string): string => folded.replace(/[^\p{L}\p{N}]+/gu, ""
 
 /**
  * The names in the question that none of the passages mentions, in any inflection or spelling
- * (GPUs for GPU, WiFi for Wi-Fi). A question about a product, protocol or place the evidence never
+ * (GPUs for GPU, WiFi for Wi-Fi; China for Chinese, France for French). A question about a product, protocol or place the evidence never
  * names is one it cannot answer, however well its other words match ("Can taskq use RabbitMQ?",
  * "星轨调度支持 PostgreSQL 吗？" against a scheduler's README, though another document names
  * PostgreSQL).
@@ -98,7 +99,10 @@ function unmentionedNames(question: string, passages: readonly Passage[], folded
     if (texts.some((text) => inflected(text).size > 0)) return false;
     squashed ??= texts.map(squash);
     const letters = squash(name);
-    return !squashed.some((text) => text.includes(letters));
+    if (squashed.some((text) => text.includes(letters))) return false;
+    const { places, stem } = nationalityForms(token);
+    if (places.some((place) => texts.some((text) => text.includes(place)))) return false;
+    return stem === undefined || !passages.some((passage) => hasWordStarting(`${passage.title}\n${passage.heading}\n${passage.text}`, stem));
   });
 }
 

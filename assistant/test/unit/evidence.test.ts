@@ -72,6 +72,24 @@ describe("retrieval evidence", () => {
     assert.deepEqual(assessEvidence("Retries in taskq?", known.terms, known.frequencies, [passage("Retries back off.")], on).unknown, []);
   });
 
+  it("finds a nationality in the passages under its country's name, and only there", () => {
+    const unknown = (question: string, text: string): string[] => {
+      const { terms, frequencies } = stats(question, 50, {});
+      return assessEvidence(question, terms, frequencies, [passage(text)], on).unknown;
+    };
+    const china = "Employees in China get seven days of Spring Festival leave.";
+    assert.deepEqual(unknown("Do Chinese employees get Spring Festival leave?", china), []);
+    assert.deepEqual(unknown("How much annual leave do Chinese employees get?", "在中国的员工每年享有五天年假。"), []);
+    assert.deepEqual(unknown("Are French employees paid for overtime?", "In France, overtime is paid at 125 percent."), []);
+    assert.deepEqual(unknown("Do Portuguese staff get a meal allowance?", "Staff in Portugal get a meal allowance."), []);
+    assert.deepEqual(unknown("What holidays do Japanese staff get?", "Staff in Japan get Golden Week."), []);
+    assert.deepEqual(unknown("Do Canadian staff get dental cover?", "Dental cover for staff in Canada is provided by the company."), []);
+    // Another country, or a word that only begins like one, is no answer.
+    assert.deepEqual(unknown("How much leave do Chinese employees get?", "Employees in Germany receive 30 days of leave."), ["Chinese"]);
+    assert.deepEqual(unknown("Do Indian employees get Diwali leave?", "Diwali leave is granted to individual employees on request."), ["Indian"]);
+    assert.deepEqual(unknown("Can taskq use Redis?", "taskq redirects failed jobs to a dead-letter queue."), ["Redis"]);
+  });
+
   it("asks the passages, not the whole knowledge base, for the names, in any inflection or spelling", () => {
     // Another document names PostgreSQL; the scheduler's passages do not.
     const question = "星轨调度支持 PostgreSQL 数据库吗？";
