@@ -176,10 +176,39 @@ const STOPWORDS = new Set(
 /** The last query's analysis: a chat turn asks for it several times (retrieval, evidence, the extractive model). */
 let lastQuery: { text: string; max: number; words: readonly string[]; terms: readonly string[] } | undefined;
 
+/**
+ * A function word written in capitals names something ("contact IT", "US employees", "IT 部门"), but
+ * the index is case-folded and full of the pronoun. Searched as a phrase with the content word beside
+ * it ("it purchases", "it 部门"), it finds the passages that say so, and hardly any pronoun. English
+ * written all in capitals has no such words.
+ */
+function capitalisedPhrases(text: string): string[] {
+  if (!HAS_CAPITALISED_WORD.test(text) || (!LOWERCASE_LATIN.test(text) && !HAN.test(text))) return [];
+  const segments = [...segmenter.segment(text.normalize("NFKC"))].filter((part) => part.isWordLike === true).map((part) => part.segment);
+  const isContent = (word: string): boolean => !STOPWORDS.has(word.toLowerCase());
+  const phrases: string[] = [];
+  segments.forEach((segment, index) => {
+    if (!ALL_CAPITALS.test(segment) || isContent(segment)) return;
+    // The word it qualifies ("IT purchases"). The word before it only when it ends the question
+    // ("contact IT"): followed by another word, the pronoun is often the object of the one before
+    // ("approves it within a day").
+    const [before, after] = [segments[index - 1], segments[index + 1]];
+    if (after !== undefined) {
+      if (isContent(after)) phrases.push(`${segment} ${after}`.toLowerCase());
+    } else if (before !== undefined && isContent(before)) {
+      phrases.push(`${before} ${segment}`.toLowerCase());
+    }
+  });
+  return phrases;
+}
+const HAS_CAPITALISED_WORD = /(?<![A-Za-z])[A-Z]{2,}(?![A-Za-z])/;
+const ALL_CAPITALS = /^[A-Z]{2,}$/;
+const LOWERCASE_LATIN = /[a-z]/;
+
 function analyseQuery(text: string, max: number): { words: readonly string[]; terms: readonly string[] } {
   if (lastQuery?.text !== text || lastQuery.max !== max) {
     const content = [...new Set(words(text))].filter((word) => !STOPWORDS.has(word));
-    lastQuery = { text, max, words: content, terms: [...new Set([...content, ...hanGrams(text)])].slice(0, max) };
+    lastQuery = { text, max, words: content, terms: [...new Set([...content, ...capitalisedPhrases(text), ...hanGrams(text)])].slice(0, max) };
   }
   return lastQuery;
 }

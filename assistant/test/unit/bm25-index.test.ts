@@ -162,6 +162,18 @@ describe("in-memory BM25 index", () => {
     assert.equal(hits[0]?.score, hits[1]?.score);
   });
 
+  it("ranks the passage that writes a function word in capitals for a question that does, above the ones it does not name", async () => {
+    const documents = {
+      "us.md": "US employees are enrolled in the 401k plan with a 4 percent match.",
+      "benefits.md": "Employees in Germany receive a company pension; employees everywhere get a match on donations.",
+    };
+    for (const [source, text] of Object.entries(documents)) {
+      await storage.putDocument("tenant/a", { source, title: source, contentHash: source, chunks: [{ ordinal: 0, heading: "", text, terms: indexTerms(text) }] });
+    }
+    const hits = await storage.searchChunks(["tenant/a"], queryTerms("What match do US employees get?"), 2);
+    assert.deepEqual(hits.map((hit) => hit.source), ["us.md", "benefits.md"]);
+  });
+
   it("scores a tenant's documents the same whatever another tenant's hold: no statistic crosses collections", async () => {
     const own = "Zephyrcorp supplies the office chairs.";
     await storage.putDocument("tenant/b", { source: "chairs.md", title: "c", contentHash: "c", chunks: [{ ordinal: 0, heading: "", text: own, terms: indexTerms(own) }] });

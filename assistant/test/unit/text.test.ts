@@ -20,6 +20,17 @@ describe("text analysis", () => {
     assert.deepEqual(queryTerms("请问年假有几天？"), ["年假", "问", "问年", "年", "假", "天"]);
   });
 
+  it("asks for a function word written in capitals as a phrase with the word it qualifies, or the word before it at the end", () => {
+    assert.deepEqual(queryTerms("What match do US employees get?"), ["match", "employees", "us employees"]);
+    assert.deepEqual(queryTerms("Who approves IT purchases?"), ["approves", "purchases", "it purchases"]);
+    assert.deepEqual(queryTerms("How do I contact IT?"), ["contact", "contact it"]);
+    assert.deepEqual(queryTerms("IT 部门的电话是多少？").slice(0, 3), ["部门", "电话", "it 部门"]);
+    // Not the pronoun, not English shouted, not a capital beside a function word only.
+    assert.deepEqual(queryTerms("Is it on?"), []);
+    assert.deepEqual(queryTerms("HOW DO I RESET MY PASSWORD"), ["reset", "password"]);
+    assert.deepEqual(queryTerms("Where is IT?"), []);
+  });
+
   it("detects the language of the message", () => {
     assert.equal(detectLanguage("年假有几天？"), "zh");
     assert.equal(detectLanguage("How many vacation days do I get?"), "en");
