@@ -77,15 +77,18 @@ function looksLikeName(token: string, at: number, chinese: boolean): boolean {
   return (at > 0 && /[A-Z]/.test(token)) || /[A-Z].*[A-Z]/.test(token) || (/\d/.test(token) && /[A-Za-z]/.test(token));
 }
 
+/** What of a passage the evidence is read from: its title and heading as well as its text. */
+const passageText = (passage: Passage): string => `${passage.title}\n${passage.heading}\n${passage.text}`;
+
 /** A name or text with only its letters and digits left: HTTP/3 is http3, Wi-Fi and WiFi are both wifi. */
 const squash = (folded: string): string => folded.replace(/[^\p{L}\p{N}]+/gu, "");
 
 /**
  * The names in the question that none of the passages mentions, in any inflection or spelling
- * (GPUs for GPU, WiFi for Wi-Fi; China for Chinese, France for French). A question about a product, protocol or place the evidence never
- * names is one it cannot answer, however well its other words match ("Can taskq use RabbitMQ?",
- * "星轨调度支持 PostgreSQL 吗？" against a scheduler's README, though another document names
- * PostgreSQL).
+ * (GPUs for GPU, WiFi for Wi-Fi; China for Chinese, France for French). A question about a product,
+ * protocol or place the evidence never names is one it cannot answer, however well its other words
+ * match ("Can taskq use RabbitMQ?", "星轨调度支持 PostgreSQL 吗？" against a scheduler's README,
+ * though another document names PostgreSQL).
  */
 function unmentionedNames(question: string, passages: readonly Passage[], folded: (passage: Passage) => string): string[] {
   const chinese = HAN.test(question);
@@ -93,6 +96,7 @@ function unmentionedNames(question: string, passages: readonly Passage[], folded
   if (names.length === 0) return names;
   const texts = passages.map(folded);
   let squashed: string[] | undefined;
+  let written: string[] | undefined;
   return names.filter((token) => {
     const name = foldText(token);
     const inflected = termMatcher([name]);
@@ -102,7 +106,9 @@ function unmentionedNames(question: string, passages: readonly Passage[], folded
     if (squashed.some((text) => text.includes(letters))) return false;
     const { places, stem } = nationalityForms(token);
     if (places.some((place) => texts.some((text) => text.includes(place)))) return false;
-    return stem === undefined || !passages.some((passage) => hasWordStarting(`${passage.title}\n${passage.heading}\n${passage.text}`, stem));
+    if (stem === undefined) return true;
+    written ??= passages.map(passageText);
+    return !written.some((text) => hasWordStarting(text, stem));
   });
 }
 
@@ -130,7 +136,7 @@ export function assessEvidence(
   const foldedTexts = new Map<Passage, string>();
   const folded = (passage: Passage): string => {
     let text = foldedTexts.get(passage);
-    if (text === undefined) foldedTexts.set(passage, (text = foldText(`${passage.title}\n${passage.heading}\n${passage.text}`)));
+    if (text === undefined) foldedTexts.set(passage, (text = foldText(passageText(passage))));
     return text;
   };
   let coverage = 0;

@@ -18,7 +18,7 @@ export interface NationalityForms {
 
 /** -ese, -ian, -an, -ish, -i: the endings English builds nationality adjectives with. */
 const DEMONYM_ENDING = /(?:ese|ian|an|ish|i)$/;
-/** The letters of the adjective its country's name may not share: Portugu(ese) and Portug(al), Canad(ian) and Canad(a). */
+/** The letters at the end of the adjective its country's name may not share: Portug(uese) and Portug(al), Cana(dian) and Cana(da). */
 const ENDING_LETTERS = 4;
 const MIN_STEM = 4;
 
