@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { V1Container, V1PodSpec, V1Probe } from "@kubernetes/client-node";
-import { parseQuantity } from "../../src/reconcile/semantic.js";
+import { parseQuantity } from "../../src/api/quantity.js";
 import { eventually } from "./kube.js";
 
 const run = promisify(execFile);

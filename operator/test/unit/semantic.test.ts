@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { isDerivative, parseQuantity } from "../../src/reconcile/semantic.js";
+import { parseQuantity } from "../../src/api/quantity.js";
+import { isDerivative } from "../../src/reconcile/semantic.js";
 
 describe("isDerivative (does the cluster already hold what we'd apply?)", function () {
   it("ignores fields the server added", function () {
