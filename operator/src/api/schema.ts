@@ -95,7 +95,11 @@ const seconds = (description: string, minimum: number, maximum: number, defaultV
 
 const resources = obj("Compute resources of the assistant container.", {
   requests: { type: "object", description: "Minimum resources.", additionalProperties: quantity("A resource quantity.") },
-  limits: { type: "object", description: "Maximum resources.", additionalProperties: quantity("A resource quantity.") },
+  limits: {
+    type: "object",
+    description: "Maximum resources. A memory limit also sizes the young generation of the assistant's Node.js (NODE_OPTIONS, unless spec.env sets it).",
+    additionalProperties: quantity("A resource quantity."),
+  },
 });
 
 const podTemplate = obj("Overrides merged into the assistant pods.", {

@@ -40,7 +40,7 @@ export interface AIAssistantSpec {
       [k: string]: number | string;
     };
     /**
-     * Maximum resources.
+     * Maximum resources. A memory limit also sizes the young generation of the assistant's Node.js (NODE_OPTIONS, unless spec.env sets it).
      */
     limits?: {
       /**

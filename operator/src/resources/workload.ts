@@ -16,6 +16,7 @@ import type { Color } from "../api/color.js";
 import { annotationKeys, labelKeys } from "../api/labels.js";
 import { assistantPodLabels, colorSelector, ownedMetadata } from "./metadata.js";
 import { dataClaimName } from "./storage.js";
+import { nodeOptions } from "./node-heap.js";
 import { serviceAccountName } from "./identity.js";
 
 export const deploymentName = (aia: AIAssistant, color: Color): string => `${aia.metadata.name ?? ""}-${color}`;
@@ -69,8 +70,10 @@ function container(aia: AIAssistant, mounts: V1VolumeMount[]): V1Container {
   // apply refuses a list with two entries of one name.
   const userEnv = (spec.env ?? []) as unknown as V1EnvVar[];
   const overridden = new Set(userEnv.map((variable) => variable.name));
+  const heapOptions = nodeOptions(spec.resources?.limits?.["memory"]);
   const env: V1EnvVar[] = [
     ...[
+      ...(heapOptions === undefined ? [] : [{ name: "NODE_OPTIONS", value: heapOptions }]),
       { name: "PORT", value: String(containerPort) },
       { name: "HOST", value: "0.0.0.0" },
       { name: "DATA_DIR", value: paths.dataDir },

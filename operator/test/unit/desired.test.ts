@@ -170,6 +170,18 @@ describe("desired objects of an AIAssistant", function () {
     assert.ok(env.some((variable) => variable.name === "EXTRA"));
   });
 
+  it("sizes the young generation of the assistant's Node from its memory limit, unless spec.env sets NODE_OPTIONS", function () {
+    const nodeOptionsOf = (spec: Parameters<typeof defaultedAIAssistant>[0]) =>
+      find<V1Deployment>(desiredState(defaultedAIAssistant(spec)).waves.flat(), "Deployment").spec?.template.spec?.containers[0]?.env?.filter((variable) => variable.name === "NODE_OPTIONS");
+    assert.deepEqual(nodeOptionsOf({}), []);
+    assert.deepEqual(nodeOptionsOf({ resources: { requests: { memory: "1Gi" } } }), []);
+    assert.deepEqual(nodeOptionsOf({ resources: { limits: { memory: "1Gi" } } }), [{ name: "NODE_OPTIONS", value: "--max-semi-space-size=32" }]);
+    assert.deepEqual(nodeOptionsOf({ resources: { limits: { memory: "512Mi" } } }), [{ name: "NODE_OPTIONS", value: "--max-semi-space-size=16" }]);
+    assert.deepEqual(nodeOptionsOf({ resources: { limits: { memory: "1Gi" } }, env: [{ name: "NODE_OPTIONS", value: "--max-old-space-size=700" }] }), [
+      { name: "NODE_OPTIONS", value: "--max-old-space-size=700" },
+    ]);
+  });
+
   it("opens egress to the backup's S3 endpoint: the backup Job's pods fall under the same policy", function () {
     const aia = defaultedAIAssistant({
       networkPolicy: { enabled: true },
