@@ -24,7 +24,8 @@
 // BENCH_JITTER_MS (0): the latency phase's model time drawn evenly from delay ± jitter,
 // BENCH_HEARTBEAT_MS (1000), BENCH_HOLD_SECONDS (10), BENCH_TTFT_SAMPLES (300 per target),
 // BENCH_DOCUMENTS (1000), BENCH_PROFILE=<dir> writes a CPU profile of the service there (node --cpu-prof),
-// BENCH_NODE_ARGS="--flag ..." runs the service with those Node flags (a heap setting, say).
+// BENCH_NODE_ARGS="--flag ..." runs the service with those Node flags (a heap setting, say),
+// BENCH_MEMORY_LIMIT_MB=<n> runs it in a memory cgroup of that size, as a pod with that limit (root only).
 import { Buffer } from "node:buffer";
 import { Agent, request as httpRequest } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -34,7 +35,7 @@ import { performance } from "node:perf_hooks";
 import { clearTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { corpus } from "./corpus.mjs";
-import { chatRequests, cpuSeconds, knowledgeDir, memoryMb, schedSeconds, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
+import { chatRequests, cpuSeconds, knowledgeDir, memoryCgroup, memoryMb, schedSeconds, SERVICE_MAIN, start, stopAll, untilReady } from "./harness.mjs";
 
 const env = process.env;
 const seconds = Number(env.BENCH_SECONDS ?? 10);
@@ -51,6 +52,7 @@ const ttftSamples = Number(env.BENCH_TTFT_SAMPLES ?? 300);
 const documents = Number(env.BENCH_DOCUMENTS ?? 1000);
 const phases = new Set((env.BENCH_PHASES ?? "latency,instant,ttft,streams").split(","));
 const profileDir = env.BENCH_PROFILE;
+const memoryLimitMb = env.BENCH_MEMORY_LIMIT_MB === undefined ? undefined : Number(env.BENCH_MEMORY_LIMIT_MB);
 
 const TARGETS = {
   throughputRatio: 0.9,
@@ -93,6 +95,21 @@ async function control(upstream, settings) {
   await response.arrayBuffer();
 }
 
+/**
+ * The service's garbage collections so far, by kind, from its own /metrics (prom-client's
+ * nodejs_gc_duration_seconds): { minor: { count, seconds }, major: ... }.
+ */
+async function collections(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const kinds = {};
+  for (const [, field, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} (\S+)$/gm)) {
+    kinds[kind] ??= { count: 0, seconds: 0 };
+    if (field === "count") kinds[kind].count = Number(value);
+    else kinds[kind].seconds = Number(value);
+  }
+  return kinds;
+}
+
 /** One request on `agent`; resolves with its status (0 when the connection failed) and body. */
 function send(agent, url, { method, headers, body }) {
   return new Promise((resolve) => {
@@ -122,9 +139,11 @@ async function measure(target, connections, spreadMs) {
   const from = performance.now() + warmup * 1000;
   const to = from + seconds * 1000;
   const marks = [];
+  const gcMarks = [];
   const mark = () => {
     const sched = schedSeconds(target.pid);
     marks.push({ cpu: cpuSeconds(target.pid), ran: sched?.ran ?? NaN, waited: sched?.waited ?? NaN, generator: process.cpuUsage() });
+    if (target.service) gcMarks.push(collections(target.url));
   };
   const startMark = setTimeout(mark, warmup * 1000);
   const endMark = setTimeout(mark, (warmup + seconds) * 1000);
@@ -156,6 +175,8 @@ async function measure(target, connections, spreadMs) {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const [start, end] = marks;
+  const [gcStart, gcEnd] = await Promise.all(gcMarks);
+  const gc = (kind, field) => (gcEnd?.[kind]?.[field] ?? NaN) - (gcStart?.[kind]?.[field] ?? NaN);
   return {
     rps: completed / seconds,
     p50: quantile(latencies, 0.5),
@@ -165,6 +186,9 @@ async function measure(target, connections, spreadMs) {
     mainThreadUs: ((end.ran - start.ran) / completed) * 1e6,
     generatorCpuUs: (end.generator.user - start.generator.user + end.generator.system - start.generator.system) / completed,
     waitedPercent: ((end.waited - start.waited) / seconds) * 100,
+    scavengesPerSecond: gc("minor", "count") / seconds,
+    markCompactsPerSecond: gc("major", "count") / seconds,
+    gcPausePercent: ((gc("minor", "seconds") + gc("major", "seconds") + gc("incremental", "seconds")) / seconds) * 100,
   };
 }
 
@@ -192,6 +216,9 @@ function printLoad(title, runs) {
       "main thread µs/req": spread(list.map((run) => run.mainThreadUs), 0),
       "load generator µs/req": spread(list.map((run) => run.generatorCpuUs), 0),
       "waited for a core %": spread(list.map((run) => run.waitedPercent), 0),
+      "scavenges/s": name === "direct" ? "" : spread(list.map((run) => run.scavengesPerSecond)),
+      "mark-compacts/s": name === "direct" ? "" : spread(list.map((run) => run.markCompactsPerSecond), 2),
+      "GC pauses %": name === "direct" ? "" : spread(list.map((run) => run.gcPausePercent)),
       "non-2xx/errors": list.reduce((sum, run) => sum + run.bad, 0),
     })),
   );
@@ -326,10 +353,12 @@ writeFileSync(
     server: { sseHeartbeatMs: heartbeatMs },
   }),
 );
+const cgroup = memoryLimitMb === undefined ? undefined : memoryCgroup(memoryLimitMb);
 const service = await start(
   SERVICE_MAIN,
   { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ASSISTANT_CONFIG: join(configDir, "assistant.yaml"), LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "info" },
   [...(env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])],
+  cgroup?.procs,
 );
 
 const results = [];
@@ -338,12 +367,14 @@ try {
   await untilReady(service.url);
   const targets = (chatPath) => [
     { name: "direct", url: upstream.url, path: "/v1/chat/completions", requests: completionRequests(questions, false), pid: upstream.child.pid },
-    { name: "completions", url: service.url, path: "/v1/chat/completions", requests: completionRequests(questions, false), pid: service.child.pid },
-    { name: "chat", url: service.url, path: chatPath, requests: chatRequests(questions), pid: service.child.pid },
+    { name: "completions", url: service.url, path: "/v1/chat/completions", requests: completionRequests(questions, false), pid: service.child.pid, service: true },
+    { name: "chat", url: service.url, path: chatPath, requests: chatRequests(questions), pid: service.child.pid, service: true },
   ];
   console.log(
     `\n${documents} documents; ${repeats} repeats of ${seconds} s per target after ${warmup} s warm-up; ` +
-      `model delay ${delayMs} ms; figures are median [min–max] over the repeats`,
+      `model delay ${delayMs} ms; figures are median [min–max] over the repeats` +
+      (memoryLimitMb === undefined ? "" : `; the service in a ${memoryLimitMb} MB memory cgroup`) +
+      (env.BENCH_NODE_ARGS ? `; service flags: ${env.BENCH_NODE_ARGS}` : ""),
   );
 
   if (phases.has("latency")) {
@@ -414,5 +445,6 @@ try {
   console.table(results);
 } finally {
   await stopAll([service.child, upstream.child]);
+  cgroup?.remove();
   for (const dir of [kb, dataDir, configDir]) rmSync(dir, { recursive: true, force: true });
 }

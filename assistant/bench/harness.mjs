@@ -1,7 +1,7 @@
 // What the benchmarks share: starting the service and its peers as child processes, reading what a
 // process has used (CPU time, resident memory) from /proc, and the conversations the load holds.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -19,9 +19,36 @@ export function knowledgeDir(files) {
   return dir;
 }
 
-/** Starts `script` and resolves once it logs `{"msg":"listening","port":N}`. */
-export function start(script, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * A memory cgroup of `limitMb` for a child to start in, as a pod's container does (Linux, root,
+ * cgroup v1 or v2): Node sizes V8's heap from the limit it finds there. `procs` is the file a
+ * process joins it through; `remove` deletes it once what ran in it has exited.
+ */
+export function memoryCgroup(limitMb) {
+  const name = `assistant-bench-${process.pid}`;
+  const bytes = String(limitMb * 2 ** 20);
+  if (existsSync("/sys/fs/cgroup/cgroup.controllers")) {
+    writeFileSync("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+    const dir = join("/sys/fs/cgroup", name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "memory.max"), bytes);
+    return { procs: join(dir, "cgroup.procs"), remove: () => rmdirSync(dir) };
+  }
+  const dir = join("/sys/fs/cgroup/memory", name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "memory.limit_in_bytes"), bytes);
+  return { procs: join(dir, "cgroup.procs"), remove: () => rmdirSync(dir) };
+}
+
+/**
+ * Starts `script` (in the cgroup whose `cgroupProcs` file is given, when one is) and resolves once it
+ * logs `{"msg":"listening","port":N}`.
+ */
+export function start(script, env, nodeArgs = [], cgroupProcs = undefined) {
+  const command = [process.execPath, ...nodeArgs, script];
+  // The shell joins the cgroup and becomes Node: the limit is in place before V8 sizes its heap.
+  const [file, args] = cgroupProcs === undefined ? [command[0], command.slice(1)] : ["/bin/sh", ["-c", 'echo $$ > "$0" && exec "$@"', cgroupProcs, ...command]];
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
