@@ -12,7 +12,7 @@ const LIMIT_TO_SEMI_SPACE = 32;
  * 1 GiB cgroup a semi-space of 8 MiB where the same process gets 32 without a limit. The
  * assistant's requests stay alive for as long as the model takes, so with the smaller one they
  * outlive more scavenges, get promoted and leave for mark-compacts: at 200 requests in flight the
- * process ran 3 to 4 times the scavenges and about 5 times the mark-compacts, and 10 to 25 % more
+ * process ran about 4 times the scavenges and 4 to 9 times the mark-compacts, and 11 to 27 % more
  * CPU per request (docs/benchmarks.md, the gateway benchmark under BENCH_MEMORY_LIMIT_MB).
  * The semi-space is set back to the unconstrained size, scaled down for limits under 1 GiB.
  */
