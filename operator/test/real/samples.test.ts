@@ -91,7 +91,13 @@ describe("the samples on a real node", function () {
       namespace = await restrictedNamespace(kc, "postgres-sample");
       await applySample(namespace, "aiassistant-postgres.yaml");
       await waitUntilReady(kc, namespace, "helpdesk", 300_000);
-      assertRunningInContainerd(await assistantPods(kc, namespace, "helpdesk"), 2);
+      const pods = await assistantPods(kc, namespace, "helpdesk");
+      assertRunningInContainerd(pods, 2);
+      // The sample's 512Mi limit sizes V8's young generation; the pods are ready, so the image's Node took it.
+      for (const pod of pods) {
+        const env = pod.spec?.containers.find((container) => container.name === "assistant")?.env ?? [];
+        assert.equal(env.find((variable) => variable.name === "NODE_OPTIONS")?.value, "--max-semi-space-size=16");
+      }
       const claim = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedPersistentVolumeClaim({ name: "data-assistant-postgres-0", namespace });
       assert.equal(claim.status?.phase, "Bound");
       baseURL = await serviceURL(kc, namespace, "helpdesk");
