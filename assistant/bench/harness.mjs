@@ -25,18 +25,12 @@ export function knowledgeDir(files) {
  * process joins it through; `remove` deletes it once what ran in it has exited.
  */
 export function memoryCgroup(limitMb) {
-  const name = `assistant-bench-${process.pid}`;
-  const bytes = String(limitMb * 2 ** 20);
-  if (existsSync("/sys/fs/cgroup/cgroup.controllers")) {
-    writeFileSync("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
-    const dir = join("/sys/fs/cgroup", name);
-    mkdirSync(dir);
-    writeFileSync(join(dir, "memory.max"), bytes);
-    return { procs: join(dir, "cgroup.procs"), remove: () => rmdirSync(dir) };
-  }
-  const dir = join("/sys/fs/cgroup/memory", name);
+  const unified = existsSync("/sys/fs/cgroup/cgroup.controllers");
+  // cgroup v2 hands the memory controller to a child only when the parent enables it for its children.
+  if (unified) writeFileSync("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+  const dir = join(unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory", `assistant-bench-${process.pid}`);
   mkdirSync(dir);
-  writeFileSync(join(dir, "memory.limit_in_bytes"), bytes);
+  writeFileSync(join(dir, unified ? "memory.max" : "memory.limit_in_bytes"), String(limitMb * 2 ** 20));
   return { procs: join(dir, "cgroup.procs"), remove: () => rmdirSync(dir) };
 }
 
