@@ -223,7 +223,10 @@ const autoscaling = obj(
   {
     minReplicas: int("Lower bound.", { minimum: 1, maximum: 1000, default: 1 }),
     maxReplicas: int("Upper bound.", { minimum: 1, maximum: 1000 }),
-    targetCPUUtilizationPercentage: int("Average CPU utilisation target.", { minimum: 1, maximum: 1000 }),
+    targetCPUUtilizationPercentage: int(
+      "Average CPU utilisation target, a share of the CPU request (or of the limit, without a request). A pod's requests share one event loop, which adds latency past about half a core busy: by default the share that is half a core (50 for a request of 1, 25 for 2), at most 80. A target that holds a pod at a core or more records a Warning Event.",
+      { minimum: 1, maximum: 1000 },
+    ),
     targetMemoryUtilizationPercentage: int("Average memory utilisation target.", { minimum: 1, maximum: 1000 }),
     behavior: opaque("Scale-up/scale-down behavior (autoscaling/v2 HorizontalPodAutoscalerBehavior)."),
   },

@@ -1220,7 +1220,7 @@ export interface AIAssistantSpec {
      */
     maxReplicas: number;
     /**
-     * Average CPU utilisation target.
+     * Average CPU utilisation target, a share of the CPU request (or of the limit, without a request). A pod's requests share one event loop, which adds latency past about half a core busy: by default the share that is half a core (50 for a request of 1, 25 for 2), at most 80. A target that holds a pod at a core or more records a Warning Event.
      */
     targetCPUUtilizationPercentage?: number;
     /**

@@ -10,6 +10,7 @@ import { FailedWithTimer, type ReconcileOutcome } from "../runtime/controller.js
 import { configComponent } from "../resources/config-map.js";
 import { desiredState, render, type ObjectRef } from "../resources/desired.js";
 import { fieldManager } from "../resources/metadata.js";
+import { unreachableCpuTarget } from "../resources/scaling.js";
 import { previewServiceName } from "../resources/network.js";
 import { deploymentName } from "../resources/workload.js";
 import { observeColor, readyEndpointPods } from "../rollout/observe.js";
@@ -124,6 +125,7 @@ export class Reconciler {
       extrasError = error instanceof Error ? error : new Error(String(error));
     } finally {
       await this.options.events.recordChanges(current, changes);
+      await this.warnOfUnreachableCpuTarget(current, changes, log);
     }
     const extrasFailure = extrasError === undefined ? undefined : failureOf(extrasError);
     const statusWritten = await this.status.write({ aia: current, plan, deployments, monitoring: monitoring.condition, extrasFailure, log });
@@ -171,6 +173,15 @@ export class Reconciler {
   }
 
   /** Pods are listed, not watched, and only while a rollout runs or a color starts: one call per reconcile then. */
+  /** Once per change of the HPA, not on every pass: a Warning that an explicit CPU target lets pods saturate first. */
+  private async warnOfUnreachableCpuTarget(aia: AIAssistant, changes: readonly Change[], log: Logger): Promise<void> {
+    if (!changes.some((change) => change.kind === "HorizontalPodAutoscaler" && change.verb !== "Deleted")) return;
+    const warning = unreachableCpuTarget(aia);
+    if (warning === undefined) return;
+    log.warn(warning);
+    await this.options.events.record(aia, "Warning", "AutoscalingTargetUnreachable", warning);
+  }
+
   private async instancePods(aia: AIAssistant): Promise<k8s.V1Pod[]> {
     const labelSelector = `${labelKeys.name}=ai-assistant,${labelKeys.instance}=${aia.metadata.name ?? ""}`;
     const list = await this.core.listNamespacedPod({ namespace: aia.metadata.namespace ?? "", labelSelector });

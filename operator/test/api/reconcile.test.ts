@@ -231,13 +231,30 @@ describe("reconciling an AIAssistant on a real API server", function () {
       group, version, namespace, plural,
       body: {
         apiVersion: `${group}/${version}`, kind: "AIAssistant", metadata: { name: "scaled" },
-        spec: { storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } }, autoscaling: { minReplicas: 2, maxReplicas: 5 } },
+        spec: {
+          storage: { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } },
+          resources: { requests: { cpu: "1500m" } },
+          autoscaling: { minReplicas: 2, maxReplicas: 5 },
+        },
       },
     });
     await reconciled("scaled");
     const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
     const hpa = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaled", namespace });
     assert.deepEqual(plain(hpa.spec?.scaleTargetRef), { apiVersion: `${group}/${version}`, kind: "AIAssistant", name: "scaled" });
+    assert.equal(hpa.spec?.metrics?.[0]?.resource?.target.averageUtilization, 33, "half a core of the 1.5 requested");
+
+    await custom.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name: "scaled", body: { spec: { autoscaling: { targetCPUUtilizationPercentage: 90 } } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    const warning = await eventually("a Warning that the explicit target lets pods saturate", async () => {
+      const events = await core.listNamespacedEvent({ namespace, fieldSelector: "involvedObject.name=scaled,involvedObject.kind=AIAssistant,type=Warning" });
+      return events.items.find((e) => e.reason === "AutoscalingTargetUnreachable");
+    });
+    assert.match(warning.message ?? "", /90% of its CPU request \(1\.35 CPU\).*\(33 holds half a CPU\)/);
+    const raised = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaled", namespace });
+    assert.equal(raised.spec?.metrics?.[0]?.resource?.target.averageUtilization, 90, "the explicit target is applied all the same");
     const policy = kc.makeApiClient(k8s.PolicyV1Api);
     await policy.readNamespacedPodDisruptionBudget({ name: "scaled", namespace });
 

@@ -12,6 +12,7 @@ import type {
 } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { desiredState, steadyLayout, type DesiredState } from "../../src/resources/desired.js";
+import { unreachableCpuTarget } from "../../src/resources/scaling.js";
 import { defaultedAIAssistant } from "../support/aiassistant.js";
 
 // The type argument names the kind the caller asked for by its `kind` string.
@@ -228,6 +229,44 @@ describe("desired objects of an AIAssistant", function () {
     const pdb = find<V1PodDisruptionBudget>(everything(scaled), "PodDisruptionBudget");
     assert.equal(pdb.spec?.selector?.matchLabels?.["aiassistant.dev/color"], "green");
     assert.deepEqual(scaled.remove.map((r) => r.kind), ["NetworkPolicy", "Ingress", "Service", "CronJob"]);
+  });
+
+  it("holds autoscaled pods near half a core by default: the CPU target is a share of the request", function () {
+    const storage = { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } };
+    const cpuTargetOf = (resources: object | undefined, target?: number): number | undefined => {
+      const autoscaled = defaultedAIAssistant({
+        storage,
+        ...(resources === undefined ? {} : { resources }),
+        autoscaling: { minReplicas: 1, maxReplicas: 4, ...(target === undefined ? {} : { targetCPUUtilizationPercentage: target }) },
+      });
+      const hpa = find<V2HorizontalPodAutoscaler>(everything(desiredState(autoscaled)), "HorizontalPodAutoscaler");
+      return hpa.spec?.metrics?.find((m) => m.resource?.name === "cpu")?.resource?.target.averageUtilization;
+    };
+    assert.equal(cpuTargetOf({ requests: { cpu: "1" } }), 50);
+    assert.equal(cpuTargetOf({ requests: { cpu: 2 } }), 25);
+    assert.equal(cpuTargetOf({ requests: { cpu: "1500m" } }), 33);
+    assert.equal(cpuTargetOf({ limits: { cpu: "4" } }), 12, "a limit without a request is the request");
+    assert.equal(cpuTargetOf({ requests: { cpu: "250m" } }), 80, "small pods keep the customary target");
+    assert.equal(cpuTargetOf({ requests: { cpu: "64" } }), 1);
+    assert.equal(cpuTargetOf(undefined), 80, "without a request the HPA reports the missing request");
+    assert.equal(cpuTargetOf({ requests: { cpu: "2" } }, 70), 70, "an explicit target is kept");
+  });
+
+  it("says when an explicit CPU target would let pods saturate before the HPA adds one", function () {
+    const storage = { mode: "postgres", postgres: { urlSecretRef: { name: "pg" } } };
+    const warning = (cpu: string, target?: number) =>
+      unreachableCpuTarget(
+        defaultedAIAssistant({
+          storage,
+          resources: { requests: { cpu } },
+          autoscaling: { minReplicas: 1, maxReplicas: 4, ...(target === undefined ? {} : { targetCPUUtilizationPercentage: target }) },
+        }),
+      );
+    assert.match(warning("2", 80) ?? "", /80% of its CPU request \(1\.6 CPU\), .* \(25 holds half a CPU\)/);
+    assert.match(warning("1", 100) ?? "", /\(1 CPU\)/);
+    assert.equal(warning("1", 99), undefined);
+    assert.equal(warning("100m", 80), undefined);
+    assert.equal(warning("4"), undefined, "the default never does");
   });
 
   it("budgets disruptions once the HPA has grown an autoscaled assistant past one pod", function () {
