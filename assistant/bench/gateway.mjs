@@ -10,7 +10,10 @@
 //   instant  the model answers at once, 16 clients: the service's CPU time per request (and the load
 //            generator's, this process's: on a small machine it competes with the service for cores);
 //   ttft     streamed, the model's first token after the delay: time to first token, service minus direct;
-//   streams  BENCH_STREAMS (5000) SSE streams held open at once: resident memory, heartbeat gaps.
+//   streams  BENCH_STREAMS (5000) SSE streams held open at once: resident memory, heartbeat gaps;
+//   tokens   (only when named) answers as long as a real model's: BENCH_TOKENS (200) tokens, streamed
+//            by the model one event each BENCH_TOKEN_INTERVAL_MS (20) apart after the delay,
+//            BENCH_CLIENTS clients, completions also streamed to the client: CPU per request and per token.
 // Each load phase runs its three targets in turn BENCH_REPEATS (3) times, so a busy machine slows all
 // alike; tables give the median and [min–max] over the repeats. "main thread" is the CPU time of the
 // answering process's event-loop thread alone (schedstat): one core at most, whatever the rest of the
@@ -52,6 +55,8 @@ const ttftSamples = Number(env.BENCH_TTFT_SAMPLES ?? 300);
 const documents = Number(env.BENCH_DOCUMENTS ?? 1000);
 const phases = new Set((env.BENCH_PHASES ?? "latency,instant,ttft,streams").split(","));
 const profileDir = env.BENCH_PROFILE;
+const answerTokens = Number(env.BENCH_TOKENS ?? 200);
+const tokenIntervalMs = Number(env.BENCH_TOKEN_INTERVAL_MS ?? 20);
 const memoryLimitMb = env.BENCH_MEMORY_LIMIT_MB === undefined ? undefined : Number(env.BENCH_MEMORY_LIMIT_MB);
 
 const TARGETS = {
@@ -213,6 +218,8 @@ function printLoad(title, runs) {
       "p99 ms": spread(list.map((run) => run.p99)),
       "p99 − direct ms": name === "direct" ? "" : spread(list.map((run, index) => run.p99 - direct[index].p99)),
       "CPU µs/req": spread(list.map((run) => run.cpuUs), 0),
+      // What an HPA's CPU utilisation sees: the operator's default target holds a pod near half a core.
+      cores: spread(list.map((run) => (run.cpuUs * run.rps) / 1e6), 2),
       "main thread µs/req": spread(list.map((run) => run.mainThreadUs), 0),
       "load generator µs/req": spread(list.map((run) => run.generatorCpuUs), 0),
       "waited for a core %": spread(list.map((run) => run.waitedPercent), 0),
@@ -439,6 +446,19 @@ try {
     verdict(`${streamCount} streams open at once, each with its model stream`, `${held.withToken}`, held.withToken === streamCount);
     verdict(`streams: service RSS ≤ ${TARGETS.streamsRssMb} MB`, `${held.peakRss} MB`, held.peakRss <= TARGETS.streamsRssMb);
     verdict(`streams: every heartbeat gap ≤ ${late} ms`, `max ${Math.round(held.gaps.at(-1))} ms`, held.gaps.at(-1) <= late);
+  }
+
+  if (phases.has("tokens")) {
+    await control(upstream, { delayMs, jitterMs: 0, hold: false, tokens: answerTokens, tokenIntervalMs });
+    const streamed = { name: "completions streamed", url: service.url, path: "/v1/chat/completions", requests: completionRequests(questions, true), pid: service.child.pid, service: true };
+    const runs = await loadPhase([...targets("/api/v1/chat"), streamed], clients, delayMs + answerTokens * tokenIntervalMs);
+    await control(upstream, { tokens: 0, tokenIntervalMs: 0 });
+    printLoad(`the model streams ${answerTokens} tokens, one event each ${tokenIntervalMs} ms apart after ${delayMs} ms, ${clients} clients`, runs);
+    console.table(
+      Object.entries(runs)
+        .filter(([name]) => name !== "direct")
+        .map(([name, list]) => ({ target: name, "CPU µs per token": spread(list.map((run) => run.cpuUs / answerTokens), 1) })),
+    );
   }
 
   console.log("\ntargets");

@@ -3,12 +3,15 @@
 // usage, [DONE]), the way vLLM and OpenAI do. It does as little work as it can, so that a run measures
 // the gateway and not the mock.
 //
-// POST /control {"delayMs": N, "jitterMs": J, "hold": bool} changes how it answers: each answer
-// waits N ms, or with J a time drawn evenly from N − J to N + J, as a real model's time varies with
-// the answer's length. Holding, a stream sends its first piece after the delay and then stays open
-// until the client goes away: the open-streams test.
+// POST /control {"delayMs": N, "jitterMs": J, "hold": bool, "tokens": T, "tokenIntervalMs": I}
+// changes how it answers: each answer waits N ms, or with J a time drawn evenly from N − J to N + J,
+// as a real model's time varies with the answer's length. Holding, a stream sends its first piece
+// after the delay and then stays open until the client goes away: the open-streams test. With T, the
+// answer is T tokens and a stream sends them as a model does, one event each, I ms apart.
 import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
+import { performance } from "node:perf_hooks";
+import { setImmediate } from "node:timers";
 
 const PIECES = ["The", " answer", " is", " in", " the handbook."];
 const MODEL = "bench-model";
@@ -37,16 +40,58 @@ const MODELS = JSON.stringify({ object: "list", data: [{ id: MODEL, object: "mod
 let delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? 0);
 let jitterMs = 0;
 let hold = false;
+let tokens = 0;
+let tokenIntervalMs = 0;
+
+const TOKEN = chunk({ content: " token" }, null);
+const tokenTail = () =>
+  chunk({}, "stop") +
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [], usage: { prompt_tokens: 120, completion_tokens: tokens, total_tokens: 120 + tokens } })}\n\n` +
+  "data: [DONE]\n\n";
+const tokenCompletion = () =>
+  JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created: 1,
+    model: MODEL,
+    choices: [{ index: 0, message: { role: "assistant", content: " token".repeat(tokens), refusal: null }, logprobs: null, finish_reason: "stop" }],
+    usage: { prompt_tokens: 120, completion_tokens: tokens, total_tokens: 120 + tokens },
+  });
+
+/**
+ * The tokens of a stream one write each, `tokenIntervalMs` apart from `started` (a turn of the event
+ * loop apart at 0). Each is due at its own time: timers chained one after the other would each run a
+ * little late, and the stream would end later than the JSON answer it is compared with.
+ */
+function trickle(response, sent, started) {
+  if (response.destroyed) return;
+  if (sent === tokens) {
+    response.end(tokenTail());
+    return;
+  }
+  response.write(TOKEN);
+  if (tokenIntervalMs > 0) setTimeout(trickle, started + (sent + 1) * tokenIntervalMs - performance.now(), response, sent + 1, started);
+  else setImmediate(trickle, response, sent + 1, started);
+}
 
 function answer(response, stream) {
   if (!stream) {
-    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(COMPLETION) });
-    response.end(COMPLETION);
+    const completion = tokens > 0 ? tokenCompletion() : COMPLETION;
+    const send = () => {
+      response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(completion) });
+      response.end(completion);
+    };
+    // Without a stream the answer comes when its last token would have.
+    if (tokens > 0) setTimeout(send, tokens * tokenIntervalMs);
+    else send();
     return;
   }
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   if (hold) response.write(FIRST);
-  else response.end(FIRST + REST);
+  else if (tokens > 0) {
+    response.write(chunk({ role: "assistant", content: "" }, null));
+    trickle(response, 0, performance.now());
+  } else response.end(FIRST + REST);
 }
 
 const server = createServer((request, response) => {
@@ -55,7 +100,7 @@ const server = createServer((request, response) => {
   request.on("end", () => {
     const body = Buffer.concat(parts).toString("utf8");
     if (request.url === "/control") {
-      ({ delayMs = delayMs, jitterMs = jitterMs, hold = hold } = JSON.parse(body));
+      ({ delayMs = delayMs, jitterMs = jitterMs, hold = hold, tokens = tokens, tokenIntervalMs = tokenIntervalMs } = JSON.parse(body));
       response.end();
     } else if (request.url === "/v1/models") {
       response.writeHead(200, { "content-type": "application/json" });
