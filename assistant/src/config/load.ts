@@ -34,18 +34,23 @@ function checkAuth({ mode, apiKeysDir, apiKeys, oidc }: FileConfig["auth"]): voi
 /**
  * An idle connection is one where neither side sends anything: a stream sends its heartbeat and a
  * plain reply waits for the model, so both must fit inside the idle timeout or it would cut them.
- * Unset, it is 10 minutes or, for a slower model, the model's longest wait plus a minute.
+ * A plain reply waits for the model's whole answer (not retried when that times out), or for the
+ * headers of each attempt that failed before. Unset, it is 10 minutes or, for a slower model, the
+ * model's longest wait plus a minute.
  */
 function idleTimeout({ server, model }: FileConfig): number {
-  const modelWorstCase = model.timeoutMs * (model.maxRetries + 1);
+  const attemptsWorstCase = model.timeoutMs * (model.maxRetries + 1);
   const idle = server.connectionTimeoutMs;
-  if (idle === undefined) return Math.max(600000, modelWorstCase + 60000);
+  if (idle === undefined) return Math.max(600000, Math.max(attemptsWorstCase, model.answerTimeoutMs) + 60000);
   if (idle === 0) return idle;
   if (idle <= server.sseHeartbeatMs) {
     throw new ConfigError(`config field server.connectionTimeoutMs: must exceed server.sseHeartbeatMs (${server.sseHeartbeatMs})`);
   }
-  if (idle <= modelWorstCase) {
-    throw new ConfigError(`config field server.connectionTimeoutMs: must exceed model.timeoutMs × (model.maxRetries + 1) = ${modelWorstCase}`);
+  if (idle <= attemptsWorstCase) {
+    throw new ConfigError(`config field server.connectionTimeoutMs: must exceed model.timeoutMs × (model.maxRetries + 1) = ${attemptsWorstCase}`);
+  }
+  if (idle <= model.answerTimeoutMs) {
+    throw new ConfigError(`config field server.connectionTimeoutMs: must exceed model.answerTimeoutMs (${model.answerTimeoutMs})`);
   }
   return idle;
 }

@@ -42,6 +42,8 @@ export const configSchema = {
         name: { type: "string", minLength: 1 },
         apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
         timeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 60000 },
+        // A reply nobody streams is asked for whole: the model sends nothing until it has all of it.
+        answerTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000, default: 300000 },
         maxRetries: { type: "integer", minimum: 0, maximum: 10, default: 2 },
         temperature: { type: "number", minimum: 0, maximum: 2 },
         topP: { type: "number", minimum: 0, maximum: 1 },

@@ -248,7 +248,18 @@ export class DialogManager {
         const offered = skillTurn !== undefined && step < skillTurn.skills.options.maxSteps ? tools : [];
         const calls: ToolCall[] = [];
         let text = "";
-        const events = provider.generate({ messages: prompt, question: message, passages, language, termWeights: weights, intent, documentCount, tools: offered, signal });
+        const events = provider.generate({
+          messages: prompt,
+          question: message,
+          passages,
+          language,
+          termWeights: weights,
+          intent,
+          documentCount,
+          tools: offered,
+          stream: sink.delta !== undefined,
+          signal,
+        });
         const kept: ChatMessage[] | undefined = offered.length === 0 ? undefined : prompt;
         prompt = undefined;
         for await (const event of events) {
@@ -328,7 +339,7 @@ export class DialogManager {
       signal,
       {
         sources: (sources) => sink.start?.({ conversationId: id, sources }),
-        delta: (text) => sink.delta?.(text),
+        ...(sink.delta === undefined ? {} : { delta: (text: string) => sink.delta?.(text) }),
       },
       caller,
     );

@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config/schema.js";
 import { estimateTokens } from "../retrieval/text.js";
 import type { ChatMessage, ModelEvent, ModelProvider, ToolCall, ToolSpec } from "./types.js";
@@ -34,6 +34,12 @@ function collectToolCall(calls: Map<number, ToolCall>, piece: ToolCallDelta): vo
   });
 }
 
+/** Usage as the model would count it, for a server that reports none. */
+function estimatedUsage(promptTokens: number, completion: string, calls: readonly ToolCall[]): ModelEvent {
+  const called = calls.map((call) => `${call.name}${call.arguments}`).join("");
+  return { type: "usage", promptTokens, completionTokens: estimateTokens(completion + called) };
+}
+
 /**
  * The events of one model stream. `promptTokens` is the prompt's estimated size, counted when the
  * server reports no usage (some llama.cpp builds ignore stream_options.include_usage).
@@ -63,10 +69,7 @@ async function* modelEvents(accepted: Promise<AsyncIterable<ChatCompletionChunk>
         yield { type: "usage", promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
       }
     }
-    if (!usageSent) {
-      const called = [...toolCalls.values()].map((call) => `${call.name}${call.arguments}`).join("");
-      yield { type: "usage", promptTokens, completionTokens: estimateTokens(completion + called) };
-    }
+    if (!usageSent) yield estimatedUsage(promptTokens, completion, [...toolCalls.values()]);
     if (toolCalls.size > 0) yield { type: "tool_calls", calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call) };
   } catch (error) {
     if (signal.aborted) return;
@@ -74,15 +77,43 @@ async function* modelEvents(accepted: Promise<AsyncIterable<ChatCompletionChunk>
   }
 }
 
+/** The events of one whole answer, as `modelEvents` makes them of a stream: its text as one delta. */
+async function* answerEvents(answered: Promise<ChatCompletion>, signal: AbortSignal, promptTokens: number): AsyncGenerator<ModelEvent> {
+  let completion: ChatCompletion;
+  try {
+    completion = await answered;
+  } catch (error) {
+    if (signal.aborted) return;
+    throw new ModelUnavailableError(`model endpoint failed: ${(error as Error).message}`, { cause: error });
+  }
+  // A server's body is trusted for nothing: without choices or text the dialog reports an empty reply.
+  const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
+  const text = typeof message?.content === "string" ? message.content : "";
+  const calls = (message?.tool_calls ?? []).flatMap((call) =>
+    call.type === "function" ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
+  );
+  if (text !== "") yield { type: "delta", text };
+  const usage = completion.usage;
+  yield usage === undefined ? estimatedUsage(promptTokens, text, calls) : { type: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+  if (calls.length > 0) yield { type: "tool_calls", calls };
+}
+
 /**
- * Any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, DeepSeek, Qwen), always streamed. The client
+ * Any OpenAI-compatible endpoint (vLLM, Ollama, OpenAI, DeepSeek, Qwen), streamed when the reply is
+ * (the client's own stream), else asked for whole (upstream.ts, completeChat). The client
  * (upstream.ts) owns the timeout and the retries with exponential backoff on 408/409/429/5xx
  * (honouring Retry-After).
  */
 export function openaiProvider(config: ModelConfig, apiKey: string | undefined): ModelProvider {
   const model = config.name ?? "";
   // The schema requires baseURL with this provider; OpenAI's own API is the SDK's default, kept here.
-  const client = openaiClient({ baseURL: config.baseURL ?? "https://api.openai.com/v1", apiKey, timeoutMs: config.timeoutMs, maxRetries: config.maxRetries });
+  const client = openaiClient({
+    baseURL: config.baseURL ?? "https://api.openai.com/v1",
+    apiKey,
+    timeoutMs: config.timeoutMs,
+    answerTimeoutMs: config.answerTimeoutMs,
+    maxRetries: config.maxRetries,
+  });
   let readiness: { at: number; ok: boolean } | undefined;
 
   return {
@@ -90,27 +121,28 @@ export function openaiProvider(config: ModelConfig, apiKey: string | undefined):
     model,
     generate(request) {
       const { signal } = request;
+      const promptTokens = estimatePromptTokens(request.messages);
+      const params = {
+        model,
+        messages: request.messages.map(wireMessage),
+        ...(request.tools.length === 0 ? {} : { tools: request.tools.map(wireTool) }),
+        ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
+        ...(config.topP === undefined ? {} : { top_p: config.topP }),
+        // max_completion_tokens is OpenAI's newer name, but vLLM, Ollama and DeepSeek read max_tokens.
+        ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
+      };
       // Sent now, and serialized before anything waits: the events below hold neither the request nor
       // its messages while the model works (minutes, for a long answer), and the passages in the
-      // prompt are the most a chat holds meanwhile.
-      const accepted = client.streamChat(
-        {
-          model,
-          messages: request.messages.map(wireMessage),
-          ...(request.tools.length === 0 ? {} : { tools: request.tools.map(wireTool) }),
-          stream: true,
-          stream_options: { include_usage: true },
-          ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
-          ...(config.topP === undefined ? {} : { top_p: config.topP }),
-          // max_completion_tokens is OpenAI's newer name, but vLLM, Ollama and DeepSeek read max_tokens.
-          // eslint-disable-next-line @typescript-eslint/no-deprecated
-          ...(config.maxTokens === undefined ? {} : { max_tokens: config.maxTokens }),
-        },
-        signal,
-      );
-      // The events await it; this only keeps a caller that never reads them from an unhandled rejection.
+      // prompt are the most a chat holds meanwhile. The catches only keep a caller that never reads
+      // the events from an unhandled rejection; the events await the promise.
+      if (!request.stream) {
+        const answered = client.completeChat({ ...params, stream: false }, signal);
+        answered.catch(() => undefined);
+        return answerEvents(answered, signal, promptTokens);
+      }
+      const accepted = client.streamChat({ ...params, stream: true, stream_options: { include_usage: true } }, signal);
       accepted.catch(() => undefined);
-      return modelEvents(accepted, signal, estimatePromptTokens(request.messages));
+      return modelEvents(accepted, signal, promptTokens);
     },
     async ready() {
       const now = Date.now();

@@ -44,6 +44,8 @@ export interface ModelRequest {
   documentCount: number;
   /** Functions the model may call; providers without function calling ignore them. */
   tools: ToolSpec[];
+  /** Whether the reply is read as it is generated; when not, a provider may ask for it whole. */
+  stream: boolean;
   signal: AbortSignal;
 }
 

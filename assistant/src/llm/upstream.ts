@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { finished } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { SseDecoder } from "./sse-decoder.js";
 
 /**
@@ -25,6 +25,8 @@ export interface UpstreamOptions {
   apiKey?: string | undefined;
   /** Per attempt, for the response headers to arrive, and then for each pause between pieces of a stream. */
   timeoutMs: number;
+  /** For a whole answer asked without a stream, which the server sends only once it is complete. */
+  answerTimeoutMs: number;
   maxRetries: number;
 }
 
@@ -34,6 +36,13 @@ export interface OpenAIClient {
    * follow as they arrive. `body` is serialized before this returns and not held after.
    */
   streamChat(body: ChatCompletionCreateParamsStreaming, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
+  /**
+   * The whole answer in one response, for a reply nobody reads as it is generated: a stream would
+   * bring each token in a packet of its own, and the service would pay a read, a parse and an event
+   * per token. Retried as a stream is, except after `answerTimeoutMs` without the answer: a model that
+   * took that long would most likely take it again.
+   */
+  completeChat(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion>;
   /** Resolves when GET /models answers 2xx within `timeoutMs`, in one attempt. */
   listModels(timeoutMs: number): Promise<void>;
 }
@@ -165,6 +174,7 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
   const hostname = base.hostname.replace(/^\[(.*)\]$/, "$1");
   const authorization: Record<string, string> = options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
   const chatHeaders = { ...authorization, "content-type": "application/json", accept: "text/event-stream" };
+  const completionHeaders = { ...authorization, "content-type": "application/json", accept: "application/json" };
   const modelsHeaders = { ...authorization, accept: "application/json" };
 
   /**
@@ -198,15 +208,16 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
     });
   }
 
-  /** Sends until a 2xx, a status not worth retrying, or the retries are spent. */
-  async function send(request: RequestOptions, retries: number, timeoutMs: number): Promise<IncomingMessage> {
+  /** Sends until a 2xx, a status not worth retrying, or the retries are spent (a silence counts as one only when `retrySilence`). */
+  async function send(request: RequestOptions, retries: number, timeoutMs: number, retrySilence = true): Promise<IncomingMessage> {
     const signal = request.signal;
     for (let retry = 0; ; retry += 1) {
       let response: IncomingMessage;
       try {
         response = await attempt(request, timeoutMs);
       } catch (error) {
-        if (signal?.aborted === true || retry >= retries) throw signal?.aborted === true ? error : failure(error, timeoutMs);
+        const final = retry >= retries || (!retrySilence && error instanceof SilenceError);
+        if (signal?.aborted === true || final) throw signal?.aborted === true ? error : failure(error, timeoutMs);
         await sleep(retryDelayMs(retry), undefined, { signal });
         continue;
       }
@@ -224,12 +235,33 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
     return completionChunks(response);
   }
 
+  /** Sends a chat's serialized body for the whole answer at once, and reads it (within the same timeout). */
+  async function completeChatBody(body: Buffer, signal: AbortSignal): Promise<ChatCompletion> {
+    const request = { path: `${root}/chat/completions`, method: "POST" as const, headers: completionHeaders, body, signal };
+    const response = await send(request, options.maxRetries, options.answerTimeoutMs, false);
+    const pieces: Buffer[] = [];
+    try {
+      for await (const piece of response as AsyncIterable<Buffer>) pieces.push(piece);
+    } catch (error) {
+      throw failure(error, options.answerTimeoutMs);
+    }
+    const text = Buffer.concat(pieces).toString("utf8");
+    try {
+      return JSON.parse(text) as ChatCompletion;
+    } catch {
+      throw new UpstreamError(`the model server's answer is not JSON: ${text.slice(0, 200)}`);
+    }
+  }
+
   return {
+    // Both serialize before anything waits, so the caller's prompt objects are not held while the
+    // model works; and as bytes, outside the JS heap, where each young-generation collection would
+    // otherwise copy them.
     streamChat(body, signal) {
-      // Serialized before anything waits, so the caller's prompt objects are not held while the model
-      // works; and as bytes, outside the JS heap, where each young-generation collection would
-      // otherwise copy them.
       return openChatStream(Buffer.from(JSON.stringify(body)), signal);
+    },
+    completeChat(body, signal) {
+      return completeChatBody(Buffer.from(JSON.stringify(body)), signal);
     },
     async listModels(timeoutMs) {
       const response = await send({ path: `${root}/models`, method: "GET", headers: modelsHeaders }, 0, timeoutMs);

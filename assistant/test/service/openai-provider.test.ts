@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { errorReply, startFakeOpenAI, startStream, finishStream, streamReply, writeDelta, type Behaviour, type FakeOpenAI } from "../support/fake-openai.js";
+import { completionReply, errorReply, startFakeOpenAI, startStream, finishStream, streamReply, writeDelta, type Behaviour, type FakeOpenAI } from "../support/fake-openai.js";
 import { postJson, sseEvents, startService, waitForLog, type RunningService } from "../support/service.js";
 import { KNOWLEDGE } from "../support/knowledge.js";
 
@@ -19,6 +19,10 @@ function gate(): { opened: Promise<void>; open: () => void } {
   });
   return { opened, open };
 }
+
+/** POST /api/v1/chat to `target`, asking for the reply as a stream. */
+const streamedChat = (message: string, target: { url: string }): Promise<Response> =>
+  fetch(`${target.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, stream: true }) });
 
 describe("openai model provider against a local OpenAI-wire server", () => {
   let fake: FakeOpenAI;
@@ -57,7 +61,9 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     const [request] = completions();
     assert.equal(request?.authorization, "Bearer sk-test-secret");
     assert.equal(request?.body?.["model"], "fake-model");
-    assert.equal(request?.body?.["stream"], true);
+    // Nobody reads this reply as it is made: it is asked for whole, not a packet per token.
+    assert.equal(request?.body?.["stream"], false);
+    assert.equal(request?.body?.["stream_options"], undefined);
     const messages = request?.body?.["messages"] as { role: string; content: string }[];
     assert.equal(messages[0]?.role, "system");
     assert.match(messages[0]?.content ?? "", /^SYSTEM-PROMPT-MARKER/);
@@ -139,6 +145,8 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     assert.equal(reply, "first second");
     assert.deepEqual(seen.filter((name) => name !== ":"), ["start", "delta", "delta", "done"]);
     assert.ok(seen.slice(seen.indexOf("delta")).includes(":"));
+    assert.equal(completions()[0]?.body?.["stream"], true);
+    assert.deepEqual(completions()[0]?.body?.["stream_options"], { include_usage: true });
   });
 
   it("streams through /v1/chat/completions to the official SDK, heartbeats and all", async () => {
@@ -197,6 +205,23 @@ describe("openai model provider against a local OpenAI-wire server", () => {
       metrics = await (await fetch(`${service.url}/metrics`)).text();
     }
     assert.match(metrics, /assistant_model_request_duration_seconds_count\{provider="openai",model="fake-model",outcome="aborted"\} [1-9]/);
+
+    // A whole answer asked for a client that then goes away is cancelled as well.
+    const asked = gate();
+    fake.queue.push(() => {
+      asked.open();
+    });
+    const plain = new AbortController();
+    const pending = fetch(`${service.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "a long whole answer please" }),
+      signal: plain.signal,
+    }).catch(() => undefined);
+    await asked.opened;
+    plain.abort();
+    await pending;
+    await completions().at(-1)?.aborted;
   });
 
   it("gives the model masked personal data by default, and stores and logs only masked text", async () => {
@@ -252,11 +277,9 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     const inFlight = 40;
     const release = gate();
     for (let index = 0; index < inFlight; index += 1) {
-      fake.queue.push(async (response) => {
-        startStream(response);
+      fake.queue.push(async (response, request) => {
         await release.opened;
-        writeDelta(response, "together");
-        finishStream(response);
+        await streamReply(["together"])(response, request);
       });
     }
     const replies = Array.from({ length: inFlight }, (_, index) => postJson(`${service.url}/v1/chat/completions`, { model: "m", messages: [{ role: "user", content: `question ${index}` }] }));
@@ -269,33 +292,54 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     }
   });
 
-  it("reads a stream cut into pieces anywhere, even inside a character", async () => {
+  it("reads a stream, or a whole answer, cut into pieces anywhere, even inside a character", async () => {
     const text = "年假有五天，病假另计。";
-    fake.queue.push(async (response) => {
-      response.writeHead(200, { "content-type": "text/event-stream" });
+    const inPieces: Behaviour = async (response, request) => {
+      const streamed = request.body?.["stream"] === true;
+      response.writeHead(200, { "content-type": streamed ? "text/event-stream" : "application/json" });
       const wire = Buffer.from(
-        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "fake-model", choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\r\n\r\ndata: [DONE]\r\n\r\n`,
+        streamed
+          ? `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "fake-model", choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\r\n\r\ndata: [DONE]\r\n\r\n`
+          : JSON.stringify({ id: "c", object: "chat.completion", created: 1, model: "fake-model", choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }),
       );
       for (let offset = 0; offset < wire.length; offset += 5) {
         response.write(wire.subarray(offset, offset + 5));
         await new Promise((resolve) => setImmediate(resolve));
       }
       response.end();
-    });
+    };
+    fake.queue.push(inPieces, inPieces);
     const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "how many days of leave?" });
     assert.equal(status, 200);
     assert.equal((body as ChatReply).reply, text);
+    let streamedReply = "";
+    for await (const event of sseEvents(await streamedChat("how many days of leave, streamed?", service))) {
+      if (event.event === "delta") streamedReply += (JSON.parse(event.data) as { text: string }).text;
+    }
+    assert.equal(streamedReply, text);
+    assert.deepEqual(completions().map((request) => request.body?.["stream"]), [false, true]);
   });
 
-  it("answers 502 when the model server reports an error inside its stream", async () => {
+  it("answers 502 when the model server's whole answer is not JSON", async () => {
+    fake.queue.push((response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end("<html>gateway page</html>");
+    });
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "a question answered badly" });
+    assert.equal(status, 502);
+    assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
+  });
+
+  it("ends a client's stream with an error when the model server reports one inside its stream", async () => {
     fake.queue.push((response) => {
       startStream(response);
       writeDelta(response, "partial ");
       response.end(`data: ${JSON.stringify({ error: { message: "the model crashed", type: "server_error" } })}\n\n`);
     });
-    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "a question the model fails on" });
-    assert.equal(status, 502);
-    assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
+    const events: { event: string; data: string }[] = [];
+    for await (const event of sseEvents(await streamedChat("a question the model fails on", service))) if (event.event !== ":") events.push(event);
+    assert.deepEqual(events.map((event) => event.event), ["start", "delta", "error"]);
+    assert.match(events.at(-1)?.data ?? "", /model_unavailable/);
   });
 
   it("answers 502 when the model server's stream breaks off before [DONE], and ends a client's stream with an error", async () => {
@@ -318,32 +362,44 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     assert.deepEqual(events, ["start", "delta", "error"]);
   });
 
-  /** A service of its own that gives the model `timeoutMs` per attempt and `maxRetries` more attempts. */
-  const impatientService = (maxRetries: number, timeoutMs: number) =>
+  /**
+   * A service of its own that gives the model `timeoutMs` per attempt of a stream, `answerTimeoutMs`
+   * for a whole answer, and `maxRetries` more attempts.
+   */
+  const impatientService = (maxRetries: number, timeoutMs: number, answerTimeoutMs = 300000) =>
     startService({
       config: {
-        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries, timeoutMs, readinessCacheMs: 600000 },
+        model: { provider: "openai", baseURL: fake.baseURL, name: "fake-model", maxRetries, timeoutMs, answerTimeoutMs, readinessCacheMs: 600000 },
         knowledge: { abstention: { enabled: false } },
       },
     });
 
-  it("times out a model server that never answers, retries, then answers 502; sends no key when none is configured", async () => {
-    const slow = await impatientService(1, 200);
+  it("times out a model server that never answers, retries a stream but not a whole answer, then answers 502; sends no key when none is configured", async () => {
+    const slow = await impatientService(1, 200, 400);
     try {
       const silent: Behaviour = () => undefined;
       fake.queue.push(silent, silent);
-      const { status, body } = await postJson(`${slow.url}/api/v1/chat`, { message: "anyone there?" });
+      const events: string[] = [];
+      for await (const event of sseEvents(await streamedChat("anyone there?", slow))) if (event.event !== ":") events.push(event.event);
+      assert.deepEqual(events, ["start", "error"]);
+      assert.equal(completions().length, 2);
+
+      fake.queue.push(silent, silent);
+      const started = Date.now();
+      const { status, body } = await postJson(`${slow.url}/api/v1/chat`, { message: "anyone there at all?" });
       assert.equal(status, 502);
       assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
-      assert.equal(completions().length, 2);
+      // A model that did not finish an answer within answerTimeoutMs is not asked again.
+      assert.equal(completions().length, 3);
+      assert.ok(Date.now() - started >= 400, "the whole answer has answerTimeoutMs, not timeoutMs");
       assert.ok(fake.requests.every((request) => request.authorization === undefined));
     } finally {
       await slow.stop();
     }
   });
 
-  it("gives up on a model stream that goes quiet mid-answer for longer than the timeout, and answers 502", async () => {
-    const slow = await impatientService(0, 300);
+  it("gives up on a model stream that goes quiet mid-answer for longer than the timeout, and on a whole answer that stops half sent", async () => {
+    const slow = await impatientService(0, 300, 300);
     try {
       const stalled = gate();
       fake.queue.push(async (response) => {
@@ -352,7 +408,17 @@ describe("openai model provider against a local OpenAI-wire server", () => {
         await stalled.opened;
         response.end();
       });
-      const { status, body } = await postJson(`${slow.url}/api/v1/chat`, { message: "a question the model stalls on" });
+      const events: string[] = [];
+      for await (const event of sseEvents(await streamedChat("a question the model stalls on", slow))) if (event.event !== ":") events.push(event.event);
+      assert.deepEqual(events, ["start", "delta", "error"]);
+
+      fake.queue.push(async (response) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.write('{"id": "c", "object": "chat.completion", "choices": [');
+        await stalled.opened;
+        response.end();
+      });
+      const { status, body } = await postJson(`${slow.url}/api/v1/chat`, { message: "a question the model stalls on, whole" });
       stalled.open();
       assert.equal(status, 502);
       assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
@@ -424,30 +490,54 @@ describe("openai model provider with abstention (the default)", () => {
     assert.ok((await declines()).includes('assistant_answers_declined_total{reason="model"} 1'));
   });
 
-  it("counts tokens by estimate when the upstream sends no usage", async () => {
-    fake.queue.push((response) => {
+  it("counts tokens by estimate when the upstream sends no usage, streamed or whole", async () => {
+    const noUsage: Behaviour = (response, request) => {
+      if (request.body?.["stream"] !== true) {
+        completionReply(response, { content: "Install the client [1]." }, null);
+        return;
+      }
       startStream(response);
       writeDelta(response, "Install the client [1].");
       finishStream(response, null);
-    });
-    const { body } = await postJson(`${service.url}/api/v1/chat`, { message: "How do I connect to the VPN?" });
-    const conversation = (await (await fetch(`${service.url}/api/v1/conversations/${(body as ChatReply).conversationId}`)).json()) as {
-      turns: { promptTokens: number | null; completionTokens: number | null }[];
     };
-    const { promptTokens, completionTokens } = conversation.turns[1] ?? {};
-    assert.ok(promptTokens !== null && promptTokens !== undefined && promptTokens > 20, String(promptTokens));
-    assert.equal(completionTokens, 6);
+    fake.queue.push(noUsage, noUsage);
+    const { body } = await postJson(`${service.url}/api/v1/chat`, { message: "How do I connect to the VPN?" });
+    let streamedId = "";
+    for await (const event of sseEvents(await streamedChat("How do I connect to the VPN?", service))) {
+      if (event.event === "start") streamedId = (JSON.parse(event.data) as { conversationId: string }).conversationId;
+    }
+    for (const conversationId of [(body as ChatReply).conversationId, streamedId]) {
+      const conversation = (await (await fetch(`${service.url}/api/v1/conversations/${conversationId}`)).json()) as {
+        turns: { promptTokens: number | null; completionTokens: number | null }[];
+      };
+      const { promptTokens, completionTokens } = conversation.turns[1] ?? {};
+      assert.ok(promptTokens !== null && promptTokens !== undefined && promptTokens > 20, String(promptTokens));
+      assert.equal(completionTokens, 6);
+    }
   });
 
   it("answers 502 model_empty when the model says nothing, and stores nothing", async () => {
+    fake.queue.push(
+      (response) => {
+        completionReply(response, { content: "" });
+      },
+      (response) => {
+        completionReply(response, { content: null });
+      },
+    );
+    const before = (await (await fetch(`${service.url}/api/v1/conversations?limit=100`)).json()) as { items: unknown[] };
+    for (const message of ["How do I connect to the VPN?", "How do I connect to the VPN, again?"]) {
+      const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message });
+      assert.equal(status, 502);
+      assert.deepEqual(body, { error: { code: "model_empty", message: "the model answered with no text, try again later" } });
+    }
     fake.queue.push((response) => {
       startStream(response);
       finishStream(response);
     });
-    const before = (await (await fetch(`${service.url}/api/v1/conversations?limit=100`)).json()) as { items: unknown[] };
-    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "How do I connect to the VPN?" });
-    assert.equal(status, 502);
-    assert.deepEqual(body, { error: { code: "model_empty", message: "the model answered with no text, try again later" } });
+    const events: string[] = [];
+    for await (const event of sseEvents(await streamedChat("How do I connect to the VPN, streamed?", service))) if (event.event !== ":") events.push(event.event);
+    assert.deepEqual(events, ["start", "error"]);
     const after = (await (await fetch(`${service.url}/api/v1/conversations?limit=100`)).json()) as { items: unknown[] };
     assert.equal(after.items.length, before.items.length);
   });

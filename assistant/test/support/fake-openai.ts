@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 /**
  * A local stand-in for a paid OpenAI-compatible API, speaking its exact wire format: JSON bodies,
  * SSE `data:` chunks ending with `data: [DONE]`, and OpenAI error bodies. Tests queue a behaviour
- * per request; with none queued it streams DEFAULT_REPLY.
+ * per request; with none queued it answers DEFAULT_REPLY, streamed when the request asks for a stream.
  */
 export const DEFAULT_REPLY = ["Hello", " from", " the fake model."];
 
@@ -51,8 +51,33 @@ export function finishStream(response: ServerResponse, usage: { prompt_tokens: n
   response.end("data: [DONE]\n\n");
 }
 
+/** One chat.completion body, as a server answers a request that did not ask for a stream. */
+export function completionReply(
+  response: ServerResponse,
+  message: { content: string | null; tool_calls?: unknown[] },
+  usage: { prompt_tokens: number; completion_tokens: number } | null = { prompt_tokens: 42, completion_tokens: 7 },
+  finishReason = "stop",
+): void {
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(
+    JSON.stringify({
+      id: "chatcmpl-fake",
+      object: "chat.completion",
+      created: 1,
+      model: "fake-model",
+      choices: [{ index: 0, message: { role: "assistant", refusal: null, ...message }, logprobs: null, finish_reason: finishReason }],
+      ...(usage === null ? {} : { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }),
+    }),
+  );
+}
+
+/** The reply in the form the request asked for: streamed in `pieces`, or whole. */
 export function streamReply(pieces: string[] = DEFAULT_REPLY): Behaviour {
-  return (response) => {
+  return (response, request) => {
+    if (request.body?.["stream"] !== true) {
+      completionReply(response, { content: pieces.join("") });
+      return;
+    }
     startStream(response);
     for (const piece of pieces) writeDelta(response, piece);
     finishStream(response);
@@ -73,18 +98,8 @@ export interface FakeToolCall {
 export function toolCallReply(calls: FakeToolCall[]): Behaviour {
   return (response, request) => {
     if (request.body?.["stream"] !== true) {
-      response.writeHead(200, { "content-type": "application/json" });
       const tool_calls = calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }));
-      response.end(
-        JSON.stringify({
-          id: "chatcmpl-fake",
-          object: "chat.completion",
-          created: 1,
-          model: "fake-model",
-          choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls }, logprobs: null, finish_reason: "tool_calls" }],
-          usage: { prompt_tokens: 30, completion_tokens: 5, total_tokens: 35 },
-        }),
-      );
+      completionReply(response, { content: null, tool_calls }, { prompt_tokens: 30, completion_tokens: 5 }, "tool_calls");
       return;
     }
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });

@@ -7,6 +7,7 @@ export interface AssistantConfigFile {
     name?: string;
     apiKeyEnv?: string;
     timeoutMs?: number;
+    answerTimeoutMs?: number;
     maxRetries?: number;
     temperature?: number;
     topP?: number;
@@ -183,6 +184,7 @@ export const assistantConfigSchema = {
         "name": {"type":"string","minLength":1},
         "apiKeyEnv": {"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},
         "timeoutMs": {"type":"integer","minimum":100,"maximum":3600000,"default":60000},
+        "answerTimeoutMs": {"type":"integer","minimum":100,"maximum":3600000,"default":300000},
         "maxRetries": {"type":"integer","minimum":0,"maximum":10,"default":2},
         "temperature": {"type":"number","minimum":0,"maximum":2},
         "topP": {"type":"number","minimum":0,"maximum":1},

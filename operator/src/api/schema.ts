@@ -133,8 +133,19 @@ const model = obj(
     temperature: { type: "number", description: "Sampling temperature.", ...boundsOf(assistant.model.properties.temperature, "minimum", "maximum") },
     topP: { type: "number", description: "Nucleus sampling mass.", ...boundsOf(assistant.model.properties.topP, "minimum", "maximum") },
     maxTokens: int("Upper bound on tokens in a reply.", boundsOf(assistant.model.properties.maxTokens, "minimum", "maximum")),
-    // Rendered as timeoutMs; whole seconds, so from 1.
-    timeoutSeconds: seconds("Timeout of one model request.", 1, assistant.model.properties.timeoutMs.maximum / 1000, 60),
+    // Rendered as timeoutMs and answerTimeoutMs; whole seconds, so from 1.
+    timeoutSeconds: seconds(
+      "Per attempt of a streamed reply: how long the model may take to its first token, and to each next one. Attempts are retried with backoff.",
+      1,
+      assistant.model.properties.timeoutMs.maximum / 1000,
+      60,
+    ),
+    answerTimeoutSeconds: seconds(
+      "How long a whole reply may take. A reply the client does not stream is asked of the model without a stream (a token a packet costs the assistant CPU per token), and the model sends nothing until it has all of it; not retried after this timeout.",
+      1,
+      assistant.model.properties.answerTimeoutMs.maximum / 1000,
+      300,
+    ),
     passagePlacement: str("Where the knowledge-base passages go in the prompt: `user` (before the question; some chat templates, Gemma's, drop system messages) or `system`.", {
       enum: ["user", "system"],
     }),

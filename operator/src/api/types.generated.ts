@@ -1031,9 +1031,13 @@ export interface AIAssistantSpec {
      */
     maxTokens?: number;
     /**
-     * Timeout of one model request.
+     * Per attempt of a streamed reply: how long the model may take to its first token, and to each next one. Attempts are retried with backoff.
      */
     timeoutSeconds: number;
+    /**
+     * How long a whole reply may take. A reply the client does not stream is asked of the model without a stream (a token a packet costs the assistant CPU per token), and the model sends nothing until it has all of it; not retried after this timeout.
+     */
+    answerTimeoutSeconds: number;
     /**
      * Where the knowledge-base passages go in the prompt: `user` (before the question; some chat templates, Gemma's, drop system messages) or `system`.
      */

@@ -68,7 +68,18 @@ function renderAssistantConfig(spec: AIAssistantSpec): AssistantConfigFile {
   };
 }
 
-function renderModel({ provider, baseURL, name, apiKeySecretRef, temperature, topP, maxTokens, timeoutSeconds, passagePlacement }: AIAssistantSpec["model"]): AssistantConfigFile["model"] {
+function renderModel({
+  provider,
+  baseURL,
+  name,
+  apiKeySecretRef,
+  temperature,
+  topP,
+  maxTokens,
+  timeoutSeconds,
+  answerTimeoutSeconds,
+  passagePlacement,
+}: AIAssistantSpec["model"]): AssistantConfigFile["model"] {
   if (provider !== "openai") return { provider };
   return {
     provider,
@@ -80,6 +91,7 @@ function renderModel({ provider, baseURL, name, apiKeySecretRef, temperature, to
     maxTokens,
     passagePlacement,
     timeoutMs: timeoutSeconds * 1000,
+    answerTimeoutMs: answerTimeoutSeconds * 1000,
   };
 }
 

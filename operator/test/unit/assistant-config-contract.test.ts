@@ -23,6 +23,7 @@ const everyRenderedField = {
     topP: 0.9,
     maxTokens: 1024,
     timeoutSeconds: 90,
+    answerTimeoutSeconds: 600,
     passagePlacement: "system",
   },
   embeddings: { baseURL: "http://tei.models.svc/v1", model: "bge-m3", apiKeySecretRef: { name: "embed-key" }, dimensions: 1024, queryPrefix: "query: ", passagePrefix: "passage: ", inputType: false },
@@ -69,7 +70,8 @@ describe("the config the operator renders, read by the assistant it deploys", fu
     assert.deepEqual([knowledge.topK, knowledge.chunkChars, knowledge.chunkOverlapChars], [6, 1200, 200]);
     const embeddings = config["embeddings"] as { queryPrefix: string; passagePrefix: string; inputType: boolean };
     assert.deepEqual([embeddings.queryPrefix, embeddings.passagePrefix, embeddings.inputType], ["query: ", "passage: ", false]);
-    assert.equal((config["model"] as { passagePlacement: string }).passagePlacement, "system");
+    const model = config["model"] as { passagePlacement: string; timeoutMs: number; answerTimeoutMs: number };
+    assert.deepEqual([model.passagePlacement, model.timeoutMs, model.answerTimeoutMs], ["system", 90000, 600000]);
   });
 
   it("is accepted for the smallest spec", async function () {
@@ -97,6 +99,7 @@ describe("the bounds the CRD shares with the assistant's config", function () {
     "model.topP",
     "model.maxTokens",
     "model.timeoutSeconds",
+    "model.answerTimeoutSeconds",
     "embeddings.model",
     "embeddings.dimensions",
     "embeddings.queryPrefix",

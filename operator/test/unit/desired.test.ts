@@ -134,7 +134,7 @@ describe("desired objects of an AIAssistant", function () {
     assert.deepEqual(env.find((e) => e.name === "MODEL_API_KEY")?.valueFrom?.secretKeyRef, { name: "llm", key: "apiKey" });
     assert.deepEqual(env.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef, { name: "pg", key: "dsn" });
     const config = parse(find<V1ConfigMap>(everything(withSecrets), "ConfigMap").data?.["config.yaml"] ?? "") as Record<string, unknown>;
-    assert.deepEqual(config["model"], { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeyEnv: "MODEL_API_KEY", timeoutMs: 60000 });
+    assert.deepEqual(config["model"], { provider: "openai", baseURL: "https://llm.example/v1", name: "qwen", apiKeyEnv: "MODEL_API_KEY", timeoutMs: 60000, answerTimeoutMs: 300000 });
     assert.deepEqual(config["storage"], { mode: "postgres", urlEnv: "DATABASE_URL" });
     assert.equal(everything(withSecrets).some((o) => o.kind === "PersistentVolumeClaim"), false, "postgres needs no volume");
   });
