@@ -48,7 +48,7 @@ for (const [source, text] of files) {
 const { knowledge } = buildConfig({}, {});
 const retriever = bm25Retriever(storage);
 const masker = createMasker("mask", []);
-const provider = openaiProvider({ provider: "openai", name: "bench-model", baseURL: `${upstream.url}/v1`, timeoutMs: 30_000, maxRetries: 0 }, "bench");
+const provider = openaiProvider({ provider: "openai", name: "bench-model", baseURL: `${upstream.url}/v1`, timeoutMs: 30_000, answerTimeoutMs: 30_000, maxRetries: 0 }, "bench");
 const dialog = new DialogManager({
   conversations: storage,
   retriever,
@@ -87,7 +87,7 @@ const parts = {
   },
   "masking the question": (index) => masker(question(index)),
   "model call (the prompt of 5 passages)": async () => {
-    for await (const event of provider.generate({ messages: prompt, question: "", passages: [], language: "en", termWeights: new Map(), intent: "question", documentCount: 0, tools: [], signal })) void event;
+    for await (const event of provider.generate({ messages: prompt, question: "", passages: [], language: "en", termWeights: new Map(), intent: "question", documentCount: 0, tools: [], stream: false, signal })) void event;
   },
   "storing a new conversation's 2 turns": () =>
     storage.appendTurns(
