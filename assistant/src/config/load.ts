@@ -34,9 +34,9 @@ function checkAuth({ mode, apiKeysDir, apiKeys, oidc }: FileConfig["auth"]): voi
 /**
  * An idle connection is one where neither side sends anything: a stream sends its heartbeat and a
  * plain reply waits for the model, so both must fit inside the idle timeout or it would cut them.
- * A plain reply waits for the model's whole answer (not retried when that times out), or for the
- * headers of each attempt that failed before. Unset, it is 10 minutes or, for a slower model, the
- * model's longest wait plus a minute.
+ * A streamed reply's attempts each wait up to model.timeoutMs for the model; a plain reply waits
+ * up to model.answerTimeoutMs for its whole answer, all attempts together. Unset, it is 10 minutes
+ * or, for a slower model, the longer of those waits plus a minute.
  */
 function idleTimeout({ server, model }: FileConfig): number {
   const attemptsWorstCase = model.timeoutMs * (model.maxRetries + 1);

@@ -78,23 +78,29 @@ async function* modelEvents(accepted: Promise<AsyncIterable<ChatCompletionChunk>
 }
 
 /** The events of one whole answer, as `modelEvents` makes them of a stream: its text as one delta. */
-async function* answerEvents(answered: Promise<ChatCompletion>, signal: AbortSignal, promptTokens: number): AsyncGenerator<ModelEvent> {
-  let completion: ChatCompletion;
+async function* answerEvents(answered: Promise<unknown>, signal: AbortSignal, promptTokens: number): AsyncGenerator<ModelEvent> {
+  let body: unknown;
   try {
-    completion = await answered;
+    body = await answered;
   } catch (error) {
     if (signal.aborted) return;
     throw new ModelUnavailableError(`model endpoint failed: ${(error as Error).message}`, { cause: error });
   }
   // A server's body is trusted for nothing: without choices or text the dialog reports an empty reply.
+  const completion = (typeof body === "object" && body !== null ? body : {}) as Partial<ChatCompletion>;
   const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
   const text = typeof message?.content === "string" ? message.content : "";
-  const calls = (message?.tool_calls ?? []).flatMap((call) =>
-    call.type === "function" ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
-  );
+  const calls = (Array.isArray(message?.tool_calls) ? message.tool_calls : []).flatMap((call): ToolCall[] => {
+    // Some servers leave out the call's type, as they do in a stream.
+    const named = (call as { id?: unknown; function?: { name?: unknown; arguments?: unknown } | null }).function;
+    if (typeof named?.name !== "string") return [];
+    return [{ id: typeof call.id === "string" ? call.id : "", name: named.name, arguments: typeof named.arguments === "string" ? named.arguments : "" }];
+  });
   if (text !== "") yield { type: "delta", text };
   const usage = completion.usage;
-  yield usage === undefined ? estimatedUsage(promptTokens, text, calls) : { type: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+  yield typeof usage?.prompt_tokens === "number" && typeof usage.completion_tokens === "number"
+    ? { type: "usage", promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }
+    : estimatedUsage(promptTokens, text, calls);
   if (calls.length > 0) yield { type: "tool_calls", calls };
 }
 

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { finished } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { SseDecoder } from "./sse-decoder.js";
 
 /**
@@ -23,9 +23,9 @@ export interface UpstreamOptions {
   baseURL: string;
   /** Sent as a bearer token; without one no Authorization header is sent (Ollama, a local vLLM). */
   apiKey?: string | undefined;
-  /** Per attempt, for the response headers to arrive, and then for each pause between pieces of a stream. */
+  /** Per attempt of a stream (and of GET /models), for the response headers to arrive, then for each pause between pieces. */
   timeoutMs: number;
-  /** For a whole answer asked without a stream, which the server sends only once it is complete. */
+  /** For a whole answer asked without a stream, which the server sends only once it is complete: all attempts and the body together. */
   answerTimeoutMs: number;
   maxRetries: number;
 }
@@ -39,10 +39,11 @@ export interface OpenAIClient {
   /**
    * The whole answer in one response, for a reply nobody reads as it is generated: a stream would
    * bring each token in a packet of its own, and the service would pay a read, a parse and an event
-   * per token. Retried as a stream is, except after `answerTimeoutMs` without the answer: a model that
-   * took that long would most likely take it again.
+   * per token. Retried as a stream is, but all attempts and the body share one deadline,
+   * `answerTimeoutMs`: the caller waits no longer than that, and the service's idle timeout can
+   * be set from it.
    */
-  completeChat(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion>;
+  completeChat(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<unknown>;
   /** Resolves when GET /models answers 2xx within `timeoutMs`, in one attempt. */
   listModels(timeoutMs: number): Promise<void>;
 }
@@ -64,6 +65,8 @@ const RETRIED_STATUSES = new Set([408, 409, 429]);
 const ERROR_BODY_BYTES = 16384;
 const MAX_SERVER_DELAY_MS = 60000;
 const IDLE_CONNECTION_MS = 4000;
+/** More than any answer a model is asked for (maxTokens is at most a million): a server sending more is not answering. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -208,16 +211,15 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
     });
   }
 
-  /** Sends until a 2xx, a status not worth retrying, or the retries are spent (a silence counts as one only when `retrySilence`). */
-  async function send(request: RequestOptions, retries: number, timeoutMs: number, retrySilence = true): Promise<IncomingMessage> {
+  /** Sends until a 2xx, a status not worth retrying, or the retries are spent. */
+  async function send(request: RequestOptions, retries: number, timeoutMs: number): Promise<IncomingMessage> {
     const signal = request.signal;
     for (let retry = 0; ; retry += 1) {
       let response: IncomingMessage;
       try {
         response = await attempt(request, timeoutMs);
       } catch (error) {
-        const final = retry >= retries || (!retrySilence && error instanceof SilenceError);
-        if (signal?.aborted === true || final) throw signal?.aborted === true ? error : failure(error, timeoutMs);
+        if (signal?.aborted === true || retry >= retries) throw signal?.aborted === true ? error : failure(error, timeoutMs);
         await sleep(retryDelayMs(retry), undefined, { signal });
         continue;
       }
@@ -235,19 +237,26 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
     return completionChunks(response);
   }
 
-  /** Sends a chat's serialized body for the whole answer at once, and reads it (within the same timeout). */
-  async function completeChatBody(body: Buffer, signal: AbortSignal): Promise<ChatCompletion> {
-    const request = { path: `${root}/chat/completions`, method: "POST" as const, headers: completionHeaders, body, signal };
-    const response = await send(request, options.maxRetries, options.answerTimeoutMs, false);
+  /** Sends a chat's serialized body for the whole answer at once, and reads it, all within answerTimeoutMs. */
+  async function completeChatBody(body: Buffer, signal: AbortSignal): Promise<unknown> {
+    const timeoutMs = options.answerTimeoutMs;
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const pieces: Buffer[] = [];
     try {
-      for await (const piece of response as AsyncIterable<Buffer>) pieces.push(piece);
+      const response = await send({ path: `${root}/chat/completions`, method: "POST", headers: completionHeaders, body, signal: deadline }, options.maxRetries, timeoutMs);
+      let bytes = 0;
+      for await (const piece of response as AsyncIterable<Buffer>) {
+        bytes += piece.length;
+        if (bytes > MAX_ANSWER_BYTES) throw new UpstreamError(`the model server's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+        pieces.push(piece);
+      }
     } catch (error) {
-      throw failure(error, options.answerTimeoutMs);
+      if (signal.aborted || error instanceof UpstreamError) throw error;
+      throw deadline.aborted ? new UpstreamError(`no whole answer within ${timeoutMs} ms`, undefined, { cause: error }) : failure(error, timeoutMs);
     }
     const text = Buffer.concat(pieces).toString("utf8");
     try {
-      return JSON.parse(text) as ChatCompletion;
+      return JSON.parse(text) as unknown;
     } catch {
       throw new UpstreamError(`the model server's answer is not JSON: ${text.slice(0, 200)}`);
     }

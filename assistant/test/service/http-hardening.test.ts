@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { apiClient, rawExchange, type ErrorBody } from "../support/client.js";
-import { finishStream, startFakeOpenAI, startStream, writeDelta } from "../support/fake-openai.js";
+import { finishStream, startFakeOpenAI, startStream, streamReply, writeDelta } from "../support/fake-openai.js";
 import { sseEvents, startService, waitForLog, type RunningService } from "../support/service.js";
 
 const CALLERS = {
@@ -124,11 +124,7 @@ describe("security headers, CORS, audit lines and timeouts", function () {
 
   it("writes one audit line per write, with who, route, status and request id, and never the content", async () => {
     const secret = "my salary is 98765 and my password is hunter2-zebra";
-    fake.queue.push((response) => {
-      startStream(response);
-      writeDelta(response, "the model's private answer about hunter2-zebra");
-      finishStream(response);
-    });
+    fake.queue.push(streamReply(["the model's private answer about hunter2-zebra"]));
     const chat = await alice()<{ conversationId: string }>("POST", "/api/v1/chat", { message: secret });
     assert.equal(chat.status, 200);
     const deleted = await alice()("DELETE", `/api/v1/conversations/${chat.body.conversationId}`);

@@ -221,7 +221,10 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     await asked.opened;
     plain.abort();
     await pending;
-    await completions().at(-1)?.aborted;
+    const whole = completions().at(-1);
+    assert.equal(whole?.body?.["stream"], false);
+    assert.ok(whole);
+    await whole.aborted;
   });
 
   it("gives the model masked personal data by default, and stores and logs only masked text", async () => {
@@ -342,11 +345,16 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     assert.match(events.at(-1)?.data ?? "", /model_unavailable/);
   });
 
-  it("answers 502 when the model server's stream breaks off before [DONE], and ends a client's stream with an error", async () => {
-    const cut: Behaviour = (response) => {
+  it("answers 502 when the model server's whole answer breaks off, and ends a client's stream with an error when its stream does before [DONE]", async () => {
+    const cut: Behaviour = (response, request) => {
+      // Cut once the headers and a piece are out: a connection that fails before its headers is retried.
+      if (request.body?.["stream"] !== true) {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.write('{"id": "c", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "half an ans', () => response.socket?.destroy());
+        return;
+      }
       startStream(response);
       writeDelta(response, "half an ans");
-      // Cut once the headers and the piece are out: a connection that fails before its headers is retried.
       response.write(": cut\n\n", () => response.socket?.destroy());
     };
     fake.queue.push(cut);
@@ -373,6 +381,49 @@ describe("openai model provider against a local OpenAI-wire server", () => {
         knowledge: { abstention: { enabled: false } },
       },
     });
+
+  it("gives a whole answer one deadline for all its attempts and its body", async () => {
+    const slow = await impatientService(2, 5000, 1000);
+    try {
+      const overloaded = errorReply(503, "overloaded", "overloaded");
+      fake.queue.push(async (response, request) => {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        await overloaded(response, request);
+      }, () => undefined);
+      const started = Date.now();
+      const { status } = await postJson(`${slow.url}/api/v1/chat`, { message: "anyone there now?" });
+      const took = Date.now() - started;
+      assert.equal(status, 502);
+      assert.equal(completions().length, 2, "the 503 was retried");
+      // 600 ms for the 503, then the retry had what was left of 1,000 ms, not 1,000 ms more.
+      assert.ok(took >= 1000 && took < 1400, `answered after ${took} ms`);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it("answers 502, never 500, to whole answers that are not what the wire format says", async () => {
+    const bodies = ["null", "[]", '{"choices": null}', '{"choices": [{"message": {"content": 42}}]}', '{"choices": [{"message": {"content": "Use the VPN client [1]."}}], "usage": null}'];
+    for (const body of bodies) {
+      fake.queue.push((response) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(body);
+      });
+      const { status } = await postJson(`${service.url}/api/v1/chat`, { message: `How do I connect to the VPN? (${body})` });
+      assert.equal(status, body.includes("Use the VPN") ? 200 : 502, body);
+    }
+  });
+
+  it("refuses a whole answer larger than any model is asked for", async () => {
+    fake.queue.push((response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.write('{"choices": [{"message": {"content": "');
+      response.end(`${"x".repeat(17 * 1024 * 1024)}"}}]}`);
+    });
+    const { status, body } = await postJson(`${service.url}/api/v1/chat`, { message: "an answer too long" });
+    assert.equal(status, 502);
+    assert.equal((body as { error: { code: string } }).error.code, "model_unavailable");
+  });
 
   it("times out a model server that never answers, retries a stream but not a whole answer, then answers 502; sends no key when none is configured", async () => {
     const slow = await impatientService(1, 200, 400);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { apiClient } from "../support/client.js";
 import { ERP_AUTHORIZATION, erpSkillsConfig, startErp, type ErpServer } from "../support/erp-skill.js";
-import { startFakeOpenAI, streamReply, toolCallReply, type FakeOpenAI } from "../support/fake-openai.js";
+import { completionReply, startFakeOpenAI, streamReply, toolCallReply, type FakeOpenAI } from "../support/fake-openai.js";
 import { sseEvents, startService, type RunningService } from "../support/service.js";
 
 interface WireMessage {
@@ -73,6 +73,19 @@ describe("skills as tools of an OpenAI-compatible model", function () {
     assert.equal(erp.requests.length, 1);
     const lines = service.logs.filter((line) => line.includes('"msg":"skill call"') && line.includes('"via":"model"'));
     assert.equal(lines.length, 1);
+  });
+
+  it("runs a tool call that a whole answer carries without its type, as some servers send it", async () => {
+    const untyped = { id: "call_t", function: { name: "lookup-order", arguments: '{"orderId":"A-1001"}' } };
+    fake.queue.push((response) => {
+      completionReply(response, { content: null, tool_calls: [untyped] }, { prompt_tokens: 30, completion_tokens: 5 }, "tool_calls");
+    }, streamReply(["Order A-1001 has shipped."]));
+    const asked = erp.requests.length;
+    const { status, body } = await call<ChatReply>("POST", "/api/v1/chat", { message: "Where is my order A-1001?" });
+    assert.equal(status, 200);
+    assert.equal(body.reply, "Order A-1001 has shipped.");
+    assert.equal(erp.requests.length, asked + 1);
+    assert.equal(completions()[0]?.body?.["stream"], false);
   });
 
   it("runs calls the model asks for together in parallel, answering each by its id, while streaming", async () => {

@@ -51,6 +51,11 @@ describe("configuration", () => {
     { name: "a rate limit of zero", document: { rateLimit: { perUser: { max: 0 } } }, field: /config field rateLimit\.perUser\.max: must be >= 1/ },
     { name: "an idle timeout shorter than the SSE heartbeat", document: { server: { connectionTimeoutMs: 10000 } }, field: /server\.connectionTimeoutMs: must exceed server\.sseHeartbeatMs/ },
     { name: "an idle timeout shorter than the model may take", document: { server: { connectionTimeoutMs: 100000 } }, field: /server\.connectionTimeoutMs: must exceed model\.timeoutMs × \(model\.maxRetries \+ 1\) = 180000/ },
+    {
+      name: "an idle timeout shorter than a whole answer may take",
+      document: { server: { connectionTimeoutMs: 250000 } },
+      field: /server\.connectionTimeoutMs: must exceed model\.answerTimeoutMs \(300000\)/,
+    },
     { name: "postgres without its URL", document: { storage: { mode: "postgres", urlEnv: "UNSET_DATABASE_URL" } }, field: /storage\.urlEnv: environment variable UNSET_DATABASE_URL is not set/ },
     { name: "embeddings without an endpoint", document: { embeddings: { model: "e" } }, field: /embeddings\.baseURL/ },
     { name: "embeddings key variable unset", document: { embeddings: { baseURL: "http://e", model: "e", apiKeyEnv: "UNSET_EMBEDDINGS_KEY" } }, field: /embeddings\.apiKeyEnv.*UNSET_EMBEDDINGS_KEY/ },
@@ -101,6 +106,8 @@ describe("configuration", () => {
     assert.equal(config.server.connectionTimeoutMs, 600000);
     const slowModel = { provider: "openai", baseURL: "http://x/v1", name: "m", timeoutMs: 600000, maxRetries: 2 };
     assert.equal(buildConfig({ model: slowModel }, {}).server.connectionTimeoutMs, 1860000);
+    const longAnswers = { provider: "openai", baseURL: "http://x/v1", name: "m", answerTimeoutMs: 900000 };
+    assert.equal(buildConfig({ model: longAnswers }, {}).server.connectionTimeoutMs, 960000);
     // auth.apiKeysSecretRef set with mode none: rendered, accepted, unused.
     assert.equal(buildConfig({ auth: { mode: "none", apiKeysDir: "/etc/assistant/api-keys" } }, {}).auth.mode, "none");
     assert.deepEqual(buildConfig({ rateLimit: { perUser: { max: 5 } } }, {}).rateLimit?.perUser, { max: 5, windowSeconds: 60 });

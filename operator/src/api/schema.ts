@@ -141,7 +141,7 @@ const model = obj(
       60,
     ),
     answerTimeoutSeconds: seconds(
-      "How long a whole reply may take. A reply the client does not stream is asked of the model without a stream (a token a packet costs the assistant CPU per token), and the model sends nothing until it has all of it; not retried after this timeout.",
+      "How long a whole reply may take, retries included. A reply the client does not stream is asked of the model without a stream (a token a packet costs the assistant CPU per token), and the model sends nothing until it has all of it: a proxy in front of the model must let a request stay silent that long.",
       1,
       assistant.model.properties.answerTimeoutMs.maximum / 1000,
       300,

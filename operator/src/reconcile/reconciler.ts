@@ -10,8 +10,8 @@ import { FailedWithTimer, type ReconcileOutcome } from "../runtime/controller.js
 import { configComponent } from "../resources/config-map.js";
 import { desiredState, render, type ObjectRef } from "../resources/desired.js";
 import { fieldManager } from "../resources/metadata.js";
-import { unreachableCpuTarget } from "../resources/scaling.js";
 import { previewServiceName } from "../resources/network.js";
+import { unreachableCpuTarget } from "../resources/scaling.js";
 import { deploymentName } from "../resources/workload.js";
 import { observeColor, readyEndpointPods } from "../rollout/observe.js";
 import { planRollout, type RolloutPlan } from "../rollout/plan.js";
@@ -172,16 +172,20 @@ export class Reconciler {
     });
   }
 
-  /** Pods are listed, not watched, and only while a rollout runs or a color starts: one call per reconcile then. */
-  /** Once per change of the HPA, not on every pass: a Warning that an explicit CPU target lets pods saturate first. */
+  /**
+   * A Warning that an explicit CPU target lets pods saturate first: when the HPA or a Deployment
+   * (whose pods carry the CPU request) was applied, not on every pass.
+   */
   private async warnOfUnreachableCpuTarget(aia: AIAssistant, changes: readonly Change[], log: Logger): Promise<void> {
-    if (!changes.some((change) => change.kind === "HorizontalPodAutoscaler" && change.verb !== "Deleted")) return;
+    const sized = changes.some((change) => (change.kind === "HorizontalPodAutoscaler" || change.kind === "Deployment") && change.verb !== "Deleted");
+    if (!sized) return;
     const warning = unreachableCpuTarget(aia);
     if (warning === undefined) return;
     log.warn(warning);
     await this.options.events.record(aia, "Warning", "AutoscalingTargetUnreachable", warning);
   }
 
+  /** Pods are listed, not watched, and only while a rollout runs or a color starts: one call per reconcile then. */
   private async instancePods(aia: AIAssistant): Promise<k8s.V1Pod[]> {
     const labelSelector = `${labelKeys.name}=ai-assistant,${labelKeys.instance}=${aia.metadata.name ?? ""}`;
     const list = await this.core.listNamespacedPod({ namespace: aia.metadata.namespace ?? "", labelSelector });

@@ -29,7 +29,7 @@ function requestedCores(aia: AIAssistant): number | undefined {
 const halfCoreShare = (cores: number): number => Math.max(1, Math.floor((100 * heldCores) / cores));
 
 /** The explicit target, or the share of the request that is half a core (80 without a request: the HPA then reports the missing request). */
-export function cpuTarget(aia: AIAssistant): number {
+function cpuTarget(aia: AIAssistant): number {
   const explicit = aia.spec.autoscaling?.targetCPUUtilizationPercentage;
   if (explicit !== undefined) return explicit;
   const cores = requestedCores(aia);
