@@ -15,26 +15,31 @@ import { setImmediate } from "node:timers";
 
 const PIECES = ["The", " answer", " is", " in", " the handbook."];
 const MODEL = "bench-model";
-const USAGE = { prompt_tokens: 120, completion_tokens: PIECES.length, total_tokens: 120 + PIECES.length };
 
+const usage = (completionTokens) => ({ prompt_tokens: 120, completion_tokens: completionTokens, total_tokens: 120 + completionTokens });
 const chunk = (delta, finish) =>
   `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+/** The end of a stream of `completionTokens` tokens: the finish, the usage, [DONE]. */
+const tail = (completionTokens) =>
+  chunk({}, "stop") +
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [], usage: usage(completionTokens) })}\n\n` +
+  "data: [DONE]\n\n";
+/** The whole answer, as one chat.completion body. */
+const completion = (content, completionTokens) =>
+  JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created: 1,
+    model: MODEL,
+    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+    usage: usage(completionTokens),
+  });
 const FIRST = chunk({ role: "assistant", content: "" }, null) + chunk({ content: PIECES[0] }, null);
 const REST =
   PIECES.slice(1)
     .map((piece) => chunk({ content: piece }, null))
-    .join("") +
-  chunk({}, "stop") +
-  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [], usage: USAGE })}\n\n` +
-  "data: [DONE]\n\n";
-const COMPLETION = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1,
-  model: MODEL,
-  choices: [{ index: 0, message: { role: "assistant", content: PIECES.join(""), refusal: null }, logprobs: null, finish_reason: "stop" }],
-  usage: USAGE,
-});
+    .join("") + tail(PIECES.length);
+const COMPLETION = completion(PIECES.join(""), PIECES.length);
 const MODELS = JSON.stringify({ object: "list", data: [{ id: MODEL, object: "model", created: 1, owned_by: "bench" }] });
 
 let delayMs = Number(process.env.UPSTREAM_DELAY_MS ?? 0);
@@ -44,19 +49,6 @@ let tokens = 0;
 let tokenIntervalMs = 0;
 
 const TOKEN = chunk({ content: " token" }, null);
-const tokenTail = () =>
-  chunk({}, "stop") +
-  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: MODEL, choices: [], usage: { prompt_tokens: 120, completion_tokens: tokens, total_tokens: 120 + tokens } })}\n\n` +
-  "data: [DONE]\n\n";
-const tokenCompletion = () =>
-  JSON.stringify({
-    id: "chatcmpl-bench",
-    object: "chat.completion",
-    created: 1,
-    model: MODEL,
-    choices: [{ index: 0, message: { role: "assistant", content: " token".repeat(tokens), refusal: null }, logprobs: null, finish_reason: "stop" }],
-    usage: { prompt_tokens: 120, completion_tokens: tokens, total_tokens: 120 + tokens },
-  });
 
 /**
  * The tokens of a stream one write each, `tokenIntervalMs` apart from `started` (a turn of the event
@@ -66,20 +58,21 @@ const tokenCompletion = () =>
 function trickle(response, sent, started) {
   if (response.destroyed) return;
   if (sent === tokens) {
-    response.end(tokenTail());
+    response.end(tail(tokens));
     return;
   }
   response.write(TOKEN);
-  if (tokenIntervalMs > 0) setTimeout(trickle, started + (sent + 1) * tokenIntervalMs - performance.now(), response, sent + 1, started);
+  // A token already due (the loop ran late) goes at once.
+  if (tokenIntervalMs > 0) setTimeout(trickle, Math.max(0, started + (sent + 1) * tokenIntervalMs - performance.now()), response, sent + 1, started);
   else setImmediate(trickle, response, sent + 1, started);
 }
 
 function answer(response, stream) {
   if (!stream) {
-    const completion = tokens > 0 ? tokenCompletion() : COMPLETION;
+    const body = tokens > 0 ? completion(" token".repeat(tokens), tokens) : COMPLETION;
     const send = () => {
-      response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(completion) });
-      response.end(completion);
+      response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      response.end(body);
     };
     // Without a stream the answer comes when its last token would have.
     if (tokens > 0) setTimeout(send, tokens * tokenIntervalMs);
