@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { completionReply, errorReply, startFakeOpenAI, startStream, finishStream, streamReply, writeDelta, type Behaviour, type FakeOpenAI } from "../support/fake-openai.js";
-import { postJson, sseEvents, startService, waitForLog, type RunningService } from "../support/service.js";
+import { postJson, sseEvents, startService, waitForLog, type RunningService, type SseEvent } from "../support/service.js";
 import { KNOWLEDGE } from "../support/knowledge.js";
 
 interface ChatReply {
@@ -23,6 +23,13 @@ function gate(): { opened: Promise<void>; open: () => void } {
 /** POST /api/v1/chat to `target`, asking for the reply as a stream. */
 const streamedChat = (message: string, target: { url: string }): Promise<Response> =>
   fetch(`${target.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, stream: true }) });
+
+/** The events of a streamed chat turn, heartbeats left out. */
+async function streamedChatEvents(message: string, target: { url: string }): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  for await (const event of sseEvents(await streamedChat(message, target))) if (event.event !== ":") events.push(event);
+  return events;
+}
 
 describe("openai model provider against a local OpenAI-wire server", () => {
   let fake: FakeOpenAI;
@@ -339,8 +346,7 @@ describe("openai model provider against a local OpenAI-wire server", () => {
       writeDelta(response, "partial ");
       response.end(`data: ${JSON.stringify({ error: { message: "the model crashed", type: "server_error" } })}\n\n`);
     });
-    const events: { event: string; data: string }[] = [];
-    for await (const event of sseEvents(await streamedChat("a question the model fails on", service))) if (event.event !== ":") events.push(event);
+    const events = await streamedChatEvents("a question the model fails on", service);
     assert.deepEqual(events.map((event) => event.event), ["start", "delta", "error"]);
     assert.match(events.at(-1)?.data ?? "", /model_unavailable/);
   });
@@ -430,9 +436,7 @@ describe("openai model provider against a local OpenAI-wire server", () => {
     try {
       const silent: Behaviour = () => undefined;
       fake.queue.push(silent, silent);
-      const events: string[] = [];
-      for await (const event of sseEvents(await streamedChat("anyone there?", slow))) if (event.event !== ":") events.push(event.event);
-      assert.deepEqual(events, ["start", "error"]);
+      assert.deepEqual((await streamedChatEvents("anyone there?", slow)).map((event) => event.event), ["start", "error"]);
       assert.equal(completions().length, 2);
 
       fake.queue.push(silent, silent);
@@ -459,9 +463,7 @@ describe("openai model provider against a local OpenAI-wire server", () => {
         await stalled.opened;
         response.end();
       });
-      const events: string[] = [];
-      for await (const event of sseEvents(await streamedChat("a question the model stalls on", slow))) if (event.event !== ":") events.push(event.event);
-      assert.deepEqual(events, ["start", "delta", "error"]);
+      assert.deepEqual((await streamedChatEvents("a question the model stalls on", slow)).map((event) => event.event), ["start", "delta", "error"]);
 
       fake.queue.push(async (response) => {
         response.writeHead(200, { "content-type": "application/json" });
@@ -586,9 +588,7 @@ describe("openai model provider with abstention (the default)", () => {
       startStream(response);
       finishStream(response);
     });
-    const events: string[] = [];
-    for await (const event of sseEvents(await streamedChat("How do I connect to the VPN, streamed?", service))) if (event.event !== ":") events.push(event.event);
-    assert.deepEqual(events, ["start", "error"]);
+    assert.deepEqual((await streamedChatEvents("How do I connect to the VPN, streamed?", service)).map((event) => event.event), ["start", "error"]);
     const after = (await (await fetch(`${service.url}/api/v1/conversations?limit=100`)).json()) as { items: unknown[] };
     assert.equal(after.items.length, before.items.length);
   });

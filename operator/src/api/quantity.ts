@@ -12,3 +12,9 @@ export function parseQuantity(text: string): number | undefined {
   const factor = suffixes[match[3] ?? ""];
   return factor === undefined ? undefined : base * factor;
 }
+
+/** A spec's resource quantity (a string or a bare number) when it is one and above zero, else undefined. */
+export function positiveQuantity(value: string | number | undefined): number | undefined {
+  const parsed = value === undefined ? undefined : parseQuantity(String(value));
+  return parsed !== undefined && parsed > 0 ? parsed : undefined;
+}

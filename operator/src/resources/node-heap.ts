@@ -1,4 +1,4 @@
-import { parseQuantity } from "../api/quantity.js";
+import { positiveQuantity } from "../api/quantity.js";
 
 const MiB = 2 ** 20;
 /** What V8 gives a 64-bit process that no memory limit constrains. */
@@ -17,8 +17,8 @@ const LIMIT_TO_SEMI_SPACE = 32;
  * The semi-space is set back to the unconstrained size, scaled down for limits under 1 GiB.
  */
 export function nodeOptions(memoryLimit: string | number | undefined): string | undefined {
-  const bytes = memoryLimit === undefined ? undefined : parseQuantity(String(memoryLimit));
-  if (bytes === undefined || bytes <= 0) return undefined;
+  const bytes = positiveQuantity(memoryLimit);
+  if (bytes === undefined) return undefined;
   const semiSpaceMiB = Math.max(1, Math.min(UNCONSTRAINED_SEMI_SPACE_MIB, Math.floor(bytes / MiB / LIMIT_TO_SEMI_SPACE)));
   return `--max-semi-space-size=${semiSpaceMiB}`;
 }

@@ -1,6 +1,6 @@
 import type { V1PodDisruptionBudget, V2HorizontalPodAutoscaler, V2MetricSpec } from "@kubernetes/client-node";
 import { apiVersion } from "../api/crd.js";
-import { parseQuantity } from "../api/quantity.js";
+import { positiveQuantity } from "../api/quantity.js";
 import { kind } from "../api/schema.js";
 import type { AIAssistant } from "../api/types.generated.js";
 import type { Color } from "../api/color.js";
@@ -20,9 +20,7 @@ const saturatedCores = 1;
 /** The CPU the pod requests, in cores: a container with a limit and no request gets the limit as its request. */
 function requestedCores(aia: AIAssistant): number | undefined {
   const { requests, limits } = aia.spec.resources ?? {};
-  const cpu = requests?.["cpu"] ?? limits?.["cpu"];
-  const cores = cpu === undefined ? undefined : parseQuantity(String(cpu));
-  return cores !== undefined && cores > 0 ? cores : undefined;
+  return positiveQuantity(requests?.["cpu"] ?? limits?.["cpu"]);
 }
 
 /** The share of a request of `cores` that is half a core, in percent. */
