@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { indexTerms, queryTerms } from "../../src/retrieval/text.js";
+import { Bm25Index, type RankedChunk } from "../../src/storage/bm25-index.js";
 import { ChunkIndex } from "../../src/storage/chunk-index.js";
 import { DATABASE_FILE, openSqliteStorage } from "../../src/storage/sqlite.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -185,5 +186,110 @@ describe("in-memory BM25 index", () => {
       await storage.putDocument("tenant/a", { source: `memo-${String(index)}.md`, title: "m", contentHash: `m${String(index)}`, chunks: [{ ordinal: 0, heading: "", text: secret, terms: indexTerms(secret) }] });
     }
     assert.deepEqual(await scores(), before);
+  });
+});
+
+describe("BM25 search that skips chunks which cannot make the list", () => {
+  interface Stored {
+    chunkId: number;
+    collection: string;
+    tokens: Map<string, number>;
+    length: number;
+  }
+
+  /** Every chunk of `collections` scored in full, term by term in query order: what pruning must return, to the bit. */
+  function exhaustive(stored: ReadonlyMap<number, Stored>, collections: readonly string[], terms: readonly string[], limit: number, among?: ReadonlySet<number>): RankedChunk[] {
+    const live = [...stored.values()].filter((chunk) => collections.includes(chunk.collection));
+    if (live.length === 0 || limit <= 0) return [];
+    const averageLength = live.reduce((sum, chunk) => sum + chunk.length, 0) / live.length;
+    const idfs = terms.map((term) => {
+      const matching = live.filter((chunk) => chunk.tokens.has(term)).length;
+      if (matching === 0) return undefined;
+      const raw = Math.log((live.length - matching + 0.5) / (matching + 0.5));
+      return raw > 0 ? raw : 1e-6;
+    });
+    return live
+      .filter((chunk) => among === undefined || among.has(chunk.chunkId))
+      .flatMap((chunk) => {
+        let score = 0;
+        let matched = false;
+        terms.forEach((term, index) => {
+          const count = chunk.tokens.get(term);
+          const idf = idfs[index];
+          if (count === undefined || idf === undefined) return;
+          matched = true;
+          score += idf * ((count * (1.2 + 1)) / (count + 1.2 * (1 - 0.75 + (0.75 * chunk.length) / averageLength)));
+        });
+        return matched ? [{ chunkId: chunk.chunkId, score }] : [];
+      })
+      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId)
+      .slice(0, limit);
+  }
+
+  it("returns the exhaustive top k through adds, replacements, removals and the compaction they bring", () => {
+    let state = 20261204;
+    const random = (): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    // Token rank r with probability ~ 1/r: a few tokens in most chunks, most in a few.
+    const token = (): string => `t${String(Math.floor(Math.exp(random() * Math.log(401))) - 1)}`;
+    const COLLECTIONS = ["a", "b", "c"];
+    const index = new Bm25Index();
+    const stored = new Map<number, Stored>();
+    let nextId = 0;
+    const put = (chunkId: number, tokens: Map<string, number>): void => {
+      const chunk = { chunkId, collection: pick(COLLECTIONS), tokens, length: [...tokens.values()].reduce((sum, count) => sum + count, 0) };
+      index.add(chunk);
+      stored.set(chunkId, chunk);
+    };
+    const addChunks = (count: number): void => {
+      for (let added = 0; added < count; added += 1) {
+        // Ids out of slot order, and some chunks the copy of another: equal scores must rank by id.
+        const chunkId = (nextId += 1 + Math.floor(random() * 5)) * (random() < 0.5 ? 1 : 3);
+        const copied = random() < 0.05 && stored.size > 0 ? pick([...stored.values()]) : undefined;
+        const tokens = new Map(copied?.tokens ?? []);
+        for (let at = copied === undefined ? 3 + Math.floor(random() * 150) : 0; at > 0; at -= 1) {
+          const drawn = token();
+          tokens.set(drawn, (tokens.get(drawn) ?? 0) + 1);
+        }
+        if (!stored.has(chunkId)) put(chunkId, tokens);
+      }
+    };
+    const removeChunks = (share: number): void => {
+      for (const chunkId of [...stored.keys()]) {
+        if (random() >= share) continue;
+        index.remove(chunkId);
+        stored.delete(chunkId);
+      }
+    };
+    let filled = 0;
+    const check = (phase: string): void => {
+      for (let query = 0; query < 150; query += 1) {
+        const terms = Array.from({ length: 1 + Math.floor(random() * 12) }, () => (random() < 0.05 ? "absent" : token()));
+        const collections = COLLECTIONS.filter(() => random() < 0.6).concat(random() < 0.1 ? ["unknown"] : []);
+        const limit = pick([1, 3, 5, 10, 50]);
+        const among = random() < 0.2 ? new Set([...stored.keys()].filter(() => random() < 0.3)) : undefined;
+        const expected = exhaustive(stored, collections, terms, limit, among);
+        const context = `${phase}: ${terms.join(" ")} in ${collections.join("+")}, top ${String(limit)}${among === undefined ? "" : `, among ${String(among.size)}`}`;
+        assert.deepEqual(index.search(collections, terms, limit, among), expected, context);
+        const { chunks, frequencies } = index.frequencies(collections, terms);
+        const live = [...stored.values()].filter((chunk) => collections.includes(chunk.collection));
+        assert.equal(chunks, live.length, context);
+        assert.deepEqual(frequencies, terms.map((term) => live.filter((chunk) => chunk.tokens.has(term)).length), context);
+        if (expected.length === limit) filled += 1;
+      }
+    };
+    addChunks(1500);
+    check("after adding 1,500 chunks");
+    removeChunks(0.7);
+    for (const chunk of [...stored.values()].slice(0, 100)) put(chunk.chunkId, new Map([[token(), 2], [token(), 1], ["t0", 3]]));
+    check("after removing 70 % and replacing 100");
+    addChunks(500);
+    check("after adding 500 more");
+    removeChunks(1);
+    check("after removing everything");
+    assert.ok(filled > 200, "most queries must fill their list, or nothing could be skipped");
   });
 });
