@@ -34,7 +34,9 @@ interface Postings {
   counts: number[];
   /** How many of the live slots are in each collection (by its number): the term's n per collection. */
   perCollection: Map<number, number>;
-  /** Over every slot ever appended: a bound on what the term can add to a chunk's score. */
+  /** Entries of removed chunks still in `slots`, passed over by searches until they are dropped. */
+  removed: number;
+  /** Over the entries in `slots`, removed ones included: bounds on what the term can add to a chunk's score. */
   maxCount: number;
   minLength: number;
 }
@@ -47,8 +49,6 @@ interface CollectionTotals {
 
 /** A query term's walk along its postings during a search. */
 interface Cursor {
-  /** The term's position in the query: scores are summed in query order, as FTS5 sums them. */
-  order: number;
   slots: number[];
   counts: number[];
   idf: number;
@@ -72,8 +72,8 @@ const REMOVED = -1;
  */
 const BOUND_SLACK = 1 + 1e-9;
 
-/** Removed chunks' postings are dropped once they outnumber the live ones (and are this many at least). */
-const COMPACT_AFTER = 4096;
+/** Removed chunks' slots are given back, every slot numbered anew, once they outnumber the live ones and are this many. */
+const RENUMBER_AFTER = 65_536;
 
 /** What a term adds to a chunk's score: FTS5's expression, evaluated in its order, so to the same bit. */
 function termWeight(idf: number, count: number, norm: number): number {
@@ -107,6 +107,36 @@ function seek(cursor: Cursor, slot: number): void {
   cursor.at = low;
 }
 
+const slotAt = (cursor: Cursor): number => cursor.slots[cursor.at] ?? Infinity;
+
+/** Restores the order of a min-heap of cursors by the slot each stands at, below `index`. */
+function siftDown(heap: Cursor[], index: number): void {
+  const cursor = heap[index] as Cursor;
+  const slot = slotAt(cursor);
+  for (let at = index; ; ) {
+    let child = 2 * at + 1;
+    if (child >= heap.length) {
+      heap[at] = cursor;
+      return;
+    }
+    if (child + 1 < heap.length && slotAt(heap[child + 1] as Cursor) < slotAt(heap[child] as Cursor)) child += 1;
+    const lower = heap[child] as Cursor;
+    if (slotAt(lower) >= slot) {
+      heap[at] = cursor;
+      return;
+    }
+    heap[at] = lower;
+    at = child;
+  }
+}
+
+/** The cursors that have postings left, as a min-heap by the slot each stands at. */
+function heapOf(cursors: readonly Cursor[]): Cursor[] {
+  const heap = cursors.filter((cursor) => cursor.at < cursor.slots.length);
+  for (let index = (heap.length >> 1) - 1; index >= 0; index -= 1) siftDown(heap, index);
+  return heap;
+}
+
 export class Bm25Index {
   private readonly postings = new Map<string, Postings>();
   private readonly slotOf = new Map<number, number>();
@@ -119,8 +149,12 @@ export class Bm25Index {
   private lengths: number[] = [];
   /** The postings each slot's chunk is in, to take it out of their counts again. */
   private postingsOf: Postings[][] = [];
-  private livePostings = 0;
-  private removedPostings = 0;
+  private readonly renumberAfter: number;
+
+  /** `renumberAfter` is RENUMBER_AFTER but in tests, which give slots back sooner to see it done. */
+  constructor(renumberAfter = RENUMBER_AFTER) {
+    this.renumberAfter = renumberAfter;
+  }
 
   private numberOf(collection: string): number {
     let number = this.collectionNumbers.get(collection);
@@ -142,7 +176,7 @@ export class Bm25Index {
     for (const [token, count] of tokens) {
       let postings = this.postings.get(token);
       if (postings === undefined) {
-        postings = { token, slots: [], counts: [], perCollection: new Map(), maxCount: 0, minLength: Infinity };
+        postings = { token, slots: [], counts: [], perCollection: new Map(), removed: 0, maxCount: 0, minLength: Infinity };
         this.postings.set(token, postings);
       }
       postings.slots.push(slot);
@@ -157,7 +191,6 @@ export class Bm25Index {
     this.collectionOf.push(number);
     this.lengths.push(length);
     this.postingsOf.push(within);
-    this.livePostings += within.length;
     const totals = this.totals[number];
     if (totals !== undefined) {
       totals.chunks += 1;
@@ -166,73 +199,67 @@ export class Bm25Index {
   }
 
   /**
-   * Takes a chunk out of every statistic at once; its postings stay, passed over by searches, until
-   * they outnumber the live ones and are dropped all together (a posting list is kept in slot order,
-   * which taking entries out one by one would cost a shift of the list each).
+   * Takes a chunk out of every statistic at once. Its entries stay in its words' postings, passed
+   * over by searches, until they are half of a list, which then drops them in one pass: a list is
+   * kept in slot order, which taking entries out one by one would cost a shift of the list each.
    */
   remove(chunkId: number): void {
     const slot = this.slotOf.get(chunkId);
     if (slot === undefined) return;
     const number = this.collectionOf[slot] ?? REMOVED;
-    const within = this.postingsOf[slot] ?? [];
-    for (const postings of within) {
-      const left = (postings.perCollection.get(number) ?? 1) - 1;
-      if (left > 0) postings.perCollection.set(number, left);
-      else postings.perCollection.delete(number);
-    }
     const totals = this.totals[number];
     if (totals !== undefined) {
       totals.chunks -= 1;
       totals.tokens -= this.lengths[slot] ?? 0;
     }
     this.collectionOf[slot] = REMOVED;
-    this.postingsOf[slot] = [];
     this.slotOf.delete(chunkId);
-    this.livePostings -= within.length;
-    this.removedPostings += within.length;
-    if (this.removedPostings > Math.max(COMPACT_AFTER, this.livePostings)) this.compact();
+    for (const postings of this.postingsOf[slot] ?? []) {
+      const left = (postings.perCollection.get(number) ?? 1) - 1;
+      if (left > 0) postings.perCollection.set(number, left);
+      else postings.perCollection.delete(number);
+      postings.removed += 1;
+      if (2 * postings.removed > postings.slots.length) this.dropRemoved(postings, (kept) => kept);
+    }
+    this.postingsOf[slot] = [];
+    const removedSlots = this.chunkIds.length - this.slotOf.size;
+    if (removedSlots > Math.max(this.renumberAfter, this.slotOf.size)) this.renumber();
   }
 
-  /** Drops the removed chunks' slots and postings, numbering the live slots anew in the same order. */
-  private compact(): void {
-    const renumbered = new Int32Array(this.chunkIds.length).fill(REMOVED);
-    const chunkIds: number[] = [];
-    const collectionOf: number[] = [];
-    const lengths: number[] = [];
-    const postingsOf: Postings[][] = [];
-    this.collectionOf.forEach((number, slot) => {
-      if (number === REMOVED) return;
-      const chunkId = this.chunkIds[slot] ?? 0;
-      renumbered[slot] = chunkIds.length;
-      this.slotOf.set(chunkId, chunkIds.length);
-      chunkIds.push(chunkId);
-      collectionOf.push(number);
-      lengths.push(this.lengths[slot] ?? 0);
-      postingsOf.push(this.postingsOf[slot] ?? []);
+  /** Drops a list's entries of removed chunks, numbering its slots with `slotFor`, and tightens its bounds. */
+  private dropRemoved(postings: Postings, slotFor: (slot: number) => number): void {
+    let kept = 0;
+    postings.maxCount = 0;
+    postings.minLength = Infinity;
+    postings.slots.forEach((slot, index) => {
+      if (this.collectionOf[slot] === REMOVED) return;
+      const count = postings.counts[index] ?? 0;
+      postings.slots[kept] = slotFor(slot);
+      postings.counts[kept] = count;
+      postings.maxCount = Math.max(postings.maxCount, count);
+      postings.minLength = Math.min(postings.minLength, this.lengths[slot] ?? 0);
+      kept += 1;
     });
-    for (const postings of this.postings.values()) {
-      let kept = 0;
-      postings.maxCount = 0;
-      postings.minLength = Infinity;
-      postings.slots.forEach((slot, index) => {
-        const live = renumbered[slot] ?? REMOVED;
-        if (live === REMOVED) return;
-        const count = postings.counts[index] ?? 0;
-        postings.slots[kept] = live;
-        postings.counts[kept] = count;
-        postings.maxCount = Math.max(postings.maxCount, count);
-        postings.minLength = Math.min(postings.minLength, lengths[live] ?? 0);
-        kept += 1;
-      });
-      postings.slots.length = kept;
-      postings.counts.length = kept;
-      if (kept === 0) this.postings.delete(postings.token);
-    }
-    this.chunkIds = chunkIds;
-    this.collectionOf = collectionOf;
-    this.lengths = lengths;
-    this.postingsOf = postingsOf;
-    this.removedPostings = 0;
+    postings.slots.length = kept;
+    postings.counts.length = kept;
+    postings.removed = 0;
+    if (kept === 0) this.postings.delete(postings.token);
+  }
+
+  /** Gives the removed chunks' slots back: the live ones are numbered anew, in the same order. */
+  private renumber(): void {
+    const renumbered = new Int32Array(this.chunkIds.length).fill(REMOVED);
+    let live = 0;
+    this.collectionOf.forEach((number, slot) => {
+      if (number !== REMOVED) renumbered[slot] = live++;
+    });
+    for (const postings of this.postings.values()) this.dropRemoved(postings, (slot) => renumbered[slot] ?? REMOVED);
+    const keep = <T>(values: T[]): T[] => values.filter((_, slot) => (renumbered[slot] ?? REMOVED) !== REMOVED);
+    this.chunkIds = keep(this.chunkIds);
+    this.lengths = keep(this.lengths);
+    this.postingsOf = keep(this.postingsOf);
+    this.collectionOf = keep(this.collectionOf);
+    this.chunkIds.forEach((chunkId, slot) => this.slotOf.set(chunkId, slot));
   }
 
   /** How many chunks of `collections` there are, and how many of them contain each token. */
@@ -261,16 +288,16 @@ export class Bm25Index {
    * long postings are then mostly skipped, and the result is the exhaustive one, to the bit.
    */
   search(collections: readonly string[], terms: readonly string[], limit: number, among?: ReadonlySet<number>): RankedChunk[] {
-    // Per collection number: 1 when searched. Looked up once per candidate, so a flat array.
-    const inSearch = new Uint8Array(this.totals.length);
+    // Per collection number + 1 (so that REMOVED reads index 0, never set): 1 when searched.
+    const inSearch = new Uint8Array(this.totals.length + 1);
     const searched: number[] = [];
     let rows = 0;
     let tokens = 0;
     for (const collection of collections) {
       const number = this.collectionNumbers.get(collection);
       const totals = number === undefined ? undefined : this.totals[number];
-      if (number === undefined || totals === undefined || inSearch[number] === 1) continue;
-      inSearch[number] = 1;
+      if (number === undefined || totals === undefined || inSearch[number + 1] === 1) continue;
+      inSearch[number + 1] = 1;
       searched.push(number);
       rows += totals.chunks;
       tokens += totals.tokens;
@@ -279,53 +306,53 @@ export class Bm25Index {
     const averageLength = tokens / rows;
     // The length part of the formula for a chunk of `length` tokens, the same for each of its terms.
     const lengthNorm = (length: number): number => K1 * (1 - B + (B * length) / averageLength);
-    const cursors: Cursor[] = [];
-    terms.forEach((term, order) => {
+    const inQueryOrder: Cursor[] = [];
+    for (const term of terms) {
       const postings = this.postings.get(term);
-      if (postings === undefined) return;
+      if (postings === undefined) continue;
       let matching = 0;
       for (const number of searched) matching += postings.perCollection.get(number) ?? 0;
-      if (matching === 0) return;
+      if (matching === 0) continue;
       const rawIdf = Math.log((rows - matching + 0.5) / (matching + 0.5));
       const idf = rawIdf > 0 ? rawIdf : MIN_IDF;
       const bound = termWeight(idf, postings.maxCount, lengthNorm(postings.minLength)) * BOUND_SLACK;
-      cursors.push({ order, slots: postings.slots, counts: postings.counts, idf, bound, at: 0, weight: 0, scoredSlot: -1 });
-    });
-    const inQueryOrder = [...cursors];
+      inQueryOrder.push({ slots: postings.slots, counts: postings.counts, idf, bound, at: 0, weight: 0, scoredSlot: -1 });
+    }
     // Weakest first: below `essential`, the terms whose bounds together cannot fill a place in the list.
-    cursors.sort((a, b) => a.bound - b.bound);
+    const cursors = [...inQueryOrder].sort((a, b) => a.bound - b.bound);
     const boundBelow = [0];
     for (const cursor of cursors) boundBelow.push(((boundBelow[boundBelow.length - 1] ?? 0) + cursor.bound) * BOUND_SLACK);
     let essential = 0;
+    // The essential terms' cursors by the slot each stands at: the next chunk to visit is the top's.
+    let heap = heapOf(cursors);
     const { chunkIds, collectionOf, lengths } = this;
     const best: RankedChunk[] = [];
     let worstInList = -Infinity;
-    for (;;) {
-      let slot = Infinity;
-      for (let index = essential; index < cursors.length; index += 1) {
-        const cursor = cursors[index] as Cursor;
-        const at = cursor.slots[cursor.at];
-        if (at !== undefined && at < slot) slot = at;
-      }
-      if (slot === Infinity) break;
-      let candidate = inSearch[collectionOf[slot] ?? REMOVED] === 1 && (among === undefined || among.has(chunkIds[slot] ?? 0));
+    for (let top = heap[0]; top !== undefined; top = heap[0]) {
+      const slot = slotAt(top);
+      let candidate = inSearch[(collectionOf[slot] ?? REMOVED) + 1] === 1 && (among === undefined || among.has(chunkIds[slot] ?? 0));
+      const norm = candidate ? lengthNorm(lengths[slot] ?? 0) : 0;
       let score = 0;
-      const norm = lengthNorm(lengths[slot] ?? 0);
-      for (let index = essential; index < cursors.length; index += 1) {
-        const cursor = cursors[index] as Cursor;
-        if (cursor.slots[cursor.at] !== slot) continue;
+      // Every essential cursor standing at this slot comes to the top in turn.
+      for (let cursor = heap[0]; cursor !== undefined && slotAt(cursor) === slot; cursor = heap[0]) {
         if (candidate) score += scoreAt(cursor, slot, norm);
         cursor.at += 1;
+        if (cursor.at >= cursor.slots.length) {
+          const last = heap.pop() as Cursor;
+          if (heap.length === 0) break;
+          heap[0] = last;
+        }
+        siftDown(heap, 0);
       }
       for (let index = essential - 1; candidate && index >= 0; index -= 1) {
         if ((score + (boundBelow[index + 1] ?? 0)) * BOUND_SLACK < worstInList) candidate = false;
         else {
           const cursor = cursors[index] as Cursor;
           seek(cursor, slot);
-          if (cursor.slots[cursor.at] === slot) score += scoreAt(cursor, slot, norm);
+          if (slotAt(cursor) === slot) score += scoreAt(cursor, slot, norm);
         }
       }
-      if (!candidate) continue;
+      if (!candidate || (best.length === limit && score * BOUND_SLACK < worstInList)) continue;
       // The score as the exhaustive sum has it: term by term in query order.
       score = 0;
       for (const cursor of inQueryOrder) if (cursor.scoredSlot === slot) score += cursor.weight;
@@ -338,7 +365,9 @@ export class Bm25Index {
       if (best.length > limit) best.pop();
       if (best.length === limit) {
         worstInList = best[limit - 1]?.score ?? -Infinity;
+        const wasEssential = essential;
         while (essential < cursors.length && (boundBelow[essential + 1] ?? 0) < worstInList) essential += 1;
+        if (essential !== wasEssential) heap = heapOf(cursors.slice(essential));
       }
     }
     return best;
