@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { finished } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import { deadline } from "../deadline.js";
 import { SseDecoder } from "./sse-decoder.js";
 
 /**
@@ -240,10 +241,10 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
   /** Sends a chat's serialized body for the whole answer at once, and reads it, all within answerTimeoutMs. */
   async function completeChatBody(body: Buffer, signal: AbortSignal): Promise<unknown> {
     const timeoutMs = options.answerTimeoutMs;
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const answer = deadline(signal, timeoutMs);
     const pieces: Buffer[] = [];
     try {
-      const response = await send({ path: `${root}/chat/completions`, method: "POST", headers: completionHeaders, body, signal: deadline }, options.maxRetries, timeoutMs);
+      const response = await send({ path: `${root}/chat/completions`, method: "POST", headers: completionHeaders, body, signal: answer.signal }, options.maxRetries, timeoutMs);
       let bytes = 0;
       for await (const piece of response as AsyncIterable<Buffer>) {
         bytes += piece.length;
@@ -252,7 +253,9 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
       }
     } catch (error) {
       if (signal.aborted || error instanceof UpstreamError) throw error;
-      throw deadline.aborted ? new UpstreamError(`no whole answer within ${timeoutMs} ms`, undefined, { cause: error }) : failure(error, timeoutMs);
+      throw answer.expired() ? new UpstreamError(`no whole answer within ${timeoutMs} ms`, undefined, { cause: error }) : failure(error, timeoutMs);
+    } finally {
+      answer.clear();
     }
     const text = Buffer.concat(pieces).toString("utf8");
     try {

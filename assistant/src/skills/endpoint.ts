@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage 
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import type { SkillMethod } from "../config/schema.js";
+import { deadline } from "../deadline.js";
 import { hostPortOf } from "../config/skill-hosts.js";
 import { refusedAddress, type AddressRefusal } from "./address-policy.js";
 import { SkillError } from "./errors.js";
@@ -117,12 +118,11 @@ function redirected(request: EndpointRequest, status: number, target: URL): Endp
  * Rejects with a SkillError, or with the abort when `signal` (the caller going away) fires.
  */
 export async function callEndpoint(request: EndpointRequest, policy: EndpointPolicy, timeoutMs: number, signal: AbortSignal): Promise<EndpointResponse> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const either = AbortSignal.any([signal, timeout]);
+  const answer = deadline(signal, timeoutMs);
   try {
     let current = request;
     for (let redirects = 0; ; redirects += 1) {
-      const response = await send(current, policy, either);
+      const response = await send(current, policy, answer.signal);
       const location = response.headers.location;
       if (response.status < 300 || response.status > 399 || location === undefined) return response;
       if (redirects === MAX_REDIRECTS) throw new SkillError("skill_failed", `more than ${MAX_REDIRECTS} redirects`);
@@ -131,7 +131,9 @@ export async function callEndpoint(request: EndpointRequest, policy: EndpointPol
   } catch (error) {
     if (error instanceof SkillError) throw error;
     if (signal.aborted) throw error;
-    if (timeout.aborted) throw new SkillError("skill_timeout", `no complete answer within ${timeoutMs} ms`, { cause: error });
+    if (answer.expired()) throw new SkillError("skill_timeout", `no complete answer within ${timeoutMs} ms`, { cause: error });
     throw new SkillError("skill_unreachable", `cannot reach the skill: ${(error as Error).message}`, { cause: error });
+  } finally {
+    answer.clear();
   }
 }
