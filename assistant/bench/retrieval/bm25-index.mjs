@@ -1,6 +1,6 @@
 // The in-memory BM25 index alone, without segmentation or results: search p50/p99 for questions of
-// topic words and of everyday words, and the cost of taking chunks out (with the compaction that
-// drops their postings). Synthetic chunks of 50–150 words drawn by Zipf's law from 20,000.
+// topic words, of everyday words and of many common words, and the cost of taking chunks out (with
+// the passes that drop their postings). Synthetic chunks of 50–150 words drawn by Zipf's law from 20,000.
 //
 //   npm run build && node assistant/bench/retrieval/bm25-index.mjs
 //   BENCH_CHUNKS=10000 BENCH_QUERIES=500 node assistant/bench/retrieval/bm25-index.mjs
@@ -32,15 +32,21 @@ for (let chunkId = 1; chunkId <= chunks; chunkId += 1) {
 console.log(`${chunks} chunks, ${postings} postings`);
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-// Topic words come from past the 100 most frequent; everyday words from anywhere, the commonest in most chunks.
-for (const [label, head] of [["topic words", 100], ["everyday words too", 0]]) {
-  const queries = Array.from({ length: queryCount }, () =>
-    Array.from({ length: 3 + Math.floor(random() * 6) }, () => {
-      let drawn = rank();
-      while (drawn < head) drawn = rank();
-      return `w${String(drawn)}`;
-    }),
-  );
+// Topic words come from past the 100 most frequent; everyday words from anywhere, the commonest in most
+// chunks; a long question of common words (a Chinese one makes a term of each character and pair) from
+// the 100 most frequent alone.
+const ranked = (low, high) => () => {
+  let drawn = rank();
+  while (drawn < low || drawn >= high) drawn = rank();
+  return drawn;
+};
+const kinds = [
+  { label: "topic words", words: () => 3 + Math.floor(random() * 6), draw: ranked(100, VOCABULARY) },
+  { label: "everyday words too", words: () => 3 + Math.floor(random() * 6), draw: rank },
+  { label: "20-30 common words", words: () => 20 + Math.floor(random() * 11), draw: ranked(0, 100) },
+];
+for (const { label, words, draw } of kinds) {
+  const queries = Array.from({ length: queryCount }, () => Array.from({ length: words() }, () => `w${String(draw())}`));
   for (const terms of queries.slice(0, 50)) index.search(COLLECTIONS, terms, 5);
   const times = queries
     .map((terms) => {
