@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { finished } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import { readBounded } from "../bounded-body.js";
 import { deadline } from "../deadline.js";
 import { SseDecoder } from "./sse-decoder.js";
 
@@ -242,22 +243,17 @@ export function openaiClient(options: UpstreamOptions): OpenAIClient {
   async function completeChatBody(body: Buffer, signal: AbortSignal): Promise<unknown> {
     const timeoutMs = options.answerTimeoutMs;
     const answer = deadline(signal, timeoutMs);
-    const pieces: Buffer[] = [];
+    let whole: Buffer;
     try {
       const response = await send({ path: `${root}/chat/completions`, method: "POST", headers: completionHeaders, body, signal: answer.signal }, options.maxRetries, timeoutMs);
-      let bytes = 0;
-      for await (const piece of response as AsyncIterable<Buffer>) {
-        bytes += piece.length;
-        if (bytes > MAX_ANSWER_BYTES) throw new UpstreamError(`the model server's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-        pieces.push(piece);
-      }
+      whole = await readBounded(response, MAX_ANSWER_BYTES, () => new UpstreamError(`the model server's answer is larger than ${MAX_ANSWER_BYTES} bytes`));
     } catch (error) {
       if (signal.aborted || error instanceof UpstreamError) throw error;
       throw answer.expired() ? new UpstreamError(`no whole answer within ${timeoutMs} ms`, undefined, { cause: error }) : failure(error, timeoutMs);
     } finally {
       answer.clear();
     }
-    const text = Buffer.concat(pieces).toString("utf8");
+    const text = whole.toString("utf8");
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -2,9 +2,10 @@ import { lookup } from "node:dns";
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
+import { readBounded } from "../bounded-body.js";
 import type { SkillMethod } from "../config/schema.js";
-import { deadline } from "../deadline.js";
 import { hostPortOf } from "../config/skill-hosts.js";
+import { deadline } from "../deadline.js";
 import { refusedAddress, type AddressRefusal } from "./address-policy.js";
 import { SkillError } from "./errors.js";
 
@@ -72,27 +73,6 @@ function checkTarget(url: URL, policy: EndpointPolicy): void {
   if (refusal !== undefined) throw blocked(`${host} is`, refusal);
 }
 
-/** Reads the body, stopping as soon as it passes the limit rather than after it has all arrived. */
-async function readLimited(response: IncomingMessage, maxBytes: number): Promise<string> {
-  const tooLarge = () => new SkillError("skill_response_too_large", `the answer exceeds ${maxBytes} bytes`);
-  if (Number(response.headers["content-length"] ?? 0) > maxBytes) {
-    response.destroy();
-    throw tooLarge();
-  }
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of response) {
-    const bytes = part as Buffer;
-    size += bytes.length;
-    if (size > maxBytes) {
-      response.destroy();
-      throw tooLarge();
-    }
-    parts.push(bytes);
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
 async function send(request: EndpointRequest, policy: EndpointPolicy, signal: AbortSignal): Promise<EndpointResponse> {
   checkTarget(request.url, policy);
   const transport = request.url.protocol === "https:" ? httpsRequest : httpRequest;
@@ -101,7 +81,9 @@ async function send(request: EndpointRequest, policy: EndpointPolicy, signal: Ab
     outgoing.once("error", reject);
     outgoing.end(request.body);
   });
-  return { status: response.statusCode ?? 0, headers: response.headers, body: await readLimited(response, policy.maxResponseBytes) };
+  const tooLarge = () => new SkillError("skill_response_too_large", `the answer exceeds ${policy.maxResponseBytes} bytes`);
+  const body = await readBounded(response, policy.maxResponseBytes, tooLarge);
+  return { status: response.statusCode ?? 0, headers: response.headers, body: body.toString("utf8") };
 }
 
 /** Follows a redirect only within the same origin; a 303 repeats as a GET without the body. */

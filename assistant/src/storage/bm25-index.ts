@@ -219,7 +219,7 @@ export class Bm25Index {
       if (left > 0) postings.perCollection.set(number, left);
       else postings.perCollection.delete(number);
       postings.removed += 1;
-      if (2 * postings.removed > postings.slots.length) this.dropRemoved(postings, (kept) => kept);
+      if (2 * postings.removed > postings.slots.length) this.dropRemoved(postings, (slot) => slot);
     }
     this.postingsOf[slot] = [];
     const removedSlots = this.chunkIds.length - this.slotOf.size;
